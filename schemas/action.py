@@ -1,0 +1,157 @@
+"""Actions: the contract with the downstream executor, and the audit record of each decision."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from schemas.codec import dumps, loads
+from schemas.verdict import BehaviourFinding, Finding
+
+# The policy's promises, one kind each. Frozen once deployed: executors switch on them.
+ACTION_KINDS = (
+    "reply_ask_removal",  # explain why the post is inappropriate and ask the author to remove it
+    "notice_of_block",  # tell the author a block is coming
+    "block_account",
+    "hide_post",
+    "delete_post",
+    "limit_posting",
+    "preserve_evidence",  # copy to the evidence store (safeguarding)
+    "refer_safeguarding",
+    "redirect_personal_care",  # point to the patient experience team; don't discuss care in public
+    "emergency_signpost",  # call 999
+    "queue_human_review",
+)
+
+RESULT_OUTCOMES = ("done", "failed", "post_already_deleted", "author_replied", "duplicate")
+
+
+def action_id(decision_id: str, kind: str, target: str) -> str:
+    """Deterministic: the same decision always yields the same ids, so executors can dedupe."""
+    digest = hashlib.sha256(f"{decision_id}|{kind}|{target}".encode()).hexdigest()
+    return digest[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Key on ``actions``: ``target_author``, so one author's actions stay in order."""
+
+    action_id: str
+    decision_id: str
+    kind: str  # one of ACTION_KINDS
+    platform: str
+    target_author: str  # pseudonymous author key
+    target_comment: str  # comment id the action is about ("" for account-level actions)
+    reasons: tuple[str, ...]  # policy clause ids
+    evidence: tuple[Finding, ...]
+    behaviour: tuple[BehaviourFinding, ...]
+    linked_evidence: tuple[str, ...]  # why other accounts share this action (sock-puppet links)
+    policy_version: str
+    source: tuple[str, ...]  # "topic[partition]@offset" of the inputs it came from
+    due_at_ms: int  # event-time instant the action is due (now, or a deadline)
+    message: str  # text to post to the author, where the action speaks ("" otherwise)
+    # Evidence never goes to a long-retention topic: the executor moves it to the evidence store.
+    content: str = ""  # the content copy, on preserve_evidence actions only
+
+    def to_bytes(self) -> bytes:
+        return dumps(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Action:
+        return cls(
+            **{
+                **d,
+                "reasons": tuple(d["reasons"]),
+                "evidence": tuple(Finding.from_dict(f) for f in d["evidence"]),
+                "behaviour": tuple(BehaviourFinding.from_dict(b) for b in d["behaviour"]),
+                "linked_evidence": tuple(d["linked_evidence"]),
+                "source": tuple(d["source"]),
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Action:
+        return cls.from_dict(loads(data))
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """Key on ``actions.results``: ``target_author``; written by the executor."""
+
+    action_id: str
+    kind: str
+    target_author: str
+    target_comment: str
+    outcome: str  # one of RESULT_OUTCOMES
+    detail: str
+    at_ms: int
+
+    def to_bytes(self) -> bytes:
+        return dumps(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ActionResult:
+        return cls(**d)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ActionResult:
+        return cls.from_dict(loads(data))
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The audit record: one per input comment (or per timer firing). Key: ``decision_id``."""
+
+    decision_id: str
+    comment_id: str
+    author_key: str
+    source: str  # "topic[partition]@offset" of the raw input
+    policy_version: str
+    clauses: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    behaviour: tuple[BehaviourFinding, ...]
+    action_ids: tuple[str, ...]
+    action_kinds: tuple[str, ...]
+    outcome: str  # "no_action" | "actions" | "deferred"
+    event_time_ms: int
+
+    def to_bytes(self) -> bytes:
+        return dumps(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Decision:
+        return cls(
+            **{
+                **d,
+                "clauses": tuple(d["clauses"]),
+                "findings": tuple(Finding.from_dict(f) for f in d["findings"]),
+                "behaviour": tuple(BehaviourFinding.from_dict(b) for b in d["behaviour"]),
+                "action_ids": tuple(d["action_ids"]),
+                "action_kinds": tuple(d["action_kinds"]),
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Decision:
+        return cls.from_dict(loads(data))
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Asks the enforce stage to fire an author's due deadlines as of ``now_ms`` (event time).
+
+    Deadlines fire through a topic, not a wall-clock callback, so each firing is an input
+    with an offset: audited, replayable, and processed with the author's table partition.
+    Key on ``enforce.ticks``: the author key.
+    """
+
+    author_key: str
+    now_ms: int
+
+    def to_bytes(self) -> bytes:
+        return dumps(self)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Tick:
+        return cls(**loads(data))

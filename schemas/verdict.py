@@ -1,0 +1,72 @@
+"""What classification (and the rate windows) found in one comment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from schemas.codec import dumps, loads
+from schemas.comment import Comment
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detector's hit, pointing into the comment's original text."""
+
+    clause: str  # policy clause id, e.g. "abusive", "hate", "personal_care"
+    detector: str  # detector id from the policy file, e.g. "lexicon.profanity"
+    start: int  # [start, end) in Comment.text (the original, not the normalised form)
+    end: int
+    confidence: float  # 0..1
+    severity: str  # "low" | "medium" | "high" | "critical"
+    label: str = ""  # sub-label, e.g. the hate strand ("race"), or the rule name
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourFinding:
+    """A finding about the author's recent behaviour rather than one comment's text."""
+
+    kind: str  # "spamming" | "cross_author_spamming" | "frequent_inflammatory" | "flooding"
+    window_s: int  # the window size that tripped
+    count: int  # events counted in that window
+    threshold: int  # the policy's threshold for this kind and window
+    window_start_ms: int  # event-time start of the window
+    comment_ids: tuple[str, ...] = ()  # the comments that make up the count (evidence)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BehaviourFinding:
+        return cls(**{**d, "comment_ids": tuple(d.get("comment_ids", ()))})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Key on ``comments.verdicts`` and ``comments.assessed``: ``comment.author_key``."""
+
+    comment: Comment
+    findings: tuple[Finding, ...]
+    policy_version: str  # content hash of the policy file that produced the findings
+    behaviour: tuple[BehaviourFinding, ...] = ()  # filled in by the rate-windows stage
+
+    @property
+    def clauses(self) -> tuple[str, ...]:
+        return tuple(sorted({f.clause for f in self.findings}))
+
+    def to_bytes(self) -> bytes:
+        return dumps(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Verdict:
+        return cls(
+            comment=Comment.from_dict(d["comment"]),
+            findings=tuple(Finding.from_dict(f) for f in d["findings"]),
+            policy_version=d["policy_version"],
+            behaviour=tuple(BehaviourFinding.from_dict(b) for b in d.get("behaviour", ())),
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Verdict:
+        return cls.from_dict(loads(data))

@@ -1,0 +1,127 @@
+"""The policy's detectors run over one comment, giving findings that point into its text."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from schemas.comment import Comment
+from schemas.verdict import Finding
+from streams.classify.composite import CompositeDetector
+from streams.classify.detectors import BuildContext, Detector, Params
+from streams.classify.document import Document
+from streams.classify.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_lexicon
+from streams.classify.matchers import LexiconDetector, PatternDetector
+from streams.classify.names import NameRegistry, RegistryDetector
+from streams.classify.relevance import TopicRelevanceDetector
+from streams.classify.repetition import RepetitionDetector
+from streams.policy.model import DETECTOR_TYPES, Clause, DetectorSpec, Policy, PolicyError
+
+Factory = Callable[[Params, BuildContext], Detector]
+
+# Detector types by the name the policy file uses. streams.policy.model.DETECTOR_TYPES is the
+# published list; a test keeps the two equal.
+FACTORIES: Mapping[str, Factory] = {
+    "lexicon": LexiconDetector,
+    "pattern": PatternDetector,
+    "registry": RegistryDetector,
+    "topic_relevance": TopicRelevanceDetector,
+    "composite": CompositeDetector,
+    "repetition": RepetitionDetector,
+}
+
+
+class Classifier:
+    """Built once per policy version; ``classify`` is pure and deterministic.
+
+    Building validates everything the policy file can't say alone (word lists exist, regexes
+    compile, params are known), raising PolicyError, so a bad policy is refused before use.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        registry: NameRegistry | None = None,
+        *,
+        lexicon_dir: Path = LEXICON_DIR,
+    ) -> None:
+        self.policy = policy
+        self._lexicon_dir = lexicon_dir
+        self._lexicons: dict[str, Lexicon] = {}
+        self._built: dict[str, Detector] = {}
+        self._ctx = BuildContext(lexicon=self._lexicon, build=self._build, names=registry)
+        self._detectors: tuple[tuple[Clause, DetectorSpec, Detector], ...] = tuple(
+            (clause, spec, self._build_spec(clause, spec))
+            for clause in policy.clauses.values()
+            for spec in clause.detectors
+        )
+        # Word lists ship with the code, not the policy file, so the policy version alone does
+        # not pin them: this digest does, for audits and replay comparisons.
+        digest = hashlib.sha256(policy.version.encode())
+        for name in sorted(self._lexicons):
+            digest.update(f"\n{name}\n".encode())
+            digest.update((lexicon_dir / f"{name}.txt").read_bytes())
+        self.rules_digest = digest.hexdigest()[:16]
+
+    def classify(self, comment: Comment) -> tuple[Finding, ...]:
+        return self.classify_text(comment.text, comment.post_text)
+
+    def classify_text(self, text: str, post_text: str = "") -> tuple[Finding, ...]:
+        doc = Document.build(text, post_text)
+        findings: set[Finding] = set()
+        for clause, spec, detector in self._detectors:
+            for hit in detector.hits(doc):
+                if hit.confidence >= spec.threshold:
+                    findings.add(
+                        Finding(
+                            clause=clause.id,
+                            detector=spec.id,
+                            start=hit.start,
+                            end=hit.end,
+                            confidence=round(hit.confidence, 4),
+                            severity=clause.severity,
+                            label=hit.label,
+                        )
+                    )
+        return tuple(sorted(findings, key=_finding_order))
+
+    def _build_spec(self, clause: Clause, spec: DetectorSpec) -> Detector:
+        return self._build(spec.type, spec.params, f"clause '{clause.id}' detector '{spec.id}'")
+
+    def _build(self, dtype: str, params: Mapping[str, Any], where: str) -> Detector:
+        # Identical specs share one detector, so a list used by two clauses runs once a comment.
+        key = json.dumps([dtype, _plain(params)], sort_keys=True)
+        if key not in self._built:
+            factory = FACTORIES.get(dtype)
+            if factory is None:
+                raise PolicyError(
+                    f"{where}: type {dtype!r} unknown; use {', '.join(DETECTOR_TYPES)}"
+                )
+            reader = Params(params, where)
+            detector = factory(reader, self._ctx)
+            reader.check_all_used()
+            self._built[key] = detector
+        return self._built[key]
+
+    def _lexicon(self, name: str, params: Params) -> Lexicon:
+        if name not in self._lexicons:
+            try:
+                self._lexicons[name] = load_lexicon(name, self._lexicon_dir)
+            except LexiconError as exc:
+                raise params.error(str(exc)) from exc
+        return self._lexicons[name]
+
+
+def _finding_order(f: Finding) -> tuple[int, str, str, int, str]:
+    return (f.start, f.clause, f.detector, f.end, f.label)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value

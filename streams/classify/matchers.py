@@ -1,0 +1,94 @@
+"""The two explainable workhorses: word lists (``lexicon``) and regexes (``pattern``)."""
+
+from __future__ import annotations
+
+import re
+from itertools import islice
+from typing import Any
+
+from streams.classify.detectors import (
+    MAX_HITS_PER_DETECTOR,
+    BuildContext,
+    ContextFilter,
+    Detector,
+    Params,
+)
+from streams.classify.document import Document, Hit
+
+SURFACES = ("tokens", "normalised", "original")
+
+
+class LexiconDetector(Detector):
+    """Whole-token matches from one or more word lists; the entry's label becomes the hit's."""
+
+    def __init__(self, params: Params, ctx: BuildContext) -> None:
+        self.lexicons = tuple(ctx.lexicon(n, params) for n in params.names("lists", required=True))
+        self.confidence = params.number("confidence", 0.9)
+        self.filter = ContextFilter(params, ctx)
+
+    def detect(self, doc: Document) -> list[Hit]:
+        words = doc.token_words()
+        hits = (
+            doc.hit_for_tokens(m.first, m.last, self.confidence, m.label)
+            for lexicon in self.lexicons
+            for m in lexicon.find(words)
+        )
+        kept = (h for h in hits if not self.filter or self.filter.keep(doc, h))
+        # Stop early: a comment that repeats a word thousands of times must not cost more.
+        return list(islice(kept, MAX_HITS_PER_DETECTOR))
+
+
+class PatternDetector(Detector):
+    """Named regexes. ``rules`` maps a rule name (the hit's label) to a regex.
+
+    ``surface: tokens`` (default) sees words joined by single spaces, apostrophes dropped, so
+    ``i know where (you|u) live`` also matches "I KNOW... where you live!!". ``original`` keeps
+    URLs, phone numbers and capitalisation (``case_sensitive: true`` for names after a title).
+    """
+
+    def __init__(self, params: Params, ctx: BuildContext) -> None:
+        self.surface = params.choice("surface", "tokens", SURFACES)
+        self.confidence = params.number("confidence", 0.9)
+        flags = 0 if params.flag("case_sensitive", False) else re.IGNORECASE
+        rules = params.required("rules")
+        if not hasattr(rules, "items") or not rules:
+            raise params.error("params.rules must be a non-empty mapping of name: regex")
+        self.rules = tuple(
+            self._rule(params, str(name), spec, flags) for name, spec in rules.items()
+        )
+        self.filter = ContextFilter(params, ctx)
+        # Most comments match none of a detector's rules: one scan with all of them as a gate
+        # is several times cheaper than one scan per rule.
+        self.gate = re.compile("|".join(f"(?:{r.pattern})" for _, r in self.rules), flags)
+
+    @staticmethod
+    def _rule(params: Params, name: str, spec: Any, flags: int) -> tuple[str, re.Pattern[str]]:
+        """A rule is ``name: regex`` or ``name: {regex: ..., label: ...}`` (label defaults to
+        the name); labels let several rules share one sub-label such as a hate strand."""
+        if isinstance(spec, str):
+            return name, params.compile(f"'{name}'", spec, flags)
+        if hasattr(spec, "get") and isinstance(spec.get("regex"), str):
+            unknown = sorted(set(spec) - {"regex", "label"})
+            if unknown:
+                raise params.error(f"rule '{name}': unknown field(s) {', '.join(unknown)}")
+            label = spec.get("label", name)
+            return str(label), params.compile(f"'{name}'", spec["regex"], flags)
+        raise params.error(f"rule '{name}' must be a regex or a mapping with 'regex' and 'label'")
+
+    def detect(self, doc: Document) -> list[Hit]:
+        text, to_hit = {
+            "tokens": (doc.surface, doc.hit_for_surface),
+            "normalised": (doc.matching, doc.hit_for_matching),
+            "original": (doc.original, doc.hit_for_original),
+        }[self.surface]
+        if self.gate.search(text) is None:
+            return []
+        hits: list[Hit] = []
+        for name, regex in self.rules:
+            for m in regex.finditer(text):
+                hit = to_hit(m.start(), m.end(), self.confidence, name)
+                if hit is not None and (not self.filter or self.filter.keep(doc, hit)):
+                    hits.append(hit)
+                    if len(hits) >= MAX_HITS_PER_DETECTOR:
+                        return hits
+        return hits

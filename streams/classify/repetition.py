@@ -1,0 +1,30 @@
+"""Spam candidates inside one comment: the same run of words pasted again and again.
+
+Repeats *across* comments are the rate-windows stage's job; this only marks the comment.
+"""
+
+from __future__ import annotations
+
+from streams.classify.detectors import BuildContext, Detector, Params
+from streams.classify.document import Document, Hit
+
+
+class RepetitionDetector(Detector):
+    def __init__(self, params: Params, ctx: BuildContext) -> None:
+        self.ngram = params.integer("ngram", 3, low=1) or 3
+        self.min_repeats = params.integer("min_repeats", 3, low=2) or 3
+        self.confidence = params.number("confidence", 0.6)
+
+    def detect(self, doc: Document) -> list[Hit]:
+        words = doc.token_words()
+        n = self.ngram
+        seen: dict[tuple[str, ...], list[int]] = {}
+        for index in range(len(words) - n + 1):
+            starts = seen.setdefault(words[index : index + n], [])
+            # Count non-overlapping occurrences only: "ha ha ha ha" is not three pastes.
+            if not starts or index >= starts[-1] + n:
+                starts.append(index)
+        best = max(seen.values(), key=len, default=[])
+        if len(best) < self.min_repeats:
+            return []
+        return [doc.hit_for_tokens(best[0], best[-1] + n - 1, self.confidence, "repeated_text")]

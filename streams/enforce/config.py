@@ -1,0 +1,267 @@
+"""Enforcement settings: deadlines, monitoring hours and how each clause is handled.
+
+Built once per policy version from the policy file's ``enforcement:`` and ``monitoring_hours:``
+sections plus each clause's procedure and severity. Every check happens here, so the decision
+procedure can trust its config and never fail half-way through a decision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROCEDURES = (
+    "warn_then_block",
+    "immediate_removal",
+    "personal_care",
+    "emergency",
+    "safeguarding",
+    "spam",
+    "review",
+)
+SEVERITIES = ("low", "medium", "high", "critical")
+BEHAVIOUR_KINDS = ("spamming", "cross_author_spamming", "frequent_inflammatory", "flooding")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+_ENFORCEMENT_KEYS = frozenset(
+    {
+        "reply_deadline_working_hours",
+        "notice_deadline_working_hours",
+        "under_investigation",
+        "immediate_block_behaviours",
+        "spam_behaviours",
+        "immediate_removal_severity",
+        "closed_case_retention_days",
+        "max_cases_per_author",
+        "patient_experience_contact",
+    }
+)
+_MONITORING_KEYS = frozenset({"timezone", "days", "start", "end", "bank_holidays"})
+
+DEFAULT_CONTACT = "our patient experience team (you will find their contact details on our website)"
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringHours:
+    """When staff watch the accounts. Times are local wall-clock times in ``timezone``."""
+
+    timezone: str = "Europe/London"
+    weekdays: frozenset[int] = frozenset(range(5))  # date.weekday(): 0 = Monday
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    bank_holidays: frozenset[date] = frozenset()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        # ZoneInfo caches instances by key, so this is a dictionary look-up after the first call.
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class EnforcementConfig:
+    monitoring: MonitoringHours = field(default_factory=MonitoringHours)
+    procedures: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    severities: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    reply_deadline_hours: float = 24.0  # working hours the author has to remove the post
+    notice_deadline_hours: float = 24.0  # working hours between the notice and the block
+    under_investigation: frozenset[str] = frozenset()  # post ids and comment ids
+    immediate_block_behaviours: frozenset[str] = frozenset({"frequent_inflammatory"})
+    spam_behaviours: frozenset[str] = frozenset({"spamming", "cross_author_spamming"})
+    immediate_removal_severity: str = "critical"
+    closed_case_retention_days: int = 30
+    max_cases_per_author: int = 200
+    patient_experience_contact: str = DEFAULT_CONTACT
+
+    def procedure(self, clause: str) -> str:
+        # A clause enforcement has never heard of goes to a person rather than being ignored.
+        return self.procedures.get(clause, "review")
+
+    def clause_severity(self, clause: str) -> str:
+        return self.severities.get(clause, "low")
+
+    @property
+    def closed_case_retention_ms(self) -> int:
+        return self.closed_case_retention_days * 86_400_000
+
+
+def from_dict(
+    enforcement: Mapping[str, Any],
+    monitoring_hours: Mapping[str, Any],
+    procedures: Mapping[str, str],
+    severities: Mapping[str, str],
+    *,
+    titles: Mapping[str, str] | None = None,
+) -> EnforcementConfig:
+    """Build the config from the policy file's sections; raises ValueError naming the bad field.
+
+    ``titles`` (clause id -> title from the policy file) is optional: replies fall back to
+    plain-words titles in ``streams.enforce.messages`` for the clause ids it knows.
+    """
+    _no_unknown_keys(enforcement, _ENFORCEMENT_KEYS, "enforcement")
+    _no_unknown_keys(monitoring_hours, _MONITORING_KEYS, "monitoring_hours")
+    block = _behaviours(enforcement, "immediate_block_behaviours", ("frequent_inflammatory",))
+    spam = _behaviours(enforcement, "spam_behaviours", ("spamming", "cross_author_spamming"))
+    if block & spam:
+        raise ValueError(
+            f"enforcement: behaviour kinds {sorted(block & spam)} are listed both as "
+            "immediate_block_behaviours and spam_behaviours: each kind needs one handling"
+        )
+    return EnforcementConfig(
+        monitoring=_monitoring(monitoring_hours),
+        procedures=MappingProxyType(_clause_map(procedures, PROCEDURES, "procedure")),
+        severities=MappingProxyType(_clause_map(severities, SEVERITIES, "severity")),
+        titles=MappingProxyType(_titles(titles or {})),
+        reply_deadline_hours=_hours(enforcement, "reply_deadline_working_hours"),
+        notice_deadline_hours=_hours(enforcement, "notice_deadline_working_hours"),
+        under_investigation=frozenset(_strings(enforcement, "under_investigation", ())),
+        immediate_block_behaviours=block,
+        spam_behaviours=spam,
+        immediate_removal_severity=_one_of(
+            enforcement.get("immediate_removal_severity", "critical"),
+            SEVERITIES,
+            "enforcement.immediate_removal_severity",
+        ),
+        closed_case_retention_days=_positive_int(enforcement, "closed_case_retention_days", 30),
+        max_cases_per_author=_positive_int(enforcement, "max_cases_per_author", 200),
+        patient_experience_contact=_text(enforcement, "patient_experience_contact"),
+    )
+
+
+def _no_unknown_keys(section: Mapping[str, Any], known: frozenset[str], name: str) -> None:
+    if not isinstance(section, Mapping):
+        raise ValueError(f"{name} must be a mapping, got {type(section).__name__}")
+    unknown = sorted(str(k) for k in section if k not in known)
+    if unknown:
+        # A misspelt key would otherwise silently fall back to its default.
+        raise ValueError(f"{name}: unknown keys {unknown}; known keys are {sorted(known)}")
+
+
+def _monitoring(section: Mapping[str, Any]) -> MonitoringHours:
+    tz = section.get("timezone", "Europe/London")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValueError(
+            f"monitoring_hours.timezone {tz!r} is not an IANA time zone (e.g. Europe/London)"
+        ) from exc
+    days = _sequence(section.get("days", WEEKDAYS[:5]), "monitoring_hours.days")
+    weekdays = frozenset(
+        WEEKDAYS.index(_one_of(d, WEEKDAYS, "monitoring_hours.days")) for d in days
+    )
+    if not weekdays:
+        raise ValueError("monitoring_hours.days is empty: list at least one day, e.g. [mon]")
+    start = _clock(section.get("start", "09:00"), "monitoring_hours.start")
+    end = _clock(section.get("end", "17:00"), "monitoring_hours.end")
+    if start >= end:
+        raise ValueError(
+            f"monitoring_hours: start {start:%H:%M} must be before end {end:%H:%M} "
+            "(hours that cross midnight are not supported)"
+        )
+    holidays = _sequence(section.get("bank_holidays", ()), "monitoring_hours.bank_holidays")
+    return MonitoringHours(
+        timezone=tz,
+        weekdays=weekdays,
+        start=start,
+        end=end,
+        bank_holidays=frozenset(_iso_date(d) for d in holidays),
+    )
+
+
+def _clause_map(raw: Mapping[str, str], allowed: tuple[str, ...], what: str) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"clause {what}s must be a mapping of clause id to {what}")
+    out: dict[str, str] = {}
+    for clause, value in raw.items():
+        if not isinstance(clause, str) or not clause:
+            raise ValueError(f"clause {what}s: clause id {clause!r} must be a non-empty string")
+        out[clause] = _one_of(value, allowed, f"clause '{clause}' {what}")
+    return out
+
+
+def _titles(raw: Mapping[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for clause, title in raw.items():
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"clause '{clause}' title must be a non-empty string")
+        out[clause] = title.strip()
+    return out
+
+
+def _one_of(value: Any, allowed: Iterable[str], where: str) -> str:
+    options = tuple(allowed)
+    if value not in options:
+        raise ValueError(f"{where}: {value!r} is not one of {list(options)}")
+    return str(value)
+
+
+def _hours(section: Mapping[str, Any], key: str) -> float:
+    value = section.get(key, 24)
+    # bool is an int subclass; "true" working hours is a typo, not 1 hour.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1000:
+        raise ValueError(f"enforcement.{key} must be a number of working hours in (0, 1000]")
+    return float(value)
+
+
+def _positive_int(section: Mapping[str, Any], key: str, default: int) -> int:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"enforcement.{key} must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _text(section: Mapping[str, Any], key: str) -> str:
+    value = section.get(key, DEFAULT_CONTACT)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"enforcement.{key} must be non-empty text shown to authors")
+    return value.strip()
+
+
+def _sequence(value: Any, where: str) -> tuple[Any, ...]:
+    # The policy loader freezes YAML lists into tuples; plain lists come from tests and tools.
+    if isinstance(value, str) or not isinstance(value, list | tuple | frozenset | set):
+        raise ValueError(f"{where} must be a list")
+    return tuple(value)
+
+
+def _strings(section: Mapping[str, Any], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    values = _sequence(section.get(key, default), f"enforcement.{key}")
+    for v in values:
+        if not isinstance(v, str) or not v:
+            raise ValueError(f"enforcement.{key}: {v!r} must be a non-empty string id")
+    return values
+
+
+def _behaviours(section: Mapping[str, Any], key: str, default: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(
+        _one_of(v, BEHAVIOUR_KINDS, f"enforcement.{key}") for v in _strings(section, key, default)
+    )
+
+
+def _clock(value: Any, where: str) -> time:
+    # YAML 1.1 reads an unquoted 09:00 as the integer 540 (sexagesimal); accept that form too.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return time(value // 60, value % 60)
+    match = _HH_MM.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f'{where} must be a 24-hour time "HH:MM", got {value!r}')
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _iso_date(value: Any) -> date:
+    # YAML reads an unquoted 2026-12-25 as a date already; a timestamp is not a holiday.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"monitoring_hours.bank_holidays: {value!r} is not an ISO date (YYYY-MM-DD)")

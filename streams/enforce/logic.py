@@ -1,0 +1,611 @@
+"""The policy's decision procedure, as pure functions over one author's state.
+
+Three inputs move an author's state: a verdict on a new comment (``decide``), event time passing
+a deadline (``on_timer``) and the executor's report on an action (``on_result``). Each returns
+the new state, the audit ``Decision`` records and the ``Action`` values to publish; nothing here
+performs an action. Every id is a hash of its inputs, so a replay yields the same bytes.
+
+The procedure, as the acceptable-use guidance promises it:
+- ordinary violations: reply explaining why and asking for removal; if the post is still up at
+  the deadline, a notice that a block is coming; if still up at the next deadline, block;
+- allegations, content under investigation and critical content (hate, threats): delete at
+  once, keeping a copy first;
+- frequent inflammatory posting: block at once, with every account linked to the author;
+- spamming: hide the post and limit posting;
+- safeguarding: copy to the evidence store, refer, and ask a person to look;
+- personal care: point to the patient experience team, remove nothing for that reason;
+- emergency: the 999 signpost at once, whatever the hour, and an urgent review.
+Outside monitoring hours, what a person has to do waits for the next working day; what the
+guidance makes automatic does not wait.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from schemas.action import Action, ActionResult, Decision, action_id
+from schemas.comment import Comment
+from schemas.verdict import BehaviourFinding, Finding, Verdict
+from streams.enforce import messages
+from streams.enforce.config import EnforcementConfig
+from streams.enforce.state import (
+    ASKED_REMOVAL,
+    BLOCKED,
+    BLOCKED_FOR_GOOD,
+    BLOCKED_PENDING,
+    COMPLIED,
+    DELIVERED,
+    FAILED,
+    FREE,
+    HIDDEN,
+    NOTICED,
+    PENDING,
+    REMOVED,
+    REVIEW,
+    AuthorState,
+    Case,
+    prune,
+)
+from streams.enforce.working_hours import add_working_hours, next_monitoring_start
+
+UNDER_INVESTIGATION = "under_investigation"  # the reason id for the investigation list
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+# Procedures that judge the content itself. Of these, the strongest present decides what happens
+# to the post; the route procedures (care, emergency, safeguarding) are added alongside.
+_CONTENT_STRENGTH = {"review": 1, "warn_then_block": 2, "immediate_removal": 3}
+_VIOLATION_PROCEDURES = frozenset({*_CONTENT_STRENGTH, "spam"})
+
+# Actions a person carries out or answers for: outside monitoring hours they wait. The rest are
+# automatic under the guidance and happen at the event's own time.
+_NEEDS_A_PERSON = frozenset(
+    {
+        "reply_ask_removal",
+        "notice_of_block",
+        "redirect_personal_care",
+        "refer_safeguarding",
+        "queue_human_review",
+    }
+)
+_ACCOUNT_LEVEL = frozenset({"block_account", "limit_posting"})
+_STAGE_MESSAGE = {ASKED_REMOVAL: "reply_ask_removal", NOTICED: "notice_of_block"}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one verdict led to: exactly one decision, and the actions it names."""
+
+    state: AuthorState
+    decision: Decision
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """What a timer or an executor result led to: one decision per case that moved."""
+
+    state: AuthorState
+    decisions: tuple[Decision, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+
+def decide(
+    state: AuthorState | None,
+    verdict: Verdict,
+    cfg: EnforcementConfig,
+    *,
+    linked_authors: Sequence[tuple[str, str]] = (),
+) -> Outcome:
+    """Apply the policy to one verdict.
+
+    ``linked_authors``: (author key, evidence) of accounts believed to be the same user; they are
+    blocked alongside the author when the author is blocked for frequent inflammatory posting.
+    """
+    comment = verdict.comment
+    before = state if state is not None else AuthorState(author_key=comment.author_key)
+    if before.author_key != comment.author_key:
+        raise ValueError(
+            f"state of author {before.author_key!r} given a verdict by {comment.author_key!r}: "
+            "the agent must look state up by the verdict's author key"
+        )
+    at = comment.event_time_ms
+    triage = _triage(verdict, cfg)
+    # A verdict seen again (redelivery after a restart) is decided against the author's standing
+    # when it was first decided, which its case keeps: the same decision and action ids come
+    # out, rather than new actions about a post that may be gone by now.
+    seen = before.case(comment.comment_id)
+    standing = seen.standing if seen is not None else _standing(before)
+    # A block for frequent posting cannot be undone by removing one post; a ladder block can.
+    already_blocked_for_good = standing == BLOCKED_FOR_GOOD
+    blocked = standing != FREE or bool(triage.block)
+    draft = _Draft(
+        decision_id=_digest(comment.comment_id, verdict.policy_version),
+        author_key=comment.author_key,
+        comment_id=comment.comment_id,
+        platform=comment.platform,
+        at_ms=at,
+        findings=verdict.findings,
+        behaviour=verdict.behaviour,
+        policy_version=verdict.policy_version,
+        sources=(comment.source,),
+        cfg=cfg,
+    )
+    removal = triage.content == "immediate_removal"
+    ladder = triage.content == "warn_then_block"
+    deadline = add_working_hours(at, cfg.reply_deadline_hours, cfg.monitoring)
+
+    if triage.emergency:
+        draft.add("emergency_signpost", triage.emergency, message=messages.emergency_signpost())
+        draft.review(triage.emergency, messages.review_emergency(), urgent=True)
+    # The copy goes first: once the post is deleted there is nothing left to copy.
+    if triage.safeguarding or removal:
+        draft.add(
+            "preserve_evidence", triage.safeguarding + (triage.content_reasons if removal else ())
+        )
+    if removal:
+        draft.add(
+            "delete_post",
+            triage.content_reasons,
+            message=messages.removal_explained(
+                messages.titles(triage.content_reasons, cfg.titles),
+                cfg.patient_experience_contact,
+            ),
+        )
+    # A blocked author cannot be asked to remove anything, so hiding is the step left.
+    hide_reasons = triage.spam + (triage.content_reasons if ladder and blocked else ())
+    if hide_reasons and not removal:
+        draft.add("hide_post", hide_reasons)
+    if triage.block:
+        if not already_blocked_for_good:
+            draft.add(
+                "block_account",
+                triage.block,
+                target_comment="",
+                message=messages.block_frequent_inflammatory(),
+            )
+        for key, evidence in _linked(linked_authors, comment.author_key):
+            draft.add(
+                "block_account",
+                triage.block,
+                target_author=key,
+                target_comment="",
+                linked_evidence=(evidence,),
+                message=messages.block_linked(),
+            )
+    if triage.spam and not blocked:
+        draft.add("limit_posting", triage.spam, target_comment="")
+    if ladder and not blocked:
+        draft.add(
+            "reply_ask_removal",
+            triage.content_reasons,
+            message=messages.ask_removal(
+                messages.titles(triage.content_reasons, cfg.titles),
+                messages.local_deadline(deadline, cfg.monitoring.zone),
+            ),
+        )
+    if triage.personal_care and not blocked:
+        draft.add(
+            "redirect_personal_care",
+            triage.personal_care,
+            message=messages.personal_care(cfg.patient_experience_contact),
+        )
+    if triage.safeguarding:
+        draft.add("refer_safeguarding", triage.safeguarding)
+        draft.review(triage.safeguarding, messages.review_safeguarding())
+    if triage.content == "review":
+        draft.review(triage.content_reasons, messages.review_clause())
+
+    decision, actions = draft.finish(clauses=verdict.clauses)
+    after = _record_verdict(
+        before, verdict, triage, blocked=blocked, standing=standing, deadline_ms=deadline
+    )
+    if triage.block:
+        after = _block(after, at, blocked_for="")
+        if not already_blocked_for_good:
+            after = replace(after, counts=after.counts.bump(blocks=1))
+    after = prune(after, at, cfg.closed_case_retention_ms, cfg.max_cases_per_author)
+    return Outcome(state=after, decision=decision, actions=actions)
+
+
+def on_timer(state: AuthorState, now_ms: int, cfg: EnforcementConfig) -> FollowUp:
+    """Fire every open case whose deadline is at or before ``now_ms``.
+
+    Each firing is decided at its deadline, not at ``now_ms``: a timer that runs late (or a
+    replay) yields the same decisions, ids and due times.
+    """
+    current = state
+    due = sorted(
+        (c for c in state.cases if c.is_open and c.deadline_ms is not None),
+        key=lambda c: (c.deadline_ms, c.comment_id),
+    )
+    decisions: list[Decision] = []
+    actions: list[Action] = []
+    for candidate in due:
+        case = current.case(candidate.comment_id)
+        # An earlier firing in this pass may have blocked the author and closed this case.
+        if case is None or not case.is_open or case.deadline_ms is None:
+            continue
+        if case.deadline_ms > now_ms:
+            continue
+        current, decision, fired = _fire(current, case, case.deadline_ms, cfg)
+        decisions.append(decision)
+        actions.extend(fired)
+    current = prune(current, now_ms, cfg.closed_case_retention_ms, cfg.max_cases_per_author)
+    return FollowUp(state=current, decisions=tuple(decisions), actions=tuple(actions))
+
+
+def on_result(state: AuthorState | None, result: ActionResult, cfg: EnforcementConfig) -> FollowUp:
+    """Learn from the executor's report on an action.
+
+    - the post was already gone: the author complied, the case closes, no block follows;
+    - the author replied instead: the case goes to a person, automation stops;
+    - the request or notice was delivered: the deadline counts from delivery if that is later;
+    - it failed: the case stays where it is, marked undelivered, and at its deadline goes to a
+      person rather than on towards a block the author was never warned of;
+    - a block was done: the author is blocked (this is how linked accounts learn of it).
+    """
+    current = state if state is not None else AuthorState(author_key=result.target_author)
+    if current.author_key != result.target_author:
+        raise ValueError(
+            f"state of author {current.author_key!r} given a result for "
+            f"{result.target_author!r}: look state up by the result's target author"
+        )
+    case = current.case(result.target_comment) if result.target_comment else None
+    outcome = result.outcome
+    if outcome == "post_already_deleted" and case is not None:
+        return FollowUp(state=_post_gone(current, case, result.at_ms))
+    if outcome == "author_replied" and case is not None and case.is_open:
+        return _to_review(current, case, result.at_ms, messages.review_author_replied(), cfg)
+    if outcome == "done" and result.kind == "block_account":
+        return FollowUp(state=_block(current, result.at_ms, blocked_for=""))
+    answers_stage = case is not None and _STAGE_MESSAGE.get(case.stage) == result.kind
+    if outcome == "done" and case is not None and answers_stage:
+        hours = (
+            cfg.reply_deadline_hours if case.stage == ASKED_REMOVAL else cfg.notice_deadline_hours
+        )
+        # The author's time runs from when they were told, if the message went out late.
+        from_delivery = add_working_hours(result.at_ms, hours, cfg.monitoring)
+        deadline = (
+            from_delivery if case.deadline_ms is None else max(case.deadline_ms, from_delivery)
+        )
+        return FollowUp(
+            state=current.with_case(replace(case, delivery=DELIVERED, deadline_ms=deadline))
+        )
+    if outcome == "failed" and case is not None and answers_stage:
+        return FollowUp(state=current.with_case(replace(case, delivery=FAILED)))
+    return FollowUp(state=current)
+
+
+# --- triage: what the verdict calls for ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Triage:
+    """The reasons behind each part of the response, as sorted clause (or behaviour) ids."""
+
+    content: str | None  # strongest content procedure present, or None
+    content_reasons: tuple[str, ...]  # violation clauses (and the investigation), for the post
+    spam: tuple[str, ...]  # spam clauses and spam behaviour kinds
+    block: tuple[str, ...]  # behaviour kinds that block at once
+    safeguarding: tuple[str, ...]
+    personal_care: tuple[str, ...]
+    emergency: tuple[str, ...]
+
+
+def _triage(verdict: Verdict, cfg: EnforcementConfig) -> _Triage:
+    by_procedure: dict[str, list[str]] = {}
+    for clause in verdict.clauses:
+        by_procedure.setdefault(cfg.procedure(clause), []).append(clause)
+    violations = sorted(c for p in _VIOLATION_PROCEDURES for c in by_procedure.get(p, ()))
+    content = max(
+        (p for p in _CONTENT_STRENGTH if p in by_procedure),
+        key=_CONTENT_STRENGTH.__getitem__,
+        default=None,
+    )
+    reasons = set(violations)
+    if _under_investigation(verdict.comment, cfg):
+        content = "immediate_removal"
+        reasons.add(UNDER_INVESTIGATION)
+    elif _critical(verdict.findings, cfg):
+        content = "immediate_removal"
+    kinds = {b.kind for b in verdict.behaviour}
+    return _Triage(
+        content=content,
+        content_reasons=tuple(sorted(reasons)) if content else (),
+        spam=tuple(sorted({*by_procedure.get("spam", ()), *(kinds & cfg.spam_behaviours)})),
+        block=tuple(sorted(kinds & cfg.immediate_block_behaviours)),
+        safeguarding=tuple(by_procedure.get("safeguarding", ())),
+        personal_care=tuple(by_procedure.get("personal_care", ())),
+        emergency=tuple(by_procedure.get("emergency", ())),
+    )
+
+
+def _under_investigation(comment: Comment, cfg: EnforcementConfig) -> bool:
+    listed = cfg.under_investigation
+    return comment.comment_id in listed or (bool(comment.post_id) and comment.post_id in listed)
+
+
+def _critical(findings: Iterable[Finding], cfg: EnforcementConfig) -> bool:
+    # A finding is as severe as the detector says or as its clause is rated, whichever is
+    # higher; only violations count, a care question is never "critical" content.
+    bar = SEVERITY_RANK[cfg.immediate_removal_severity]
+    return any(
+        max(SEVERITY_RANK.get(f.severity, 0), SEVERITY_RANK[cfg.clause_severity(f.clause)]) >= bar
+        for f in findings
+        if cfg.procedure(f.clause) in _VIOLATION_PROCEDURES
+    )
+
+
+def _linked(linked: Sequence[tuple[str, str]], author_key: str) -> list[tuple[str, str]]:
+    # One block per account, whatever order the link stage listed them in.
+    firsts: dict[str, str] = {}
+    for key, evidence in linked:
+        if key and key != author_key:
+            firsts.setdefault(key, evidence)
+    return sorted(firsts.items())
+
+
+# --- state transitions -----------------------------------------------------------------------
+
+
+def _standing(state: AuthorState) -> str:
+    if not state.blocked:
+        return FREE
+    return BLOCKED_PENDING if state.blocked_for else BLOCKED_FOR_GOOD
+
+
+def _record_verdict(
+    state: AuthorState,
+    verdict: Verdict,
+    triage: _Triage,
+    *,
+    blocked: bool,
+    standing: str,
+    deadline_ms: int,
+) -> AuthorState:
+    comment = verdict.comment
+    counts = state.counts.bump(verdicts=1, violations=int(bool(triage.content or triage.spam)))
+    # A repeated verdict (redelivery, or a new policy version) must not rewind a case.
+    if state.case(comment.comment_id) is not None:
+        return replace(state, counts=counts)
+    at = comment.event_time_ms
+    if triage.content == "immediate_removal":
+        stage, counts = REMOVED, counts.bump(removals=1)
+    elif triage.content == "warn_then_block" and not blocked:
+        stage, counts = ASKED_REMOVAL, counts.bump(requests=1)
+    elif triage.content == "warn_then_block" or triage.spam:
+        stage = HIDDEN
+    else:
+        return replace(state, counts=counts)
+    case = Case(
+        comment_id=comment.comment_id,
+        platform=comment.platform,
+        post_id=comment.post_id,
+        stage=stage,
+        opened_ms=at,
+        deadline_ms=deadline_ms if stage == ASKED_REMOVAL else None,
+        clauses=triage.content_reasons or triage.spam,
+        findings=verdict.findings,
+        sources=(comment.source,),
+        policy_version=verdict.policy_version,
+        closed_ms=None if stage == ASKED_REMOVAL else at,
+        standing=standing,
+    )
+    return replace(state, counts=counts).with_case(case)
+
+
+def _block(state: AuthorState, at_ms: int, *, blocked_for: str) -> AuthorState:
+    """Mark the author blocked and close every open case: there is no one left to ask.
+
+    ``blocked_for`` is the comment whose ladder led here; cases closed by such a block remember
+    their stage, because the block is called off if that comment turns out to be gone.
+    """
+    if state.blocked and not state.blocked_for:
+        blocked_for = ""  # a block that no removal can undo stays that way
+    cases = tuple(
+        c.close(BLOCKED, at_ms, superseded_from=c.stage if blocked_for else "") if c.is_open else c
+        for c in state.cases
+    )
+    if not blocked_for:
+        # Nothing can call this block off any more, so no case needs to remember its stage.
+        cases = tuple(replace(c, superseded_from="") if c.superseded_from else c for c in cases)
+    return replace(
+        state,
+        cases=cases,
+        blocked=True,
+        blocked_for=blocked_for,
+        blocked_ms=state.blocked_ms if state.blocked else at_ms,
+    )
+
+
+def _post_gone(state: AuthorState, case: Case, at_ms: int) -> AuthorState:
+    """The post is no longer up: the author complied, and any block it led to is called off."""
+    # A case another case's block closed may be reopened later; once its post is gone it must
+    # never come back, so it closes as complied too.
+    if case.is_open or case.superseded_from:
+        return state.with_case(case.close(COMPLIED, at_ms))
+    if case.stage == BLOCKED and state.blocked_for == case.comment_id:
+        # The executor found the post gone before blocking, so the block did not happen: the
+        # cases it closed go back to where they were, and their own deadlines apply again.
+        cases = tuple(
+            c.reopen() if c.superseded_from else c
+            for c in state.cases
+            if c.comment_id != case.comment_id
+        )
+        unblocked = replace(state, cases=cases, blocked=False, blocked_for="", blocked_ms=None)
+        return unblocked.with_case(case.close(COMPLIED, at_ms))
+    return state
+
+
+def _fire(
+    state: AuthorState, case: Case, at_ms: int, cfg: EnforcementConfig
+) -> tuple[AuthorState, Decision, tuple[Action, ...]]:
+    if case.delivery == FAILED:
+        note = messages.review_undelivered(_STAGE_MESSAGE[case.stage])
+        follow = _to_review(state, case, at_ms, note, cfg)
+        return follow.state, follow.decisions[0], follow.actions
+    if case.stage == ASKED_REMOVAL:
+        deadline = add_working_hours(at_ms, cfg.notice_deadline_hours, cfg.monitoring)
+        draft = _case_draft(state, case, NOTICED, at_ms, cfg)
+        draft.add(
+            "notice_of_block",
+            case.clauses,
+            message=messages.notice_of_block(
+                messages.titles(case.clauses, cfg.titles),
+                messages.local_deadline(deadline, cfg.monitoring.zone),
+            ),
+        )
+        moved = replace(case, stage=NOTICED, deadline_ms=deadline, delivery=PENDING)
+        after = state.with_case(moved)
+        after = replace(after, counts=after.counts.bump(notices=1))
+    else:
+        draft = _case_draft(state, case, BLOCKED, at_ms, cfg)
+        # Account-level, but it names the comment: the executor checks the post is still up
+        # and reports post_already_deleted instead of blocking if the author removed it.
+        draft.add(
+            "block_account",
+            case.clauses,
+            message=messages.block_after_notice(messages.titles(case.clauses, cfg.titles)),
+        )
+        after = state.with_case(case.close(BLOCKED, at_ms))
+        after = _block(after, at_ms, blocked_for=case.comment_id)
+        after = replace(after, counts=after.counts.bump(blocks=1))
+    decision, actions = draft.finish(clauses=case.clauses)
+    return after, decision, actions
+
+
+def _to_review(
+    state: AuthorState, case: Case, at_ms: int, note: str, cfg: EnforcementConfig
+) -> FollowUp:
+    draft = _case_draft(state, case, REVIEW, at_ms, cfg)
+    draft.review(case.clauses, note)
+    decision, actions = draft.finish(clauses=case.clauses)
+    return FollowUp(
+        state=state.with_case(case.close(REVIEW, at_ms)), decisions=(decision,), actions=actions
+    )
+
+
+def _case_draft(
+    state: AuthorState, case: Case, stage: str, at_ms: int, cfg: EnforcementConfig
+) -> _Draft:
+    # A case enters each stage at most once, so (comment, policy version, stage) names the move.
+    return _Draft(
+        decision_id=_digest(case.comment_id, case.policy_version, stage),
+        author_key=state.author_key,
+        comment_id=case.comment_id,
+        platform=case.platform,
+        at_ms=at_ms,
+        findings=case.findings,
+        behaviour=(),
+        policy_version=case.policy_version,
+        sources=case.sources,
+        cfg=cfg,
+    )
+
+
+# --- building actions and the decision ------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Draft:
+    """Collects the actions of one decision, then stamps ids and due times on them."""
+
+    decision_id: str
+    author_key: str
+    comment_id: str
+    platform: str
+    at_ms: int
+    findings: tuple[Finding, ...]
+    behaviour: tuple[BehaviourFinding, ...]
+    policy_version: str
+    sources: tuple[str, ...]  # the inputs behind the decision; the first is the comment's
+    cfg: EnforcementConfig
+    actions: list[Action] = field(default_factory=list)
+    review_reasons: set[str] = field(default_factory=set)
+    review_notes: list[str] = field(default_factory=list)
+    urgent: bool = False
+
+    def add(
+        self,
+        kind: str,
+        reasons: Iterable[str],
+        *,
+        message: str = "",
+        target_author: str | None = None,
+        target_comment: str | None = None,
+        linked_evidence: tuple[str, ...] = (),
+    ) -> None:
+        author = self.author_key if target_author is None else target_author
+        about = self.comment_id if target_comment is None else target_comment
+        why = tuple(sorted(set(reasons)))
+        due = self.at_ms
+        if kind in _NEEDS_A_PERSON:
+            due = next_monitoring_start(self.at_ms, self.cfg.monitoring)
+        self.actions.append(
+            Action(
+                action_id=action_id(
+                    self.decision_id, kind, author if kind in _ACCOUNT_LEVEL else about
+                ),
+                decision_id=self.decision_id,
+                kind=kind,
+                platform=self.platform,
+                target_author=author,
+                target_comment=about,
+                reasons=why,
+                evidence=tuple(f for f in self.findings if f.clause in why),
+                behaviour=tuple(b for b in self.behaviour if b.kind in why),
+                linked_evidence=linked_evidence,
+                policy_version=self.policy_version,
+                source=self.sources,
+                due_at_ms=due,
+                message=message,
+            )
+        )
+
+    def review(self, reasons: Iterable[str], note: str, *, urgent: bool = False) -> None:
+        self.review_reasons.update(reasons)
+        self.review_notes.append(note)
+        self.urgent = self.urgent or urgent
+
+    def finish(self, *, clauses: Iterable[str]) -> tuple[Decision, tuple[Action, ...]]:
+        waiting = [a for a in self.actions if a.due_at_ms > self.at_ms]
+        if waiting:
+            # Someone has to pick these up when monitoring starts: put them in the queue.
+            self.review(
+                (r for a in waiting for r in a.reasons),
+                messages.review_deferred(a.kind for a in waiting),
+            )
+        if self.review_notes:
+            self.add("queue_human_review", self.review_reasons, message=" ".join(self.review_notes))
+            if self.urgent:
+                # An urgent review is queued at once, whatever the hour.
+                self.actions[-1] = replace(self.actions[-1], due_at_ms=self.at_ms)
+        actions = tuple(self.actions)
+        all_reasons = sorted({*clauses, *(r for a in actions for r in a.reasons)})
+        if not actions:
+            outcome = "no_action"
+        elif all(a.due_at_ms > self.at_ms for a in actions):
+            outcome = "deferred"
+        else:
+            outcome = "actions"
+        decision = Decision(
+            decision_id=self.decision_id,
+            comment_id=self.comment_id,
+            author_key=self.author_key,
+            source=self.sources[0] if self.sources else "",
+            policy_version=self.policy_version,
+            clauses=tuple(all_reasons),
+            findings=self.findings,
+            behaviour=self.behaviour,
+            action_ids=tuple(a.action_id for a in actions),
+            action_kinds=tuple(a.kind for a in actions),
+            outcome=outcome,
+            event_time_ms=self.at_ms,
+        )
+        return decision, actions
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]

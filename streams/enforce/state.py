@@ -1,0 +1,165 @@
+"""What enforcement remembers about one author between events.
+
+Stored in a Faust table keyed by author key, so it must round-trip through JSON exactly
+(``to_dict``/``from_dict``) and stay small: closed cases are dropped after a retention period of
+event time, and the number of cases per author is capped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from schemas.codec import dumps, loads
+from schemas.verdict import Finding
+
+# A case's stage. The ladder is asked_removal -> noticed -> blocked; complied (the author removed
+# the post), review (a person decides) and the stages for posts we handled ourselves close it.
+ASKED_REMOVAL = "asked_removal"
+NOTICED = "noticed"
+BLOCKED = "blocked"
+COMPLIED = "complied"
+REMOVED = "removed"  # we deleted the post at once (allegation, investigation, critical)
+HIDDEN = "hidden"  # we hid the post (spam, or the author is blocked and cannot be asked)
+REVIEW = "review"  # handed to a person; automation stops here
+STAGES = (ASKED_REMOVAL, NOTICED, BLOCKED, COMPLIED, REMOVED, HIDDEN, REVIEW)
+OPEN_STAGES = frozenset({ASKED_REMOVAL, NOTICED})
+
+# The author's standing when a comment was first decided; kept on its case so that a verdict
+# delivered again is decided the same way.
+FREE = "free"
+BLOCKED_PENDING = "blocked_pending"  # blocked by a ladder block that may still be called off
+BLOCKED_FOR_GOOD = "blocked_for_good"
+STANDINGS = (FREE, BLOCKED_PENDING, BLOCKED_FOR_GOOD)
+
+# Whether the message of the current stage (request or notice) reached the author.
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+DELIVERIES = (PENDING, DELIVERED, FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One comment the author was asked about, or that we removed, hid or sent to review."""
+
+    comment_id: str
+    platform: str
+    post_id: str
+    stage: str  # one of STAGES
+    opened_ms: int  # event time of the comment
+    deadline_ms: int | None  # when the open stage's timer fires (kept, unused, once closed)
+    clauses: tuple[str, ...]  # reasons, sorted
+    findings: tuple[Finding, ...]  # evidence
+    sources: tuple[str, ...]  # "topic[partition]@offset" of the inputs
+    policy_version: str
+    delivery: str = PENDING  # one of DELIVERIES, for the open stage's message
+    closed_ms: int | None = None  # event time the case closed, for retention
+    # When another case's block closed this one: the stage to go back to if that block is
+    # called off because its own post turned out to be gone.
+    superseded_from: str = ""
+    standing: str = FREE  # one of STANDINGS
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    def close(self, stage: str, at_ms: int, *, superseded_from: str = "") -> Case:
+        return replace(self, stage=stage, closed_ms=at_ms, superseded_from=superseded_from)
+
+    def reopen(self) -> Case:
+        return replace(self, stage=self.superseded_from, closed_ms=None, superseded_from="")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Case:
+        return cls(
+            **{
+                **d,
+                "clauses": tuple(d["clauses"]),
+                "findings": tuple(Finding.from_dict(f) for f in d["findings"]),
+                "sources": tuple(d["sources"]),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Running totals for the author, for reviewers and metrics (never reset by pruning)."""
+
+    verdicts: int = 0
+    violations: int = 0
+    requests: int = 0
+    notices: int = 0
+    removals: int = 0
+    blocks: int = 0
+
+    def bump(self, **by: int) -> Counts:
+        return replace(self, **{k: getattr(self, k) + v for k, v in by.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorState:
+    author_key: str
+    cases: tuple[Case, ...] = ()  # ordered by (opened_ms, comment_id)
+    blocked: bool = False
+    blocked_ms: int | None = None
+    # The comment whose ladder led to the block, "" for blocks that no post removal can undo
+    # (frequent inflammatory posting, a linked account, a block confirmed by the executor).
+    blocked_for: str = ""
+    counts: Counts = Counts()
+
+    def case(self, comment_id: str) -> Case | None:
+        return next((c for c in self.cases if c.comment_id == comment_id), None)
+
+    def with_case(self, case: Case) -> AuthorState:
+        others = [c for c in self.cases if c.comment_id != case.comment_id]
+        ordered = sorted([*others, case], key=lambda c: (c.opened_ms, c.comment_id))
+        return replace(self, cases=tuple(ordered))
+
+    def next_deadline_ms(self) -> int | None:
+        """When ``on_timer`` next has work for this author, for the agent's timer index."""
+        deadlines = [c.deadline_ms for c in self.cases if c.is_open and c.deadline_ms is not None]
+        return min(deadlines, default=None)
+
+    @property
+    def is_idle(self) -> bool:
+        """Nothing worth keeping: the agent may delete the table entry."""
+        return not self.cases and not self.blocked
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_bytes(self) -> bytes:
+        return dumps(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AuthorState:
+        return cls(
+            author_key=d["author_key"],
+            cases=tuple(Case.from_dict(c) for c in d["cases"]),
+            blocked=d["blocked"],
+            blocked_ms=d["blocked_ms"],
+            blocked_for=d["blocked_for"],
+            counts=Counts(**d["counts"]),
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> AuthorState:
+        return cls.from_dict(loads(data))
+
+
+def prune(state: AuthorState, now_ms: int, retention_ms: int, max_cases: int) -> AuthorState:
+    """Drop closed cases older than the retention, then the oldest closed ones over the cap.
+
+    Open cases are never dropped: each one has a timer that must still fire. They cannot grow
+    without bound either, because a block closes them all.
+    """
+    kept = [c for c in state.cases if c.closed_ms is None or now_ms - c.closed_ms <= retention_ms]
+    excess = len(kept) - max_cases
+    if excess > 0:
+        closed = sorted((c for c in kept if not c.is_open), key=lambda c: c.closed_ms or 0)
+        dropped = {c.comment_id for c in closed[:excess]}
+        kept = [c for c in kept if c.comment_id not in dropped]
+    if len(kept) == len(state.cases):
+        return state
+    return replace(state, cases=tuple(kept))

@@ -1,0 +1,529 @@
+"""The identity graph: evidence between pairs of accounts, which pairs are linked, and clusters.
+
+Each pair with evidence has one edge. Per kind of evidence the edge accumulates observations
+by noisy-OR (``1 - Π(1 - kind weight × signal weight)``), so repeats count for less and less,
+and the kind's contribution is capped; a kind needing repeats (co-timing) contributes nothing
+until it has them. The edge's score combines the kinds by noisy-OR again. Because every cap is
+below the threshold (``LinkingConfig`` refuses anything else), a pair links only on evidence
+of at least two kinds.
+
+Clusters are the connected components of linked pairs (and pairs a reviewer merged), with one
+twist: a pair a reviewer split is never in one cluster again, not even through a third account.
+Where a component holds a split pair, it is divided by adding its linked pairs strongest first
+and skipping any that would join a split pair (a constrained Kruskal), so the result is a
+function of the edges and the overrides alone, whatever order they arrived in.
+
+Memory is bounded: an edge with no new evidence for ``expiry_days`` goes at the next
+``expire``; an account holds at most ``max_edges_per_account`` edges (the unlinked edge with
+the oldest evidence makes way); each kind keeps its last ``max_evidence_per_kind`` observations
+for the evidence trail, and counts the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from schemas.codec import dumps, loads
+from schemas.identity import (
+    REVIEWER_MERGE,
+    ClusterEdge,
+    ClusterMembership,
+    LinkOverride,
+    LinkSignal,
+    ordered_pair,
+)
+from streams.linking.config import LinkingConfig
+
+SNAPSHOT_FORMAT = 1
+
+Pair = tuple[str, str]
+
+
+class Observation(NamedTuple):
+    event_time_ms: int
+    weight: float  # the signal's own weight, before the kind weight
+    evidence: str
+    source_ids: tuple[str, ...]
+
+
+class KindEvidence:
+    """Everything one edge knows about one kind of evidence."""
+
+    __slots__ = ("combined", "count", "first_ms", "last_ms", "recent")
+
+    def __init__(
+        self,
+        count: int = 0,
+        combined: float = 0.0,
+        first_ms: int = 0,
+        last_ms: int = 0,
+        recent: list[Observation] | None = None,
+    ) -> None:
+        self.count = count
+        self.combined = combined  # noisy-OR of every observation so far, uncapped
+        self.first_ms = first_ms
+        self.last_ms = last_ms
+        self.recent: list[Observation] = recent if recent is not None else []
+
+    def observe(self, signal: LinkSignal, kind_weight: float, keep: int) -> None:
+        t = signal.event_time_ms
+        self.first_ms = t if self.count == 0 else min(self.first_ms, t)
+        self.last_ms = max(self.last_ms, t)
+        self.count += 1
+        self.combined = 1.0 - (1.0 - self.combined) * (1.0 - kind_weight * signal.weight)
+        self.recent.append(Observation(t, signal.weight, signal.evidence, signal.source_ids))
+        if len(self.recent) > keep:
+            self.recent.sort()
+            del self.recent[: len(self.recent) - keep]
+
+
+class Edge:
+    """One pair of accounts and the evidence between them."""
+
+    __slots__ = ("author_a", "author_b", "kinds", "last_ms", "linked", "score")
+
+    def __init__(self, author_a: str, author_b: str) -> None:
+        self.author_a = author_a
+        self.author_b = author_b
+        self.kinds: dict[str, KindEvidence] = {}
+        self.last_ms = 0  # newest evidence of any kind: expiry runs on it
+        self.score = 0.0
+        self.linked = False
+
+
+def kind_score(evidence: KindEvidence | None, kind: str, cfg: LinkingConfig) -> float:
+    """What one kind contributes to a pair: capped, and nothing until it has enough repeats."""
+    if evidence is None or evidence.count < cfg.min_count(kind) or not cfg.enabled(kind):
+        return 0.0
+    return min(cfg.caps[kind], evidence.combined)
+
+
+def combine(scores: Iterable[float]) -> float:
+    """Noisy-OR: the chance at least one kind is right, were they independent."""
+    remaining = 1.0
+    for s in scores:
+        remaining *= 1.0 - s
+    return 1.0 - remaining
+
+
+def edge_score(edge: Edge, cfg: LinkingConfig) -> float:
+    return combine(kind_score(ev, kind, cfg) for kind, ev in edge.kinds.items())
+
+
+def cluster_id(members: Iterable[str]) -> str:
+    """Named after the smallest member key, so the same members always give the same id."""
+    smallest = min(members)
+    return "c-" + hashlib.blake2b(smallest.encode(), digest_size=8).hexdigest()
+
+
+@dataclass(slots=True)
+class GraphStats:
+    signals: int = 0
+    refused_split: int = 0  # signals for a pair a reviewer split
+    ignored_disabled: int = 0  # signals of a kind whose weight is 0
+    dropped_full: int = 0  # new pairs refused: an account's edges were all linked
+    evicted: int = 0  # unlinked edges dropped to make room
+    expired: int = 0
+
+
+class IdentityGraph:
+    """Mutable, but a pure function of what was fed in: no clock, no I/O, no randomness."""
+
+    def __init__(self, config: LinkingConfig) -> None:
+        self.config = config
+        self.stats = GraphStats()
+        self._edges: dict[Pair, Edge] = {}
+        self._adjacent: dict[str, set[str]] = {}
+        self._overrides: dict[Pair, LinkOverride] = {}
+        self._merged: dict[str, set[str]] = {}
+        self._split: dict[str, set[str]] = {}
+        self._cluster_of: dict[str, tuple[str, ...]] = {}  # accounts in clusters of 2 or more
+        self._constrained: set[str] = set()  # accounts in a component holding a split pair
+
+    # --- reading -------------------------------------------------------------------------
+
+    def edge(self, x: str, y: str) -> Edge | None:
+        return self._edges.get(ordered_pair(x, y))
+
+    def edges(self) -> Iterator[Edge]:
+        return iter(self._edges.values())
+
+    def override_for(self, x: str, y: str) -> LinkOverride | None:
+        return self._overrides.get(ordered_pair(x, y))
+
+    def overrides(self) -> tuple[LinkOverride, ...]:
+        return tuple(self._overrides[p] for p in sorted(self._overrides))
+
+    @property
+    def edge_count(self) -> int:
+        return len(self._edges)
+
+    @property
+    def account_count(self) -> int:
+        return len(self._adjacent)
+
+    def members(self, author: str) -> tuple[str, ...]:
+        return self._cluster_of.get(author, (author,))
+
+    def clusters(self) -> tuple[tuple[str, ...], ...]:
+        """Every cluster of two or more accounts, sorted."""
+        return tuple(sorted(set(self._cluster_of.values())))
+
+    def membership(self, author: str, event_time_ms: int) -> ClusterMembership:
+        members = self.members(author)
+        edges, score = self._cluster_edges(members)
+        return ClusterMembership(
+            cluster_id=cluster_id(members),
+            author_key=author,
+            members=members,
+            edges=edges,
+            score=score,
+            event_time_ms=event_time_ms,
+        )
+
+    def linked_path(self, x: str, y: str) -> tuple[str, ...] | None:
+        """The shortest chain of linked pairs from x to y inside their cluster, if any."""
+        members = self.members(x)
+        if y not in members or x == y:
+            return None
+        inside = set(members)
+        previous: dict[str, str] = {x: x}
+        queue = deque([x])
+        while queue:
+            node = queue.popleft()
+            for other in sorted(self._linked_neighbours(node)):
+                if other in inside and other not in previous:
+                    previous[other] = node
+                    queue.append(other)
+        if y not in previous:
+            return None
+        path = [y]
+        while path[-1] != x:
+            path.append(previous[path[-1]])
+        return tuple(reversed(path))
+
+    # --- writing -------------------------------------------------------------------------
+
+    def add(self, signal: LinkSignal) -> tuple[ClusterMembership, ...]:
+        """Weigh one observation; the memberships that changed because of it."""
+        cfg = self.config
+        self.stats.signals += 1
+        pair = (signal.author_a, signal.author_b)
+        if signal.author_b in self._split.get(signal.author_a, ()):
+            self.stats.refused_split += 1
+            return ()
+        kind_weight = cfg.weights[signal.kind]
+        if kind_weight <= 0.0:
+            self.stats.ignored_disabled += 1
+            return ()
+        edge = self._edges.get(pair)
+        if edge is None:
+            edge = self._new_edge(pair)
+            if edge is None:
+                self.stats.dropped_full += 1
+                return ()
+        evidence = edge.kinds.get(signal.kind)
+        if evidence is None:
+            evidence = edge.kinds[signal.kind] = KindEvidence()
+        evidence.observe(signal, kind_weight, cfg.max_evidence_per_kind)
+        edge.last_ms = max(edge.last_ms, signal.event_time_ms)
+        was_linked = edge.linked
+        edge.score = edge_score(edge, cfg)
+        edge.linked = edge.score >= cfg.threshold
+        if edge.linked != was_linked or (edge.linked and signal.author_a in self._constrained):
+            # A stronger edge can change how a component holding a split pair is divided.
+            return self._regroup(pair, signal.event_time_ms)
+        return ()
+
+    def override(self, decision: LinkOverride) -> tuple[ClusterMembership, ...]:
+        """Apply a reviewer's decision; a later decision on the same pair replaces it."""
+        pair = (decision.author_a, decision.author_b)
+        current = self._overrides.get(pair)
+        if current is not None and current.at_ms > decision.at_ms:
+            return ()  # an older decision arriving late: the newer one stands
+        self._overrides[pair] = decision
+        a, b = pair
+        _discard(self._merged, a, b)
+        _discard(self._split, a, b)
+        if decision.action == "split":
+            _insert(self._split, a, b)
+            edge = self._edges.get(pair)
+            if edge is not None:
+                self._remove_edge(edge)
+        else:
+            _insert(self._merged, a, b)
+        return self._regroup(pair, decision.at_ms)
+
+    def expire(self, now_ms: int) -> tuple[ClusterMembership, ...]:
+        """Forget edges with no evidence for ``expiry_days`` before ``now_ms`` (event time)."""
+        horizon = now_ms - self.config.expiry_ms
+        stale = sorted(p for p, e in self._edges.items() if e.last_ms < horizon)
+        touched: list[str] = []
+        for pair in stale:
+            edge = self._edges[pair]
+            if edge.linked:
+                touched.extend(pair)
+            self._remove_edge(edge)
+        self.stats.expired += len(stale)
+        return self._regroup(touched, now_ms) if touched else ()
+
+    # --- snapshot ------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Edges and overrides, with authors as indices into one sorted list; the clusters are
+        derived, so they are rebuilt on load rather than stored."""
+        authors = sorted(
+            {a for p in self._edges for a in p} | {a for p in self._overrides for a in p}
+        )
+        index = {a: i for i, a in enumerate(authors)}
+        edges = []
+        for (a, b), edge in sorted(self._edges.items()):
+            kinds = [
+                [k, ev.count, ev.combined, ev.first_ms, ev.last_ms, [list(o) for o in ev.recent]]
+                for k, ev in sorted(edge.kinds.items())
+            ]
+            edges.append([index[a], index[b], kinds])
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "config": self.config.to_dict(),
+            "authors": authors,
+            "edges": edges,
+            "overrides": [
+                _override_row(self._overrides[p], index) for p in sorted(self._overrides)
+            ],
+        }
+
+    def to_bytes(self) -> bytes:
+        return dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], config: LinkingConfig | None = None) -> IdentityGraph:
+        """Rebuild a graph; ``config`` replaces the stored one (a new policy version)."""
+        if d.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(f"graph snapshot format {d.get('format')!r} is not {SNAPSHOT_FORMAT}")
+        graph = cls(config or LinkingConfig.from_dict(d["config"]))
+        authors: list[str] = d["authors"]
+        for ia, ib, kinds in d["edges"]:
+            edge = Edge(authors[ia], authors[ib])
+            for kind, count, combined, first_ms, last_ms, recent in kinds:
+                observations = [Observation(t, w, ev, tuple(src)) for t, w, ev, src in recent]
+                edge.kinds[kind] = KindEvidence(count, combined, first_ms, last_ms, observations)
+                edge.last_ms = max(edge.last_ms, last_ms)
+            graph._attach(edge)
+        for row in d["overrides"]:
+            ia, ib, action, reviewer, reason, at_ms = row
+            decision = LinkOverride(authors[ia], authors[ib], action, reviewer, reason, at_ms)
+            graph._overrides[(decision.author_a, decision.author_b)] = decision
+            table = graph._split if action == "split" else graph._merged
+            _insert(table, decision.author_a, decision.author_b)
+        seeds = [a for e in graph._edges.values() if e.linked for a in (e.author_a, e.author_b)]
+        seeds.extend(graph._merged)
+        graph._regroup(seeds, 0)
+        return graph
+
+    @classmethod
+    def from_bytes(cls, data: bytes, config: LinkingConfig | None = None) -> IdentityGraph:
+        decoded: dict[str, Any] = loads(data)
+        return cls.from_dict(decoded, config)
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _attach(self, edge: Edge) -> None:
+        edge.score = edge_score(edge, self.config)
+        edge.linked = edge.score >= self.config.threshold
+        self._edges[(edge.author_a, edge.author_b)] = edge
+        self._adjacent.setdefault(edge.author_a, set()).add(edge.author_b)
+        self._adjacent.setdefault(edge.author_b, set()).add(edge.author_a)
+
+    def _new_edge(self, pair: Pair) -> Edge | None:
+        limit = self.config.max_edges_per_account
+        victims = []
+        for author in pair:
+            if len(self._adjacent.get(author, ())) < limit:
+                continue
+            victim = self._oldest_unlinked(author)
+            if victim is None:
+                return None  # every edge of this account is linked: keep them
+            victims.append(victim)
+        for victim in victims:
+            if (victim.author_a, victim.author_b) in self._edges:
+                self._remove_edge(victim)
+                self.stats.evicted += 1
+        edge = Edge(*pair)
+        self._edges[pair] = edge
+        self._adjacent.setdefault(pair[0], set()).add(pair[1])
+        self._adjacent.setdefault(pair[1], set()).add(pair[0])
+        return edge
+
+    def _oldest_unlinked(self, author: str) -> Edge | None:
+        candidates = (self._edges[ordered_pair(author, o)] for o in self._adjacent[author])
+        unlinked = [e for e in candidates if not e.linked]
+        if not unlinked:
+            return None
+        return min(unlinked, key=lambda e: (e.last_ms, e.author_a, e.author_b))
+
+    def _remove_edge(self, edge: Edge) -> None:
+        a, b = edge.author_a, edge.author_b
+        del self._edges[(a, b)]
+        for x, y in ((a, b), (b, a)):
+            others = self._adjacent[x]
+            others.discard(y)
+            if not others:
+                del self._adjacent[x]
+
+    def _linked_neighbours(self, author: str) -> set[str]:
+        out = set(self._merged.get(author, ()))
+        for other in self._adjacent.get(author, ()):
+            if self._edges[ordered_pair(author, other)].linked:
+                out.add(other)
+        return out
+
+    def _regroup(self, seeds: Iterable[str], event_time_ms: int) -> tuple[ClusterMembership, ...]:
+        """Recompute the clusters around ``seeds``; the memberships of accounts that moved."""
+        affected: set[str] = set()
+        for seed in seeds:
+            affected.update(self._cluster_of.get(seed, (seed,)))
+            affected.add(seed)
+        # Whole components: the accounts now connected to the affected ones, and the old
+        # clusters of those, which may have been joined or left behind.
+        components: list[list[str]] = []
+        seen: set[str] = set()
+        pending = sorted(affected)
+        while pending:
+            start = pending.pop()
+            if start in seen:
+                continue
+            component = self._component(start)
+            seen.update(component)
+            components.append(component)
+            for node in component:
+                for old in self._cluster_of.get(node, ()):
+                    if old not in seen:
+                        pending.append(old)
+        changed: list[str] = []
+        for component in components:
+            constrained = self._holds_split_pair(component)
+            groups = self._divide(component) if constrained else [tuple(sorted(component))]
+            for members in groups:
+                for node in members:
+                    if constrained:
+                        self._constrained.add(node)
+                    else:
+                        self._constrained.discard(node)
+                    if self._cluster_of.get(node, (node,)) != members:
+                        changed.append(node)
+                    if len(members) > 1:
+                        self._cluster_of[node] = members
+                    else:
+                        self._cluster_of.pop(node, None)
+        return tuple(self.membership(node, event_time_ms) for node in sorted(changed))
+
+    def _component(self, start: str) -> list[str]:
+        found = [start]
+        seen = {start}
+        queue = deque([start])
+        while queue:
+            for other in self._linked_neighbours(queue.popleft()):
+                if other not in seen:
+                    seen.add(other)
+                    found.append(other)
+                    queue.append(other)
+        return found
+
+    def _holds_split_pair(self, component: list[str]) -> bool:
+        inside = set(component)
+        return any(not self._split.get(x, set()).isdisjoint(inside) for x in component)
+
+    def _linked_pairs(self, members: Iterable[str]) -> list[tuple[int, float, str, str]]:
+        """Linked pairs among ``members``, strongest first: reviewer merges, then by score."""
+        inside = set(members)
+        rows = []
+        for a in inside:
+            for b in self._merged.get(a, ()):
+                if a < b and b in inside:
+                    rows.append((0, -1.0, a, b))
+            for b in self._adjacent.get(a, ()):
+                if a < b and b in inside and b not in self._merged.get(a, ()):
+                    edge = self._edges[(a, b)]
+                    if edge.linked:
+                        rows.append((1, -edge.score, a, b))
+        rows.sort()
+        return rows
+
+    def _divide(self, component: list[str]) -> list[tuple[str, ...]]:
+        """Constrained Kruskal: join strongest pairs first, never joining a split pair."""
+        parent = {node: node for node in component}
+        groups: dict[str, set[str]] = {node: {node} for node in component}
+
+        def root(node: str) -> str:
+            while parent[node] != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        for _, _, a, b in self._linked_pairs(component):
+            ra, rb = root(a), root(b)
+            if ra == rb:
+                continue
+            small, large = sorted((ra, rb), key=lambda r: (len(groups[r]), r))
+            if any(not self._split.get(x, set()).isdisjoint(groups[large]) for x in groups[small]):
+                continue
+            parent[small] = large
+            groups[large] |= groups.pop(small)
+        return [tuple(sorted(g)) for g in groups.values()]
+
+    def _cluster_edges(self, members: tuple[str, ...]) -> tuple[tuple[ClusterEdge, ...], float]:
+        """The cluster's linked pairs, and the weakest link of its strongest spanning tree."""
+        if len(members) < 2:
+            return (), 0.0
+        rows = self._linked_pairs(members)
+        edges = []
+        parent = {m: m for m in members}
+
+        def root(node: str) -> str:
+            while parent[node] != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        weakest = 1.0
+        for merged, negative, a, b in rows:
+            score = 1.0 if merged == 0 else -negative
+            kinds = self._contributing_kinds(a, b)
+            if merged == 0:
+                kinds.append(REVIEWER_MERGE)
+            edges.append(ClusterEdge(a, b, round(score, 6), tuple(sorted(kinds))))
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[ra] = rb
+                weakest = min(weakest, score)
+        edges.sort(key=lambda e: (e.author_a, e.author_b))
+        return tuple(edges), round(weakest, 6)
+
+    def _contributing_kinds(self, a: str, b: str) -> list[str]:
+        edge = self._edges.get((a, b))
+        if edge is None:
+            return []
+        return [k for k, ev in edge.kinds.items() if kind_score(ev, k, self.config) > 0.0]
+
+
+def _insert(table: dict[str, set[str]], a: str, b: str) -> None:
+    table.setdefault(a, set()).add(b)
+    table.setdefault(b, set()).add(a)
+
+
+def _discard(table: dict[str, set[str]], a: str, b: str) -> None:
+    for x, y in ((a, b), (b, a)):
+        others = table.get(x)
+        if others is not None:
+            others.discard(y)
+            if not others:
+                del table[x]
+
+
+def _override_row(o: LinkOverride, index: dict[str, int]) -> list[Any]:
+    return [index[o.author_a], index[o.author_b], o.action, o.reviewer, o.reason, o.at_ms]

@@ -1,0 +1,37 @@
+"""What every platform adapter extracts from its payload, before pseudonymisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from streams.normalise.envelope import JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformComment:
+    """One comment in platform-neutral form. It still holds the raw account id, so it never
+    leaves ingestion and is kept out of ``repr`` (and so out of any log line or traceback)."""
+
+    native_id: str  # the platform's id for the comment, unique within that platform
+    account_id: str = field(repr=False)  # the platform's id for the author
+    author_name: str
+    author_handle: str  # without a leading "@"
+    post_id: str  # the board's post or video replied to, "" when the payload does not say
+    post_text: str  # that post's text when the payload carries it, else ""
+    event_time_ms: int
+    text: str = field(repr=False)
+    lang: str
+
+
+# An adapter reads the envelope's payload and raises MissingField / InvalidField.
+Adapter = Callable[[JsonObject], PlatformComment]
+
+
+# Codes that say "no language identified" (X adds its own q-codes for media-only, very
+# short, hashtag-only and mention-only posts): downstream reads "" as unknown.
+_NO_LANGUAGE = frozenset({"und", "zxx", "qme", "qst", "qht", "qam"})
+
+
+def language_tag(value: str) -> str:
+    return "" if value in _NO_LANGUAGE else value

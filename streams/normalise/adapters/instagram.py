@@ -1,0 +1,31 @@
+"""Instagram Graph API: an IG Comment → PlatformComment.
+
+Instagram shows the username, not a display name, beside a comment, so the username is both
+the name and the handle. ``from.id`` (the commenter's IGSID) is the account id.
+"""
+
+from __future__ import annotations
+
+from streams.normalise.adapters.base import PlatformComment
+from streams.normalise.adapters.timestamps import iso8601_ms
+from streams.normalise.envelope import JsonObject
+
+
+def adapt(payload: JsonObject) -> PlatformComment:
+    comment_id = payload.required_str("id")
+    text = payload.required_str("text", non_empty=False)
+    account_id = payload.required_str("from.id")
+    timestamp = payload.required_str("timestamp")
+    username = payload.optional_str("from.username") or payload.optional_str("username")
+    return PlatformComment(
+        native_id=comment_id,
+        account_id=account_id,
+        author_name=username,
+        author_handle=username,
+        post_id=payload.optional_str("media.id"),
+        # Present only when the connector expands media{id,caption}.
+        post_text=payload.optional_str("media.caption"),
+        event_time_ms=iso8601_ms(timestamp, payload.path_of("timestamp")),
+        text=text,
+        lang="",
+    )

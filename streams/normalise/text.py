@@ -1,0 +1,548 @@
+"""The matching form of a comment, with a map from every matching-form character back to
+the characters of the original that produced it.
+
+Abuse is disguised by people who know a word list is watching: "ѕһіt" in Cyrillic, "f.u.c.k",
+"sh1t", "fuuuck", zero-width spaces, fullwidth or mathematical letters. ``normalise`` folds
+those onto plain lower-case Latin so a word list written in plain spelling meets them, and
+keeps offsets so that whatever matches can be shown as the exact characters the person typed.
+
+Steps, in order (see docs/normalisation.md for the reasons and measured figures):
+
+1. per character: confusable/homoglyph folding, NFKC, casefold, diacritics stripped,
+   invisible characters and lone surrogates dropped, emoji and pictographs to a space,
+   every whitespace and control character to a space;
+2. whitespace runs collapsed, ends stripped;
+3. repeated until nothing changes (each rule shortens the text or turns a symbol into a
+   letter, so this ends): single characters split by separators glued back together,
+   leetspeak decoded inside words, runs of 3+ identical letters shortened.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from array import array
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+__all__ = ["NormalisedText", "normalise"]
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedText:
+    original: str
+    text: str  # the matching form
+    # offsets[i] == (_starts[i], _ends[i]); both None when text[i] came from original[i]
+    # for every i, which is the common case and costs nothing to store.
+    _starts: array[int] | None = field(default=None, repr=False, compare=False)
+    _ends: array[int] | None = field(default=None, repr=False, compare=False)
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) span of `text` to the smallest [start, end) span of `original`
+        covering it. An empty span maps to an empty span at the matching position."""
+        n = len(self.text)
+        if not 0 <= start <= end <= n:
+            raise ValueError(f"span [{start}, {end}) is outside the text (length {n})")
+        starts, ends = self._starts, self._ends
+        if starts is None or ends is None:
+            return start, end
+        if start < end:
+            # Both arrays are non-decreasing, so the first and last characters bound the span.
+            return starts[start], ends[end - 1]
+        if start < n:
+            return starts[start], starts[start]
+        pos = ends[n - 1] if n else 0
+        return pos, pos
+
+    @property
+    def offsets(self) -> list[tuple[int, int]]:
+        """offsets[i] = (start, end) in `original` of the characters that produced text[i]."""
+        if self._starts is None or self._ends is None:
+            return [(i, i + 1) for i in range(len(self.text))]
+        return list(zip(self._starts, self._ends, strict=True))
+
+
+# --- step 1: per-character folding --------------------------------------------------------
+
+_LOOKALIKES: dict[str, str] = {}
+
+
+def _pairs(spec: str) -> None:
+    # "ab cd" means a -> b, c -> d; the target may be several characters.
+    for item in spec.split():
+        _LOOKALIKES[item[0]] = item[1:]
+
+
+# Cyrillic and Greek capitals are listed separately from their lower case where the capital
+# imitates a different Latin letter (Greek Η looks like H, η like n), because casefolding
+# first would lose that.
+_pairs("Аa Вb Еe Кk Мm Нh Оo Рp Сc Тt Уy Хx Ѕs Іi Јj Һh Ԁd Ԛq Ԝw Үy Ӏi Ьb")
+_pairs("аa бb вb гr еe кk мm нh оo пn рp сc тt уy хx шw щw ъb ьb цu яr ѕs іi јj һh ԁd")
+_pairs("ԛq ԝw ӏl үy")
+_pairs("Αa Βb Εe Ζz Ηh Ιi Κk Μm Νn Οo Ρp Τt Υy Χx Ϲc ϲc ϳj ϒy")
+_pairs("αa βb γy δd εe ηn ιi κk μu νv οo πn ρp σo ςs τt υu χx ωw")
+# Latin look-alikes and letters NFKD does not decompose; small capitals.
+_pairs("ıi ȷj ɑa ɡg ɩi ɨi ʉu ǀl ɛe æae œoe øo đd łl ħh ŧt ƀb ðd")
+_pairs("ᴀa ʙb ᴄc ᴅd ᴇe ꜰf ɢg ʜh ɪi ᴊj ᴋk ʟl ᴍm ɴn ᴏo ᴘp ʀr ꜱs ᴛt ᴜu ᴠv ᴡw ʏy ᴢz")
+# Armenian letters that pass for Latin ones.
+_pairs("օo սu հh ոn ցg զq")
+# Typographic punctuation onto its ASCII form, so separators and apostrophes are one thing.
+_pairs("‘' ’' ‚' ‛' ′' ‵' “\" ”\" „\" ‟\" ″\" ‐- ‑- ‒- –- —- ―- −- ⁃-")
+for _i in range(26):
+    _letter = chr(ord("a") + _i)
+    # Regional indicators (flag halves), negative circled/squared and parenthesised letters
+    # have no compatibility decomposition to a letter, but are used to spell words.
+    for _base in (0x1F1E6, 0x1F150, 0x1F170):
+        _LOOKALIKES[chr(_base + _i)] = _letter
+    _LOOKALIKES[chr(0x249C + _i)] = _letter
+# Blank "letters" that render as nothing.
+for _cp in (0x115F, 0x1160, 0x3164, 0xFFA0):
+    _LOOKALIKES[chr(_cp)] = ""
+
+_NFKC = "NFKC"
+_MARKS = frozenset({"Mn", "Me"})
+
+
+def _fold_step(ch: str) -> str:
+    """One rewriting step for one character; `_fold_char` repeats it to a fixed point."""
+    direct = _LOOKALIKES.get(ch)
+    if direct is not None:
+        return direct
+    cat = unicodedata.category(ch)
+    if cat == "Cs":
+        return ""  # a lone surrogate cannot be encoded and means nothing
+    compat = unicodedata.normalize(_NFKC, ch)
+    if compat != ch:
+        return compat
+    if ch.isspace() or cat in ("Zs", "Zl", "Zp", "Cc"):
+        return " "
+    if cat == "Cf" or cat in _MARKS:
+        return ""  # zero-width, bidi controls, soft hyphen, tags, variation selectors
+    cp = ord(ch)
+    if cat == "So" or (0x1F000 <= cp <= 0x1FAFF and cat in ("Sk", "Cn")):
+        return " "  # emoji and pictographs carry no letters; a space keeps words apart
+    folded = ch.casefold()
+    if folded != ch:
+        return folded
+    decomposed = unicodedata.normalize("NFKD", ch)
+    bare = "".join(c for c in decomposed if unicodedata.category(c) not in _MARKS)
+    if bare != decomposed:
+        # NFC puts back together what NFKD split but did not strip (Hangul syllables).
+        return unicodedata.normalize("NFC", bare)
+    return ch
+
+
+def _fold_char(ch: str) -> str:
+    # Iterating to a fixed point makes every output character map to itself, which is what
+    # makes normalise() idempotent.
+    current = ch
+    for _ in range(8):
+        step = "".join(_fold_step(c) for c in current)
+        if step == current:
+            return current
+        current = step
+    return current
+
+
+class _FoldTable(dict[int, str]):
+    """str.translate table, filled lazily: only characters actually seen are folded."""
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        folded = _fold_char(ch)
+        if len(folded) != 1:
+            _NOT_ONE_TO_ONE.add(ch)
+            if folded == "" and unicodedata.category(ch) in _MARKS:
+                _MARK_CHARS.add(ch)
+        if len(self) < _TABLE_LIMIT:  # bounded: adversarial input must not grow it forever
+            self[cp] = folded
+        return folded
+
+
+_TABLE_LIMIT = 200_000
+_NOT_ONE_TO_ONE: set[str] = set()
+_MARK_CHARS: set[str] = set()
+_TABLE = _FoldTable()
+for _cp in range(128):
+    _TABLE[_cp] = chr(_cp).lower() if 32 <= _cp < 127 else " "
+
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_CONTROL_TO_SPACE = {cp: " " for cp in [*range(32), 127]}
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_SPACE_FIX = re.compile(r" {2,}|^ +| +$")
+
+
+Offsets: TypeAlias = tuple[list[int], list[int]] | None
+
+
+def _fold(s: str) -> tuple[str, Offsets]:
+    if s.isascii():
+        t = s.lower()
+        if _ASCII_CONTROL.search(t):
+            t = t.translate(_ASCII_CONTROL_TO_SPACE)
+        return t, None
+    t = s.translate(_TABLE)
+    if _NOT_ONE_TO_ONE.isdisjoint(s):
+        return t, None
+    table = _TABLE
+    starts: list[int] = []
+    ends: list[int] = []
+    prev = 0
+    for m in _NON_ASCII_RUN.finditer(s):
+        a = m.start()
+        starts.extend(range(prev, a))
+        ends.extend(range(prev + 1, a + 1))
+        for i in range(a, m.end()):
+            ch = s[i]
+            n = len(table[ord(ch)])
+            if n == 1:
+                starts.append(i)
+                ends.append(i + 1)
+            elif n == 0:
+                # A dropped accent stays with its letter, so a highlight never splits them.
+                if ends and ends[-1] == i and ch in _MARK_CHARS:
+                    ends[-1] = i + 1
+            else:
+                starts.extend([i] * n)
+                ends.extend([i + 1] * n)
+        prev = m.end()
+    starts.extend(range(prev, len(s)))
+    ends.extend(range(prev + 1, len(s) + 1))
+    return t, (starts, ends)
+
+
+# --- editing text and offsets together --------------------------------------------------
+
+# (start, end, replacement, replacement starts, replacement ends), sorted, non-overlapping
+Edit: TypeAlias = tuple[int, int, str, list[int], list[int]]
+
+
+def _splice(t: str, offsets: Offsets, edits: list[Edit]) -> tuple[str, Offsets]:
+    if offsets is None:
+        starts, ends = list(range(len(t))), list(range(1, len(t) + 1))
+    else:
+        starts, ends = offsets
+    out: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    prev = 0
+    for a, b, rep, rep_starts, rep_ends in edits:
+        out.append(t[prev:a])
+        out.append(rep)
+        new_starts += starts[prev:a]
+        new_starts += rep_starts
+        new_ends += ends[prev:a]
+        new_ends += rep_ends
+        prev = b
+    out.append(t[prev:])
+    new_starts += starts[prev:]
+    new_ends += ends[prev:]
+    return "".join(out), (new_starts, new_ends)
+
+
+def _start_of(offsets: Offsets, i: int) -> int:
+    return i if offsets is None else offsets[0][i]
+
+
+def _end_of(offsets: Offsets, i: int) -> int:
+    return i + 1 if offsets is None else offsets[1][i]
+
+
+def _fix_spaces(t: str, offsets: Offsets) -> tuple[str, Offsets]:
+    if not _SPACE_FIX.search(t):
+        return t, offsets
+    edits: list[Edit] = []
+    n = len(t)
+    for m in _SPACE_FIX.finditer(t):
+        a, b = m.span()
+        if a == 0 or b == n:
+            edits.append((a, b, "", [], []))
+        else:
+            edits.append((a, b, " ", [_start_of(offsets, a)], [_end_of(offsets, b - 1)]))
+    return _splice(t, offsets, edits)
+
+
+# --- step 3a: letters split by separators ----------------------------------------------
+
+_WORD_CHARS = "a-z0-9@$€"
+# "!", "(", "+" and "|" are leet letters as well as punctuation: a piece, but not a word edge.
+_PIECE_CHARS = "a-z0-9@$€!(+|"
+_SEPARATORS = r".\-_*~,/\\:;'\"`^=#|+<>·•‧∙"
+
+
+def _piece(group: int) -> str:
+    # One character, or one character stretched to 3+ ("f.uuuu.c.k"); never a pair, so
+    # "aa bb cc dd" is not glued.
+    return rf"([{_PIECE_CHARS}])(?:\{group}{{2,}})?"
+
+
+# "f.u.c.k", "f - u - c - k", "f_u_c_k": 3+ pieces with the same separator (1-3 separator
+# characters, a space either side allowed) in every gap. "e.g." is only two pieces, and
+# "e.g. a.m." changes separator, so neither is glued.
+_SEPARATED = re.compile(
+    rf"(?<![{_WORD_CHARS}]){_piece(1)}( ?[{_SEPARATORS}]{{1,3}} ?){_piece(3)}"
+    rf"(?:\2{_piece(4)})+(?![{_WORD_CHARS}])"
+)
+# "f u c k": spaces alone need 4+ pieces, because "I", "a" and "u" are words in their own right.
+_SPACED = re.compile(rf"(?<![{_WORD_CHARS}]){_piece(1)}(?: {_piece(2)}){{3,}}(?![{_WORD_CHARS}])")
+_PIECE_CHAR = re.compile(f"[{_PIECE_CHARS}]")
+_LETTER = re.compile("[a-z]")
+_ARTICLE = frozenset("ai")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _join_separated(t: str, offsets: Offsets) -> tuple[str, Offsets, bool]:
+    changed = False
+    for rx in (_SEPARATED, _SPACED):  # one after the other: their matches can overlap
+        if rx.search(t):
+            t, offsets, joined = _join(rx, t, offsets)
+            changed = changed or joined
+    return t, offsets, changed
+
+
+def _join(rx: re.Pattern[str], t: str, offsets: Offsets) -> tuple[str, Offsets, bool]:
+    edits: list[Edit] = []
+    for m in rx.finditer(t):
+        run = m.group()
+        if not _LETTER.search(run):
+            continue  # "1.2.3", "1 2 3 4": numbers, not a hidden word
+        a = m.start()
+        pos = [a + p.start() for p in _PIECE_CHAR.finditer(run)]
+        if (
+            rx is _SPACED
+            and t[a] in _ARTICLE
+            and a >= 2
+            and t[a - 2] in _ALNUM
+            and t[a + 1] == " "
+            and run.count(" ") >= 4
+        ):
+            # "what a f u c k", "you are a i d i o t": after a word, a lone a or i is the
+            # article or the pronoun, not the first letter of the spelt-out word.
+            a += 2
+            pos = pos[1:]
+        rep = "".join(t[i] for i in pos)
+        rep_starts = [_start_of(offsets, i) for i in pos]
+        rep_ends = [_end_of(offsets, i) for i in pos]
+        edits.append((a, m.end(), rep, rep_starts, rep_ends))
+    if not edits:
+        return t, offsets, False
+    t, offsets = _splice(t, offsets, edits)
+    return t, offsets, True
+
+
+# --- step 3b: leetspeak ------------------------------------------------------------------
+
+_TOKEN_CHARS = "a-z0-9@$€|+(!"
+_LEET_CHARS = "0134-57-9@$€|+(!"
+# A token holding a letter next to a leet character. The look-behind anchors each attempt at
+# a token start, which keeps the scan linear.
+_LEET_TOKEN = re.compile(
+    rf"(?<![{_TOKEN_CHARS}])[{_TOKEN_CHARS}]*"
+    rf"(?:[a-z][{_LEET_CHARS}]|[{_LEET_CHARS}][a-z])[{_TOKEN_CHARS}]*"
+)
+_LEET = {
+    "0": "o",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+    "@": "a",
+    "$": "s",
+    "€": "e",
+    "|": "l",
+    "+": "t",
+    "!": "i",
+    "(": "c",
+}
+_VOWELS = frozenset("aeiouy")
+_L_BEFORE_VOWEL = frozenset("bcfgps")  # "s1ut", "c1it", "b1ow": 1 is the l of a cluster
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
+# Symbols that are punctuation at a word's edge ("thanks!", "(see", "C++") and leet only inside
+# one with a short stretch of word on one side ("sh!t", "di(k"), so "great!thanks" stays.
+_INNER_ONLY = "!(+"
+_INNER_REACH = {"!": 2, "(": 3, "+": 3}  # the shorter side may be at most this long
+_DIGITS_OTHER_THAN_LEET = re.compile(r"[^\D013-57-9]")
+# Quantities and times read as numbers, not as leet ("10am", "5mg", "3x", flat "12b").
+_NUMBER = re.compile(
+    r"[$€@]?\d+(?:am|pm|s|ish|x|k|m|bn|p|mg|mcg|ug|ml|l|cl|cm|mm|km|kg|g|lbs?|oz|ft|in|mph|bpm"
+    r"|iu|[gmkt]b|yo|mos?|wks?|weeks?|days?|months?|yrs?|years?|hrs?|hours?|mins?|minutes?"
+    r"|secs?|[a-f])?"
+)
+_ORDINAL = re.compile(r"\d*(?:1[123]th|1st|2nd|3rd|[04-9]th)")  # "1st", "13th"; not "83113nd"
+# Letters then digits: roads and vitamins ("a55", "m4", "d3"), postcode districts ("cf14",
+# "ll57") and, after a district, the inward half of a postcode ("4xw").
+_CODE = re.compile(
+    r"(?:[a-z]|a[bl]|b[abdhlnrst]|c[abfhmortvw]|d[adeghlnty]|e[chnx]|f[ky]|g[lu]|h[adgprsux]"
+    r"|i[gpv]|k[atwy]|l[adelnsu]|m[eklt]|n[egnprw]|o[lx]|p[aehlor]|r[ghm]|s[aegklmnoprstwy]"
+    r"|t[adfnqrsw]|ub|w[acdfnrsv]|yo|ze)\d+"
+)
+_INWARD = re.compile(r"\d[abd-hjlnp-uw-z]{2}")
+_AFTER_DISTRICT = re.compile(r"(?:^|[^a-z0-9])[a-z]{1,2}\d{1,2}[a-z]? $")
+_KNOWN_CODES = frozenset({"covid19", "nhs111", "h1n1", "h5n1"})
+# A bracketed ending ("appointment(s)", "child(ren)"), where "(" is not a c.
+_ENDING = re.compile(r"\((?:s|es|ies|ren|er|ers|ed|ing)$")
+
+
+def _decode_token(tok: str, before: str, after: str) -> str | None:
+    """The token with its leet characters read as letters, or None to leave it alone.
+    `before` and `after` are the text either side of it."""
+    before_paren = after.startswith(")")
+    unclosed = ")" not in after
+    b = len(tok)
+    start = a = b - len(tok.lstrip("@"))  # "@nhswales" is a mention, not "anhswales"
+    while a < b and tok[a] in _INNER_ONLY:
+        a += 1
+    while b > a and tok[b - 1] in _INNER_ONLY:
+        b -= 1
+    # One "!" or "+" before a letter is leet ("!diot", "+wat"); a run ("!!!wow") is not, and
+    # "(" only when nothing closes it ("(unt").
+    if a == start + 1 and b > a and tok[a] in _LETTERS:
+        if tok[start] in "!+" or (tok[start] == "(" and unclosed):
+            a = start
+    # A "+" or "(" ending a word of three or more ("shi+", "g!+", "spasti(!"), not "A+" or
+    # "C++"; "!" after it is an exclamation mark.
+    tail = tok[b:].rstrip("!")
+    if (
+        tail
+        and tail[-1] in "+("
+        and b + len(tail) >= 3
+        and _LETTER.search(tok[:b])
+        and ((len(tail) <= 2 and tail.count("+") <= 1) or (b >= 3 and len(set(tail)) == 1))
+    ):
+        b += len(tail)  # a stretched one too ("cun+++"), after a word of three
+    core = tok[a:b]
+    if not _LETTER.search(core) or _DIGITS_OTHER_THAN_LEET.search(core):
+        return None  # "b12", "cf24", "6ft": a 2 or 6 is never leet here, so it is a code
+    if _NUMBER.fullmatch(core) or _ORDINAL.fullmatch(core):
+        return None
+    if _CODE.fullmatch(core) or core in _KNOWN_CODES:
+        return None
+    if _INWARD.fullmatch(core) and _AFTER_DISTRICT.search(before[-6:]):
+        return None
+    # "appointment(s)", "child(ren)": a bracket round an ending, not a c.
+    bracket = core.rfind("(") if before_paren and _ENDING.search(core) else -1
+    chars = list(core)
+    n = len(chars)
+    for i, c in enumerate(chars):
+        if c in _INNER_ONLY:
+            if i == bracket:
+                continue
+            # Only a short stretch of word on one side: "sh!t", not "great!thanks".
+            left = i
+            while left and core[left - 1] in _INNER_ONLY:
+                left -= 1
+            right = i
+            while right < n - 1 and core[right + 1] in _INNER_ONLY:
+                right += 1
+            if min(left, n - 1 - right) > _INNER_REACH[c]:
+                continue
+        letter = _LEET.get(c)
+        if letter is not None:
+            chars[i] = letter
+    if "1" in core:
+        read = list(chars)
+        for i, c in enumerate(read):
+            if c == "1":
+                chars[i] = _one(read, i)
+    return tok[:a] + "".join(chars) + tok[b:]
+
+
+def _one(chars: list[str], i: int) -> str:
+    # "1" stands for both i and l; i is the commoner substitution ("sh1t", "b1tch", "1diot").
+    # It is l as "11" ("bo11ocks"), as the other half of a single l after it or after a vowel
+    # before it ("bul1shit", "bo1locks"; not "p1llock", "imbec1le"), between vowels ("ho1e") or after a cluster-forming consonant before a
+    # vowel ("s1ut", "c1it").
+    j = i
+    while j > 0 and chars[j - 1] == "1":
+        j -= 1
+    k = i
+    while k < len(chars) - 1 and chars[k + 1] == "1":
+        k += 1
+    if k - j == 1:
+        return "l"
+    if k > j:
+        return "i"
+    before = chars[j - 1] if j > 0 else ""
+    after = chars[k + 1] if k < len(chars) - 1 else ""
+    if (before == "l") != (after == "l"):
+        if before == "l" and not (j >= 2 and chars[j - 2] == "l"):
+            return "l"
+        if after == "l" and before in _VOWELS and not (k + 2 < len(chars) and chars[k + 2] == "l"):
+            return "l"  # "bo1lock", but "imbec1le"
+    if after in _VOWELS and (before in _VOWELS or before in _L_BEFORE_VOWEL):
+        return "l"
+    return "i"
+
+
+def _decode_leet(t: str, offsets: Offsets) -> tuple[str, Offsets, bool]:
+    if not _LEET_TOKEN.search(t):
+        return t, offsets, False
+    parts: list[str] = []
+    prev = 0
+    for m in _LEET_TOKEN.finditer(t):
+        decoded = _decode_token(m.group(), t[: m.start()], t[m.end() :])
+        if decoded is not None and decoded != m.group():
+            parts.append(t[prev : m.start()])
+            parts.append(decoded)
+            prev = m.end()
+    if not parts:
+        return t, offsets, False
+    parts.append(t[prev:])
+    # One character for one character: the offsets do not move.
+    return "".join(parts), offsets, True
+
+
+# --- step 3c: stretched letters --------------------------------------------------------
+
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+_FLOSS = frozenset("flsz")
+_PLAIN_VOWELS = frozenset("aeiou")
+
+
+def _shorten_runs(t: str, offsets: Offsets) -> tuple[str, Offsets, bool]:
+    # 3+ identical letters become one ("fuuuck", "shiiit", "fuckkk"): English never triples a
+    # letter, and stretching falls mostly on single letters. The exception follows English
+    # spelling's "floss" rule: f, l, s and z after a single vowel at the end of a word are
+    # doubled ("asssss" -> "ass", "pisssss" -> "piss", "helllll" -> "hell"), while
+    # "thanksss" and "ideasss" keep one.
+    if not _STRETCHED.search(t):
+        return t, offsets, False
+    edits: list[Edit] = []
+    n = len(t)
+    for r in _STRETCHED.finditer(t):
+        a, b = r.span()
+        letter = t[a]
+        floss = False
+        if letter in _FLOSS and a and t[a - 1] in _PLAIN_VOWELS and (b == n or not "a" <= t[b] <= "z"):
+            v = a - 1  # the vowel, itself perhaps stretched ("dumbaaasss")
+            while v and t[v - 1] == t[a - 1]:
+                v -= 1
+            floss = v == 0 or t[v - 1] not in _PLAIN_VOWELS
+        if floss:
+            rep_starts = [_start_of(offsets, a), _start_of(offsets, b - 1)]
+            rep_ends = [_end_of(offsets, b - 2), _end_of(offsets, b - 1)]
+            edits.append((a, b, letter * 2, rep_starts, rep_ends))
+        else:
+            edits.append((a, b, letter, [_start_of(offsets, a)], [_end_of(offsets, b - 1)]))
+    t, offsets = _splice(t, offsets, edits)
+    return t, offsets, True
+
+
+# --- the whole thing ---------------------------------------------------------------------
+
+
+def normalise(text: str) -> NormalisedText:
+    """The matching form of `text`; never raises on a str. Idempotent on `.text`."""
+    t, offsets = _fold(text)
+    t, offsets = _fix_spaces(t, offsets)
+    changed = True
+    while changed:
+        t, offsets, joined = _join_separated(t, offsets)
+        t, offsets, decoded = _decode_leet(t, offsets)
+        t, offsets, shortened = _shorten_runs(t, offsets)
+        changed = joined or decoded or shortened
+    if offsets is None:
+        return NormalisedText(text, t)
+    return NormalisedText(text, t, array("i", offsets[0]), array("i", offsets[1]))

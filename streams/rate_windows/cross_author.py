@@ -1,0 +1,214 @@
+"""Cross-author near-duplicates: the same text from many accounts within a short time.
+
+Logic for a stage keyed by fingerprint band rather than by author. The author-keyed stage fans
+each comment out as one ``BandEntry`` per slice of its SimHash (``band_entries``), keyed by
+``BandEntry.key``; near-copies share at least one slice, so they meet on the same key, and each
+key's state (``BandState``) only ever holds texts that agree on that slice.
+
+From one key's state, ``observe_band`` says whether at least ``min_authors`` distinct authors
+posted near-copies of this text within ``window_s`` of it (before or after, in event time, so
+the answer does not depend on arrival order) and yields one ``LinkEvidence`` per other author,
+the input the sock-puppet stage weighs.
+
+A pair of near-copies usually agrees on several slices and so meets on several keys. A link is
+reported only from the lowest-numbered slice the two agree on, which every key can work out
+alone, so each pair is linked once. The ``cross_author_spamming`` finding can come from each
+key the text reaches; consumers dedupe on (comment id, kind).
+
+Texts under ``min_tokens`` words are never fanned out: "thank you" from many people is
+gratitude, not a campaign.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from schemas.verdict import BehaviourFinding
+from streams.rate_windows.config import WindowConfig
+from streams.rate_windows.fingerprint import (
+    TextFingerprint,
+    band_values,
+    first_common_band,
+    hamming,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BandEntry:
+    """One comment as seen by one fingerprint slice: the fan-out message."""
+
+    band: int  # which slice of the SimHash
+    value: int  # that slice's bits
+    author_key: str
+    comment_id: str
+    event_time_ms: int
+    simhash: int
+    exact: int
+
+    @property
+    def key(self) -> str:
+        """The message key: slice number and bits, e.g. "2:9f3c"."""
+        return f"{self.band}:{self.value:x}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "band": self.band,
+            "value": self.value,
+            "author_key": self.author_key,
+            "comment_id": self.comment_id,
+            "event_time_ms": self.event_time_ms,
+            "simhash": self.simhash,
+            "exact": self.exact,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BandEntry:
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEvidence:
+    """Two accounts posted near-copies close in time: one weighted edge for the linking stage."""
+
+    author_a: str  # the pair in sorted order, so the same pair always reads the same
+    author_b: str
+    comment_a: str  # author_a's comment
+    comment_b: str
+    distance: int  # SimHash bits apart (0 is not proof of identical text: see exact)
+    exact: bool  # the folded texts are identical
+    gap_ms: int  # event-time gap between the two posts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "author_a": self.author_a,
+            "author_b": self.author_b,
+            "comment_a": self.comment_a,
+            "comment_b": self.comment_b,
+            "distance": self.distance,
+            "exact": self.exact,
+            "gap_ms": self.gap_ms,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LinkEvidence:
+        return cls(**d)
+
+
+class BandPost(NamedTuple):
+    event_time_ms: int
+    comment_id: str
+    author_key: str
+    simhash: int
+    exact: int
+
+
+@dataclass(frozen=True, slots=True)
+class BandState:
+    """Everything one band key remembers: its recent posts, oldest first."""
+
+    watermark_ms: int | None = None
+    posts: tuple[BandPost, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not self.posts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"wm": self.watermark_ms, "p": [list(p) for p in self.posts]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BandState:
+        return cls(d["wm"], tuple(BandPost(*p) for p in d["p"]))
+
+
+@dataclass(frozen=True, slots=True)
+class BandOutcome:
+    finding: BehaviourFinding | None  # cross_author_spamming for the entry's comment, if any
+    links: tuple[LinkEvidence, ...]  # one per other author with a near-copy in the window
+    late: bool  # more than allowed lateness behind this key's watermark
+    duplicate: bool  # comment already in this key's state (a redelivery); not stored twice
+
+
+def band_entries(
+    fp: TextFingerprint, author_key: str, comment_id: str, event_time_ms: int, cfg: WindowConfig
+) -> tuple[BandEntry, ...]:
+    """The messages to fan out for one comment; none for texts too short to be a campaign."""
+    if fp.tokens < cfg.cross_author.min_tokens:
+        return ()
+    return tuple(
+        BandEntry(band, value, author_key, comment_id, event_time_ms, fp.simhash, fp.exact)
+        for band, value in enumerate(band_values(fp.simhash, cfg.cross_author.bands))
+    )
+
+
+def observe_band(
+    state: BandState, entry: BandEntry, cfg: WindowConfig
+) -> tuple[BandState, BandOutcome]:
+    ca = cfg.cross_author
+    event_ms = entry.event_time_ms
+    post = BandPost(event_ms, entry.comment_id, entry.author_key, entry.simhash, entry.exact)
+    duplicate = any(p.comment_id == post.comment_id for p in state.posts)
+    previous = state.watermark_ms
+    late = previous is not None and event_ms < previous - cfg.allowed_lateness_ms
+    watermark = event_ms if previous is None else max(previous, event_ms)
+    posts = list(state.posts)
+    if not duplicate:
+        insort(posts, post)
+
+    window_ms = ca.window_s * 1000
+    # Per author, the near-copy closest in time: one link and one piece of evidence each.
+    closest: dict[str, BandPost] = {}
+    for p in posts:
+        gap = abs(p.event_time_ms - event_ms)
+        if gap > window_ms or hamming(p.simhash, post.simhash) > cfg.near_duplicate_max_distance:
+            continue
+        best = closest.get(p.author_key)
+        if best is None or gap < abs(best.event_time_ms - event_ms):
+            closest[p.author_key] = p
+    closest[post.author_key] = post
+
+    finding = None
+    if len(closest) >= ca.min_authors:
+        evidence = sorted(closest.values())
+        finding = BehaviourFinding(
+            kind="cross_author_spamming",
+            window_s=ca.window_s,
+            count=len(closest),
+            threshold=ca.min_authors,
+            window_start_ms=evidence[0].event_time_ms,
+            comment_ids=tuple(p.comment_id for p in evidence[-cfg.max_evidence :]),
+        )
+    links = tuple(
+        _link(post, other)
+        for author, other in sorted(closest.items())
+        if author != post.author_key
+        and first_common_band(post.simhash, other.simhash, ca.bands) == entry.band
+    )
+
+    # Oldest a neighbour of an on-time event can be; newest max_posts_per_band kept.
+    oldest_ms = watermark - cfg.allowed_lateness_ms - window_ms
+    kept = tuple(p for p in posts if p.event_time_ms >= oldest_ms)[-ca.max_posts_per_band :]
+    return BandState(watermark, kept), BandOutcome(finding, links, late, duplicate)
+
+
+def expire_band(state: BandState, now_ms: int, cfg: WindowConfig) -> BandState:
+    """Drop posts no on-time event at ``now_ms`` (event time) could match; for idle keys."""
+    horizon = now_ms if state.watermark_ms is None else max(state.watermark_ms, now_ms)
+    oldest_ms = horizon - cfg.allowed_lateness_ms - cfg.cross_author.window_s * 1000
+    return BandState(
+        state.watermark_ms, tuple(p for p in state.posts if p.event_time_ms >= oldest_ms)
+    )
+
+
+def _link(post: BandPost, other: BandPost) -> LinkEvidence:
+    a, b = sorted((post, other), key=lambda p: p.author_key)
+    return LinkEvidence(
+        author_a=a.author_key,
+        author_b=b.author_key,
+        comment_a=a.comment_id,
+        comment_b=b.comment_id,
+        distance=hamming(a.simhash, b.simhash),
+        exact=a.exact == b.exact,
+        gap_ms=abs(a.event_time_ms - b.event_time_ms),
+    )

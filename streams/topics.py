@@ -1,0 +1,48 @@
+"""Every topic the pipeline uses, declared once: name, key, record type and partition count.
+
+Names are frozen once deployed: a breaking change to a record gets a new versioned name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    key: str  # what the message key is, for people reading the contract
+    record: str  # the schemas/ record carried, or "platform JSON"
+    compacted: bool = False
+    retention_ms: int | None = None  # None: broker default
+
+
+RAW = TopicSpec("comments.raw", "platform:account id (as the connector sends it)", "platform JSON")
+NORMALISED = TopicSpec("comments.normalised", "author key", "schemas.comment.Comment")
+VERDICTS = TopicSpec("comments.verdicts", "author key", "schemas.verdict.Verdict")
+ASSESSED = TopicSpec("comments.assessed", "author key", "schemas.verdict.Verdict")
+DEADLETTER = TopicSpec("comments.deadletter", "original key", "schemas.deadletter.DeadLetter")
+IDENTITY_SIGNALS = TopicSpec("identity.signals", "fingerprint", "schemas.identity.LinkSignal")
+IDENTITY_CLUSTERS = TopicSpec(
+    "identity.clusters", "author key", "schemas.identity.ClusterMembership", compacted=True
+)
+POLICY = TopicSpec("policy.versions", "policy name", "policy YAML text", compacted=True)
+ENFORCE_TICKS = TopicSpec("enforce.ticks", "author key", "schemas.action.Tick")
+ACTIONS = TopicSpec("actions", "target author key", "schemas.action.Action")
+ACTION_RESULTS = TopicSpec("actions.results", "target author key", "schemas.action.ActionResult")
+DECISIONS = TopicSpec("decisions", "decision id", "schemas.action.Decision", compacted=True)
+
+ALL = (
+    RAW,
+    NORMALISED,
+    VERDICTS,
+    ASSESSED,
+    DEADLETTER,
+    IDENTITY_SIGNALS,
+    IDENTITY_CLUSTERS,
+    POLICY,
+    ENFORCE_TICKS,
+    ACTIONS,
+    ACTION_RESULTS,
+    DECISIONS,
+)

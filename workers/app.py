@@ -1,0 +1,89 @@
+"""The stream worker: one Faust app with every stage's agents, built from one Settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import faust
+
+from streams import topics as specs
+from workers.metrics import Metrics
+from workers.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineTopics:
+    raw: faust.TopicT
+    normalised: faust.TopicT
+    verdicts: faust.TopicT
+    assessed: faust.TopicT
+    deadletter: faust.TopicT
+    identity_signals: faust.TopicT
+    identity_clusters: faust.TopicT
+    enforce_ticks: faust.TopicT
+    actions: faust.TopicT
+    action_results: faust.TopicT
+    decisions: faust.TopicT
+
+
+def declare_topics(app: faust.App, settings: Settings) -> PipelineTopics:
+    def topic(spec: specs.TopicSpec) -> faust.TopicT:
+        config = {"cleanup.policy": "compact"} if spec.compacted else {}
+        return app.topic(
+            settings.topic(spec.name),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.partitions,
+            config=config,
+        )
+
+    return PipelineTopics(
+        raw=topic(specs.RAW),
+        normalised=topic(specs.NORMALISED),
+        verdicts=topic(specs.VERDICTS),
+        assessed=topic(specs.ASSESSED),
+        deadletter=topic(specs.DEADLETTER),
+        identity_signals=topic(specs.IDENTITY_SIGNALS),
+        identity_clusters=topic(specs.IDENTITY_CLUSTERS),
+        enforce_ticks=topic(specs.ENFORCE_TICKS),
+        actions=topic(specs.ACTIONS),
+        action_results=topic(specs.ACTION_RESULTS),
+        decisions=topic(specs.DECISIONS),
+    )
+
+
+def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
+    from workers.pipeline import wire_stages  # stage wiring needs the app; keep import local
+
+    metrics = metrics or Metrics.create()
+    app = faust.App(
+        settings.group_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store=settings.store,
+        datadir=settings.data_dir,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        # Internal topics (changelogs) must be created by the worker with our partition count.
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        autodiscover=False,
+        # Faust's table changelogs survive a crash; a worker that dies loses nothing.
+        table_cleanup_interval=30.0,
+        producer_acks=-1,
+        # Every record is orjson bytes we encode and decode ourselves (schemas/): tables and
+        # topics carry them untouched.
+        key_serializer="raw",
+        value_serializer="raw",
+        broker_commit_every=500,
+        broker_commit_interval=1.0,
+    )
+    topics = declare_topics(app, settings)
+    wire_stages(app, settings, topics, metrics)
+    return app

@@ -1,0 +1,118 @@
+"""Wires every stage's logic to its agents: the only module that knows all the stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+import faust
+
+from streams.classify import Classifier, load_registry
+from streams.classify import agents as classify_agents
+from streams.enforce import agents as enforce_agents
+from streams.enforce import config as enforce_config
+from streams.normalise import agents as normalise_agents
+from streams.normalise.ingest import ingest
+from streams.normalise.pseudonymise import Pseudonymiser
+from streams.policy import Policy
+from streams.rate_windows import agents as rate_window_agents
+from streams.rate_windows import config as window_config
+from streams.runtime import wall_ms
+from workers.metrics import Metrics
+from workers.policy_watch import PolicyWatcher
+from workers.settings import Settings
+from workers.web import register_views
+
+if TYPE_CHECKING:
+    from workers.app import PipelineTopics
+
+
+@dataclass(frozen=True)
+class StageConfigs:
+    """Everything the stages derive from one policy version, built (and validated) together so
+    a policy that any stage refuses is refused as a whole."""
+
+    classifier: Classifier
+    windows: window_config.WindowConfig
+    enforcement: enforce_config.EnforcementConfig
+
+
+def build_stage_configs(policy: Policy, settings: Settings) -> StageConfigs:
+    registry = load_registry(settings.registry_path) if settings.registry_path else None
+    return StageConfigs(
+        classifier=Classifier(policy, registry),
+        windows=window_config.from_dict(policy.sections.get("rate_windows", {})),
+        enforcement=enforce_config.from_dict(
+            policy.sections.get("enforcement", {}),
+            policy.sections.get("monitoring_hours", {}),
+            {c.id: c.procedure for c in policy.clauses.values()},
+            {c.id: c.severity for c in policy.clauses.values()},
+            titles={c.id: c.title for c in policy.clauses.values()},
+        ),
+    )
+
+
+def wire_stages(
+    app: faust.App, settings: Settings, topics: PipelineTopics, metrics: Metrics
+) -> PolicyWatcher[StageConfigs]:
+    watcher = PolicyWatcher(
+        settings.policy_path, partial(build_stage_configs, settings=settings), metrics
+    )
+    pseudonymiser = Pseudonymiser(settings.pseudonym_key)
+
+    def ingest_one(raw: bytes, source: str):  # type: ignore[no-untyped-def]
+        return ingest(
+            raw,
+            source=source,
+            pseudonymiser=pseudonymiser,
+            max_bytes=settings.max_payload_bytes,
+            failed_at_ms=wall_ms(),
+        )
+
+    normalise_agents.register(
+        app,
+        raw=topics.raw,
+        normalised=topics.normalised,
+        deadletter=topics.deadletter,
+        ingest=ingest_one,
+        metrics=metrics,
+    )
+    classify_agents.register(
+        app,
+        normalised=topics.normalised,
+        verdicts=topics.verdicts,
+        deadletter=topics.deadletter,
+        current=lambda: (watcher.current.policy.version, watcher.current.built.classifier),
+        metrics=metrics,
+    )
+    rate_window_agents.register(
+        app,
+        verdicts=topics.verdicts,
+        assessed=topics.assessed,
+        deadletter=topics.deadletter,
+        config=lambda: watcher.current.built.windows,
+        partitions=settings.partitions,
+        metrics=metrics,
+    )
+    enforce_agents.register(
+        app,
+        assessed=topics.assessed,
+        ticks=topics.enforce_ticks,
+        results=topics.action_results,
+        actions=topics.actions,
+        decisions=topics.decisions,
+        deadletter=topics.deadletter,
+        config=lambda: watcher.current.built.enforcement,
+        linked_authors=lambda author_key: (),
+        partitions=settings.partitions,
+        metrics=metrics,
+        wall_clock_timers=settings.wall_clock_timers,
+    )
+
+    @app.timer(interval=settings.policy_poll_s)
+    async def reload_policy() -> None:
+        watcher.check()
+
+    register_views(app, metrics)
+    return watcher

@@ -1,0 +1,156 @@
+"""How the executor reaches a platform. Real adapters are plug-ins with this same interface.
+
+A plug-in is named by ``MODSTREAM_EXECUTOR_ADAPTER="package.module:ClassName"`` and used only
+when ``MODSTREAM_EXECUTOR_DRY_RUN=false``; dry-run is the safety switch and wins. The class is
+called with the process's ``Settings`` (the one reader of the environment) and must provide
+``name``, ``async perform(action) -> str`` and ``async close()``.
+
+``perform`` raises to say how it went, and the executor branches on the error's ``retriable``
+attribute (as aiokafka's errors do), so a plug-in may raise its own error classes:
+
+- ``retriable = True`` (``TransientPlatformError``): timeout, 5xx, rate limit; retried with
+  backoff, then reported ``failed``;
+- anything else (``PermanentPlatformError``, or an unexpected exception): ``failed`` at once;
+- ``PostAlreadyDeleted`` / ``AuthorReplied``: the result outcomes of the same names.
+
+The detail string ``perform`` returns goes on ``actions.results``: it must not contain comment
+text, names or account ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import logging
+from pathlib import Path
+from typing import Protocol, cast
+
+import orjson
+
+from schemas.action import Action
+from workers.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+DRY_RUN_RECORD = "executor-performed.jsonl"
+
+
+class TransientPlatformError(Exception):
+    """The platform failed in a way worth retrying (timeout, 5xx, rate limit)."""
+
+    retriable = True
+
+
+class PermanentPlatformError(Exception):
+    """The platform refused the action for good (403, unknown post); retrying won't help."""
+
+    retriable = False
+
+
+class PostAlreadyDeleted(Exception):
+    """The author removed the post before we acted: the enforcement case is complied."""
+
+    retriable = False
+
+
+class AuthorReplied(Exception):
+    """The author answered before the action went out: a person takes the case from here."""
+
+    retriable = False
+
+
+class PlatformAdapter(Protocol):
+    name: str
+
+    async def perform(self, action: Action) -> str:
+        """Carry out the action; return a short detail for the result record."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; called once when the executor stops."""
+        ...
+
+
+class DryRunAdapter:
+    """Performs nothing: prints what it would do and records it, one JSON line per action."""
+
+    name = "dry-run"
+
+    def __init__(self, record_path: Path | None = None, *, echo: bool = True) -> None:
+        self._record_path = record_path
+        self._echo = echo
+        if record_path is not None:
+            record_path.parent.mkdir(parents=True, exist_ok=True)
+
+    async def perform(self, action: Action) -> str:
+        line = describe(action)
+        if self._echo:
+            print(line, flush=True)  # noqa: T201 - printing is this adapter's job
+        if self._record_path is not None:
+            entry = {"action_id": action.action_id, "kind": action.kind, "line": line}
+            # One write of one line in append mode: a process killed mid-stream leaves whole
+            # lines, so the record can be counted afterwards.
+            with self._record_path.open("ab") as fh:
+                fh.write(orjson.dumps(entry) + b"\n")
+        return "dry-run: recorded"
+
+    async def close(self) -> None:
+        return None
+
+
+def describe(action: Action) -> str:
+    """One human line per action. It ends up in logs, so the author is a short prefix of the
+    pseudonymous key and the comment a short digest, never the platform's own id."""
+    target = f"comment#{_digest(action.target_comment)}" if action.target_comment else "(account)"
+    reasons = ",".join(action.reasons) or "-"
+    linked = f" linked={len(action.linked_evidence)}" if action.linked_evidence else ""
+    return (
+        f"[dry-run] {action.kind:<24} author={action.target_author[:8]} on={target} "
+        f"reasons={reasons}{linked} policy={action.policy_version[:8]}"
+    )
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:10]
+
+
+def load_adapter(path: str, settings: Settings) -> PlatformAdapter:
+    """Build the plug-in named ``module:Class``, called with the settings."""
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise SettingsError(
+            f"MODSTREAM_EXECUTOR_ADAPTER must look like 'package.module:ClassName', got {path!r}"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SettingsError(
+            f"MODSTREAM_EXECUTOR_ADAPTER: cannot import {module_name!r} ({exc})"
+        ) from None
+    factory = getattr(module, attr, None)
+    if factory is None or not callable(factory):
+        raise SettingsError(f"MODSTREAM_EXECUTOR_ADAPTER: {module_name} has no class {attr!r}")
+    adapter = factory(settings)
+    for method in ("perform", "close"):
+        if not inspect.iscoroutinefunction(getattr(adapter, method, None)):
+            raise SettingsError(
+                f"MODSTREAM_EXECUTOR_ADAPTER: {path} has no 'async def {method}' "
+                "(see workers.platform_adapters.PlatformAdapter)"
+            )
+    if not isinstance(getattr(adapter, "name", None), str):
+        raise SettingsError(f"MODSTREAM_EXECUTOR_ADAPTER: {path} has no 'name' string")
+    return cast(PlatformAdapter, adapter)
+
+
+def adapter_from_settings(settings: Settings) -> PlatformAdapter:
+    if settings.executor_dry_run:
+        if settings.executor_adapter:
+            log.warning("executor dry-run is on: the configured platform adapter is not used")
+        return DryRunAdapter(Path(settings.data_dir) / DRY_RUN_RECORD)
+    if not settings.executor_adapter:
+        raise SettingsError(
+            "MODSTREAM_EXECUTOR_DRY_RUN=false needs MODSTREAM_EXECUTOR_ADAPTER "
+            "('package.module:ClassName' of a platform adapter)"
+        )
+    return load_adapter(settings.executor_adapter, settings)

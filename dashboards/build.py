@@ -217,6 +217,13 @@ SRE = Dashboard(
                     width=6,
                 ),
                 Panel(
+                    "Executor paused (Redis unreachable)",
+                    (q("max by (instance) (modstream_executor_paused)", "{{instance}}"),),
+                    kind="stat",
+                    width=6,
+                    description="1 while the executor takes no actions because Redis is down.",
+                ),
+                Panel(
                     "Policy version in use",
                     (
                         q(

@@ -70,3 +70,31 @@ class Verdict:
     @classmethod
     def from_bytes(cls, data: bytes) -> Verdict:
         return cls.from_dict(loads(data))
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourNotice:
+    """Behaviour found about a comment after it was decided: a copy-paste campaign across
+    accounts shows only once enough accounts have posted. Key on ``behaviour.notices``: the
+    author key of the comment it is about."""
+
+    author_key: str
+    comment_id: str
+    platform: str
+    event_time_ms: int
+    source: str  # "topic[partition]@offset" of the input that revealed the behaviour
+    policy_version: str
+    behaviour: tuple[BehaviourFinding, ...]
+
+    def to_bytes(self) -> bytes:
+        return dumps(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BehaviourNotice:
+        return cls(
+            **{**d, "behaviour": tuple(BehaviourFinding.from_dict(b) for b in d["behaviour"])}
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> BehaviourNotice:
+        return cls.from_dict(loads(data))

@@ -21,6 +21,12 @@ RAW = TopicSpec("comments.raw", "platform:account id (as the connector sends it)
 NORMALISED = TopicSpec("comments.normalised", "author key", "schemas.comment.Comment")
 VERDICTS = TopicSpec("comments.verdicts", "author key", "schemas.verdict.Verdict")
 ASSESSED = TopicSpec("comments.assessed", "author key", "schemas.verdict.Verdict")
+BANDS = TopicSpec(
+    "rate_windows.bands", "fingerprint band key", "streams.rate_windows.cross_author.BandEntry"
+)
+BEHAVIOUR_NOTICES = TopicSpec(
+    "behaviour.notices", "author key", "schemas.verdict.BehaviourNotice"
+)
 DEADLETTER = TopicSpec("comments.deadletter", "original key", "schemas.deadletter.DeadLetter")
 IDENTITY_SIGNALS = TopicSpec("identity.signals", "fingerprint", "schemas.identity.LinkSignal")
 IDENTITY_CLUSTERS = TopicSpec(
@@ -37,6 +43,8 @@ ALL = (
     NORMALISED,
     VERDICTS,
     ASSESSED,
+    BANDS,
+    BEHAVIOUR_NOTICES,
     DEADLETTER,
     IDENTITY_SIGNALS,
     IDENTITY_CLUSTERS,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import faust
 
 from streams import topics as specs
+from workers.kafka_clients import faust_options
 from workers.metrics import Metrics
 from workers.settings import Settings
 
@@ -20,6 +21,8 @@ class PipelineTopics:
     normalised: faust.TopicT
     verdicts: faust.TopicT
     assessed: faust.TopicT
+    bands: faust.TopicT
+    behaviour_notices: faust.TopicT
     deadletter: faust.TopicT
     identity_signals: faust.TopicT
     identity_clusters: faust.TopicT
@@ -47,6 +50,8 @@ def declare_topics(app: faust.App, settings: Settings) -> PipelineTopics:
         normalised=topic(specs.NORMALISED),
         verdicts=topic(specs.VERDICTS),
         assessed=topic(specs.ASSESSED),
+        bands=topic(specs.BANDS),
+        behaviour_notices=topic(specs.BEHAVIOUR_NOTICES),
         deadletter=topic(specs.DEADLETTER),
         identity_signals=topic(specs.IDENTITY_SIGNALS),
         identity_clusters=topic(specs.IDENTITY_CLUSTERS),
@@ -83,6 +88,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         value_serializer="raw",
         broker_commit_every=500,
         broker_commit_interval=1.0,
+        **faust_options(settings),
     )
     topics = declare_topics(app, settings)
     wire_stages(app, settings, topics, metrics)

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "evidence": ("workers.evidence_cli", "main", "export, purge and audit the evidence store"),
     "replay": ("workers.replay", "main", "re-run a topic range in an isolated namespace"),
     "audit": ("workers.audit", "main", "compare a replay's decisions with the recorded ones"),
+    "explain": ("workers.explain", "main", "the decision trail of one comment or account"),
 }
 
 

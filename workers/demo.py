@@ -13,6 +13,7 @@ import time
 from collections import Counter
 
 from schemas.action import Action, Decision
+from schemas.comment import Comment
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers.local_run import LocalPipeline
@@ -27,9 +28,12 @@ async def run(count: int = 400) -> int:
     pipeline.start_executor()
     try:
         await pipeline.wait_ready()
-        # Event times start now: live workers let wall-clock time pass deadlines, and a feed
-        # dated months ago would fire every notice and block at once.
-        feed = sample_envelopes(count, start_ms=int(time.time() * 1000), include_bad=True)
+        # The feed ends about now: live workers let wall-clock time pass deadlines (a feed
+        # dated months ago would fire every notice and block at once), and the executor
+        # holds actions due in the future (a feed dated ahead would show nothing performed).
+        probe = sample_envelopes(count)
+        span_ms = _event_time_span_ms(probe)
+        feed = sample_envelopes(count, start_ms=int(time.time() * 1000) - span_ms, include_bad=True)
         started = time.monotonic()
         sent = await pipeline.produce(specs.RAW.name, feed)
         print(f"produced {sent} raw comments to {pipeline.topic(specs.RAW.name)}")
@@ -61,6 +65,21 @@ async def run(count: int = 400) -> int:
         return 0 if len(decisions) + len(letters) >= sent else 1
     finally:
         pipeline.stop()
+
+
+def _event_time_span_ms(feed: list[tuple[bytes, bytes]]) -> int:
+    from streams.normalise.ingest import ingest
+    from streams.normalise.pseudonymise import Pseudonymiser
+
+    times = []
+    pseudonymiser = Pseudonymiser(b"demo-span-only-key")
+    for _, value in feed:
+        out = ingest(
+            value, source="", pseudonymiser=pseudonymiser, max_bytes=1 << 20, failed_at_ms=0
+        )
+        if isinstance(out, Comment):
+            times.append(out.event_time_ms)
+    return max(times) - min(times) + 60_000
 
 
 def main() -> None:

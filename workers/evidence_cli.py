@@ -64,10 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             for entry in store.access_entries():
                 sys.stdout.write(orjson.dumps(entry, option=orjson.OPT_SORT_KEYS).decode() + "\n")
+        sys.stdout.flush()
     except (EvidenceError, SettingsError, FileExistsError) as exc:
         sys.stderr.write(f"modstream evidence: {exc}\n")
         return 1
-    sys.stdout.flush()
+    except BrokenPipeError:
+        # Piped into `head`: stop quietly, and keep the interpreter's final flush quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 

@@ -61,6 +61,7 @@ from schemas.codec import loads
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers.evidence_store import EvidenceError, EvidenceStore
+from workers.kafka_clients import kafka_options, redis_options
 from workers.metrics import Metrics
 from workers.platform_adapters import (
     AuthorReplied,
@@ -148,7 +149,6 @@ class Ledger(Protocol):
     async def due(self, now_ms: int, limit: int) -> list[tuple[str, bytes | None]]: ...
     async def release(self, action_id: str) -> None: ...
     async def held_count(self) -> int: ...
-    async def ping(self) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -173,6 +173,7 @@ class RedisLedger:
             # One quick reconnect covers a pooled connection that Redis closed; anything
             # longer is an outage, handled by the executor's own pause and backoff.
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 1),
+            **redis_options(settings),
         )
         self._prefix = settings.redis_prefix
         self._scheduled = f"{self._prefix}executor:scheduled"
@@ -245,9 +246,6 @@ class RedisLedger:
 
     async def held_count(self) -> int:
         return int(await self._call("due", self._redis.zcard(self._scheduled)))
-
-    async def ping(self) -> None:
-        await self._call("ping", self._redis.ping())
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -690,12 +688,10 @@ class ExecutorService:
 
     async def run(self) -> None:
         settings = self.settings
-        producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
-        )
+        producer = AIOKafkaProducer(**kafka_options(settings), acks="all", enable_idempotence=True)
         consumer = AIOKafkaConsumer(
             settings.topic(specs.ACTIONS.name),
-            bootstrap_servers=settings.kafka_bootstrap,
+            **kafka_options(settings),
             group_id=f"{settings.group_id}.executor",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -711,23 +707,26 @@ class ExecutorService:
         self.executor = executor
         if self._stop_requested.is_set():
             executor.stopping.set()
-        background: list[asyncio.Task[None]] = []
+        tasks: list[asyncio.Task[None]] = []
+        consuming_started = False
         await producer.start()
         try:
             await executor.start()
             await consumer.start()
-            background = [
+            consuming_started = True
+            tasks = [
                 asyncio.create_task(executor.heartbeat_loop(), name="executor-heartbeat"),
                 asyncio.create_task(executor.due_loop(), name="executor-due"),
             ]
             if self.evidence is not None:
-                background.append(asyncio.create_task(executor.purge_loop(), name="executor-purge"))
+                tasks.append(asyncio.create_task(executor.purge_loop(), name="executor-purge"))
             consuming = asyncio.create_task(self._consume(consumer, executor), name="consume")
-            await asyncio.wait([consuming, *background], return_when=asyncio.FIRST_COMPLETED)
+            tasks.append(consuming)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             executor.stopping.set()
             # Let the loops finish the action in hand rather than cancel a platform call.
-            await asyncio.wait([consuming, *background], timeout=ADAPTER_TIMEOUT_S)
-            for task in (consuming, *background):
+            await asyncio.wait(tasks, timeout=ADAPTER_TIMEOUT_S)
+            for task in tasks:
                 failure = task.exception() if task.done() and not task.cancelled() else None
                 if failure is not None:
                     raise failure
@@ -735,10 +734,11 @@ class ExecutorService:
             pass
         finally:
             executor.stopping.set()
-            for task in background:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
-            await consumer.stop()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if consuming_started:
+                await consumer.stop()
             await producer.stop()
             with contextlib.suppress(LedgerUnavailable):
                 # Gone now: another executor may take over what this one left half done.
@@ -810,7 +810,9 @@ class ExecutorService:
                 if messages and tp in consumer.assignment():
                     consumer.seek(tp, messages[0].offset)
             try:
-                await executor.ledger.ping()
+                # The probe is a heartbeat: after a long outage this owner's key has expired,
+                # and it must be back before other executors judge its claims abandoned.
+                await executor.ledger.heartbeat(executor.owner)
             except LedgerUnavailable:
                 delay = min(delay * 2, executor.backoff_max_s)
                 continue

@@ -27,6 +27,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from streams import topics as specs
+from workers.kafka_clients import app_client_options
 from workers.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -164,14 +165,30 @@ class LagMonitor:
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-            await admin.start()
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self._bootstrap, **app_client_options(self._app)
+            )
+            try:
+                await admin.start()
+            except BaseException:
+                # A half-started client keeps its sockets; the next refresh builds a new one.
+                with contextlib.suppress(Exception):
+                    await admin.close()
+                raise
             self._admin = admin
         if self._offsets is None:
             offsets = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False
+                bootstrap_servers=self._bootstrap,
+                group_id=None,
+                enable_auto_commit=False,
+                **app_client_options(self._app),
             )
-            await offsets.start()
+            try:
+                await offsets.start()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await offsets.stop()
+                raise
             self._offsets = offsets
         return self._admin, self._offsets
 
@@ -181,14 +198,21 @@ class LagMonitor:
             "worker": (self._group, sorted(worker_topics)),
             "executor": (self._group + EXECUTOR_GROUP_SUFFIX, [prefix + specs.ACTIONS.name]),
         }
-        await offsets.topics()  # refresh metadata so new partitions are seen
+        wanted = sorted(
+            {n for _, names in groups.values() for n in names if logical_topic(n, prefix)}
+        )
+        # Asked of the broker each time (the consumer's own metadata only covers topics it
+        # reads), so added partitions are seen; a topic not created yet has none.
+        described = await admin.describe_topics(wanted)
+        numbers = {
+            t["topic"]: sorted(p["partition"] for p in t["partitions"])
+            for t in described
+            if t["error_code"] == 0
+        }
         measured: dict[tuple[str, str, str], int] = {}
         for role, (group_id, topic_names) in groups.items():
             partitions = [
-                TopicPartition(name, p)
-                for name in topic_names
-                if logical_topic(name, prefix) is not None
-                for p in sorted(offsets.partitions_for_topic(name) or ())
+                TopicPartition(name, p) for name in topic_names for p in numbers.get(name, ())
             ]
             if not partitions:
                 continue

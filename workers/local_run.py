@@ -21,6 +21,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from workers.kafka_clients import kafka_options
 from workers.settings import REPO_ROOT, Settings
 from workers.topic_admin import ensure_topics
 
@@ -102,9 +103,7 @@ class LocalPipeline:
         return path.read_text(errors="replace") if path.exists() else ""
 
     async def produce(self, topic: str, messages: Iterable[tuple[bytes | None, bytes]]) -> int:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap, linger_ms=5, acks="all"
-        )
+        producer = AIOKafkaProducer(**kafka_options(self.settings), linger_ms=5, acks="all")
         await producer.start()
         count = 0
         try:
@@ -129,7 +128,7 @@ class LocalPipeline:
         names = [self.topic(t) for t in topics]
         consumer = AIOKafkaConsumer(
             *names,
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            **kafka_options(self.settings),
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             group_id=None,

@@ -11,7 +11,9 @@ attribute (as aiokafka's errors do), so a plug-in may raise its own error classe
 - ``retriable = True`` (``TransientPlatformError``): timeout, 5xx, rate limit; retried with
   backoff, then reported ``failed``;
 - anything else (``PermanentPlatformError``, or an unexpected exception): ``failed`` at once;
-- ``PostAlreadyDeleted`` / ``AuthorReplied``: the result outcomes of the same names.
+- ``PostAlreadyDeleted`` / ``AuthorReplied``: the result outcomes of the same names;
+- ``TimeoutError`` (the adapter's own, or the executor's after 30 s): ``failed`` without a
+  retry, because the call may have landed and a second one could double a public action.
 
 The detail string ``perform`` returns goes on ``actions.results``: it must not contain comment
 text, names or account ids.

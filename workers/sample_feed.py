@@ -31,6 +31,8 @@ from typing import Any
 
 import orjson
 
+from workers.settings import KafkaSecurity
+
 log = logging.getLogger(__name__)
 
 # Tuesday 2026-03-03 10:00 Europe/London; GMT until 29 March, so also 10:00 UTC.
@@ -697,10 +699,23 @@ def _iso(ms: int, fmt: str) -> str:
 # --- Kafka --------------------------------------------------------------------------------
 
 
-async def produce(messages: Sequence[tuple[bytes, bytes]], *, bootstrap: str, topic: str) -> None:
+async def produce(
+    messages: Sequence[tuple[bytes, bytes]],
+    *,
+    bootstrap: str,
+    topic: str,
+    security: KafkaSecurity | None = None,
+) -> None:
     from aiokafka import AIOKafkaProducer  # only the CLI needs Kafka
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, acks="all")
+    from workers.kafka_clients import security_options
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        linger_ms=20,
+        acks="all",
+        **security_options(security or KafkaSecurity()),
+    )
     await producer.start()
     try:
         for key, value in messages:
@@ -725,7 +740,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s %(message)s")
     messages = sample_envelopes(args.count, args.seed, args.start_ms, include_bad=args.include_bad)
-    asyncio.run(produce(messages, bootstrap=args.bootstrap, topic=args.topic))
+    # Credentials come from the same MODSTREAM_KAFKA_* variables as the workers'.
+    security = KafkaSecurity.from_env()
+    asyncio.run(produce(messages, bootstrap=args.bootstrap, topic=args.topic, security=security))
     log.info("sent %d messages to %s", len(messages), args.topic)
     return 0
 

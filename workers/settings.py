@@ -52,10 +52,101 @@ def _key(env: Mapping[str, str], name: str, *, dev_default: str | None) -> bytes
     return raw.encode()
 
 
+KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSecurity:
+    """How clients authenticate to Kafka. Its own type, so a tool that needs only Kafka (the
+    sample feed) can read it without the pseudonymisation and evidence keys."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    ca_file: str = ""  # empty with TLS: the system's trusted CAs
+
+    @property
+    def sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+    @property
+    def tls(self) -> bool:
+        return self.protocol in {"SSL", "SASL_SSL"}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> KafkaSecurity:
+        env = os.environ if env is None else env
+        protocol = env.get("MODSTREAM_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").strip().upper()
+        if protocol not in KAFKA_PROTOCOLS:
+            raise SettingsError(
+                f"MODSTREAM_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(KAFKA_PROTOCOLS)}"
+                f", got {protocol!r}"
+            )
+        mechanism = env.get("MODSTREAM_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512").strip().upper()
+        if mechanism not in KAFKA_SASL_MECHANISMS:
+            raise SettingsError(
+                "MODSTREAM_KAFKA_SASL_MECHANISM must be one of "
+                f"{', '.join(KAFKA_SASL_MECHANISMS)}, got {mechanism!r}"
+            )
+        security = cls(
+            protocol=protocol,
+            sasl_mechanism=mechanism,
+            username=env.get("MODSTREAM_KAFKA_USERNAME", ""),
+            password=env.get("MODSTREAM_KAFKA_PASSWORD", ""),
+            ca_file=env.get("MODSTREAM_KAFKA_CA_FILE", ""),
+        )
+        # A credential that is silently ignored leaves an operator believing the connection
+        # is authenticated or encrypted when it is not: refuse the mismatch instead.
+        if security.sasl and not (security.username and security.password):
+            raise SettingsError(
+                f"MODSTREAM_KAFKA_SECURITY_PROTOCOL={protocol} needs MODSTREAM_KAFKA_USERNAME "
+                "and MODSTREAM_KAFKA_PASSWORD"
+            )
+        if not security.sasl and (security.username or security.password):
+            raise SettingsError(
+                "MODSTREAM_KAFKA_USERNAME/MODSTREAM_KAFKA_PASSWORD are set but "
+                f"MODSTREAM_KAFKA_SECURITY_PROTOCOL={protocol} does not use SASL"
+            )
+        if security.ca_file and not security.tls:
+            raise SettingsError(
+                f"MODSTREAM_KAFKA_CA_FILE is set but MODSTREAM_KAFKA_SECURITY_PROTOCOL={protocol}"
+                " does not use TLS (SSL or SASL_SSL)"
+            )
+        if security.ca_file and not Path(security.ca_file).is_file():
+            raise SettingsError(f"MODSTREAM_KAFKA_CA_FILE={security.ca_file} is not a file")
+        return security
+
+
+def _redis_url(env: Mapping[str, str], default: str) -> str:
+    url = env.get("MODSTREAM_REDIS_URL", default)
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("MODSTREAM_REDIS_URL must start with redis://, rediss:// or unix://")
+    return url
+
+
+def _redis_ca_file(env: Mapping[str, str]) -> str:
+    ca_file = env.get("MODSTREAM_REDIS_CA_FILE", "")
+    if ca_file and not env.get("MODSTREAM_REDIS_URL", "").startswith("rediss://"):
+        raise SettingsError(
+            "MODSTREAM_REDIS_CA_FILE is set but MODSTREAM_REDIS_URL is not rediss://"
+        )
+    if ca_file and not Path(ca_file).is_file():
+        raise SettingsError(f"MODSTREAM_REDIS_CA_FILE={ca_file} is not a file")
+    return ca_file
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     kafka_bootstrap: str = "127.0.0.1:9092"
-    redis_url: str = "redis://127.0.0.1:6390/0"
+    # May carry a password (redis://:secret@host): kept out of repr like the other secrets.
+    redis_url: str = field(default="redis://127.0.0.1:6390/0", repr=False)
+    # Redis AUTH without putting the secret in the URL (a URL can sit in a ConfigMap, this in
+    # a Secret); a password in the URL wins.
+    redis_password: str = field(default="", repr=False)
+    redis_ca_file: str = ""  # rediss:// only; empty: the system's trusted CAs
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     # Namespaces every topic, consumer group and Redis key: replay and tests run beside
     # production without touching it.
     namespace: str = ""
@@ -104,7 +195,10 @@ class Settings:
         dev_evidence = "dev-only-evidence-key-32-bytes!!" if dev else None
         return cls(
             kafka_bootstrap=env.get("MODSTREAM_KAFKA_BOOTSTRAP", d.kafka_bootstrap),
-            redis_url=env.get("MODSTREAM_REDIS_URL", d.redis_url),
+            redis_url=_redis_url(env, d.redis_url),
+            redis_password=env.get("MODSTREAM_REDIS_PASSWORD", ""),
+            redis_ca_file=_redis_ca_file(env),
+            kafka_security=KafkaSecurity.from_env(env),
             namespace=env.get("MODSTREAM_NAMESPACE", ""),
             app_id=env.get("MODSTREAM_APP_ID", d.app_id),
             partitions=_int(env, "MODSTREAM_PARTITIONS", d.partitions),

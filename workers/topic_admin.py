@@ -12,6 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from streams import topics as specs
+from workers.kafka_clients import kafka_options
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def topic_configs(spec: specs.TopicSpec) -> dict[str, str]:
 
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create any missing pipeline topic; returns the names it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -12,13 +12,16 @@ from workers.metrics import Metrics
 
 
 def register_views(app: faust.App, metrics: Metrics) -> None:
-    # Consumer lag, Faust's own figures and the out-of-hours backlog belong to no stage; they
-    # are refreshed on a timer here so that /metrics reports them on every worker.
+    # Consumer lag and Faust's own figures belong to no stage; they are refreshed on a timer
+    # here so that /metrics reports them on every worker.
     lag_monitor.register(app, metrics)
 
     @app.page("/metrics")
     async def metrics_view(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+        # As a header: aiohttp refuses a content_type argument that carries a charset, which
+        # Prometheus's exposition type does.
+        body = generate_latest(metrics.registry)
+        return web.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @app.page("/healthz")
     async def health(web: Any, request: Any) -> Any:

@@ -2,7 +2,8 @@
 
 One table holds each author's enforcement state. Three co-partitioned inputs (all keyed by
 author) write it, each inside its own stream so the table's changelog partition is known:
-``comments.assessed`` (decide), ``enforce.ticks`` (fire due deadlines) and ``actions.results``
+``comments.assessed`` (decide), ``behaviour.notices`` (campaigns found later),
+``enforce.ticks`` (fire due deadlines) and ``actions.results``
 (learn what the executor did).
 
 Deadlines fire through ticks: a timer on each worker finds authors whose next deadline has
@@ -20,9 +21,9 @@ import faust
 import orjson
 
 from schemas.action import Action, ActionResult, Decision, Tick
-from schemas.verdict import Verdict
+from schemas.verdict import BehaviourNotice, Verdict
 from streams.enforce.config import EnforcementConfig
-from streams.enforce.logic import decide, on_result, on_timer
+from streams.enforce.logic import decide, on_behaviour, on_result, on_timer
 from streams.enforce.state import AuthorState
 from streams.runtime import decode, guarded
 
@@ -36,6 +37,7 @@ def register(
     app: faust.App,
     *,
     assessed: faust.TopicT,
+    notices: faust.TopicT,
     ticks: faust.TopicT,
     results: faust.TopicT,
     actions: faust.TopicT,
@@ -106,6 +108,14 @@ def register(
         await emit(follow.decisions, follow.actions)
         return "fired" if follow.decisions else "nothing_due"
 
+    async def handle_notice(value: bytes, key: bytes | None, source: str) -> str:
+        notice: BehaviourNotice = decode(BehaviourNotice, value)
+        author = notice.author_key.encode()
+        follow = on_behaviour(load(author), notice, config())
+        store(author, follow.state)
+        await emit(follow.decisions, follow.actions)
+        return "acted" if follow.actions else "nothing_to_do"
+
     async def handle_result(value: bytes, key: bytes | None, source: str) -> str:
         result: ActionResult = decode(ActionResult, value)
         author = result.target_author.encode()
@@ -125,6 +135,7 @@ def register(
         app.agent(topic, name=name)(run)
 
     agent(assessed, STAGE, handle_verdict)
+    agent(notices, f"{STAGE}-notices", handle_notice)
     agent(ticks, f"{STAGE}-ticks", handle_tick)
     agent(results, f"{STAGE}-results", handle_result)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 from schemas.action import Action, ActionResult, Decision, action_id
 from schemas.comment import Comment
-from schemas.verdict import BehaviourFinding, Finding, Verdict
+from schemas.verdict import BehaviourFinding, BehaviourNotice, Finding, Verdict
 from streams.enforce import messages
 from streams.enforce.config import EnforcementConfig
 from streams.enforce.state import (
@@ -142,7 +142,9 @@ def decide(
     # The copy goes first: once the post is deleted there is nothing left to copy.
     if triage.safeguarding or removal:
         draft.add(
-            "preserve_evidence", triage.safeguarding + (triage.content_reasons if removal else ())
+            "preserve_evidence",
+            triage.safeguarding + (triage.content_reasons if removal else ()),
+            content=comment.text,
         )
     if removal:
         draft.add(
@@ -207,6 +209,59 @@ def decide(
             after = replace(after, counts=after.counts.bump(blocks=1))
     after = prune(after, at, cfg.closed_case_retention_ms, cfg.max_cases_per_author)
     return Outcome(state=after, decision=decision, actions=actions)
+
+
+MAX_NOTICES_SEEN = 64  # per author; a campaign older than this many notices is long over
+
+
+def on_behaviour(
+    state: AuthorState | None, notice: BehaviourNotice, cfg: EnforcementConfig
+) -> FollowUp:
+    """Act on behaviour found after the comment itself was decided (a copy-paste campaign
+    across accounts is only visible once enough accounts have posted).
+
+    Spam behaviour hides the comment and limits the author's posting; immediate-block
+    behaviour blocks the account. Ids derive from (comment, kind, policy version), so the same
+    notice arriving again, or from several fingerprint slices, yields the same actions, which
+    the executor performs once.
+    """
+    current = state if state is not None else AuthorState(author_key=notice.author_key)
+    kinds = {b.kind for b in notice.behaviour}
+    spam = tuple(sorted(kinds & cfg.spam_behaviours))
+    block = tuple(sorted(kinds & cfg.immediate_block_behaviours))
+    decision_id = _digest(notice.comment_id, notice.policy_version, *sorted(kinds))
+    if (not spam and not block) or decision_id in current.notices_seen:
+        return FollowUp(state=current)
+    current = replace(
+        current, notices_seen=(*current.notices_seen, decision_id)[-MAX_NOTICES_SEEN:]
+    )
+    draft = _Draft(
+        decision_id=decision_id,
+        author_key=notice.author_key,
+        comment_id=notice.comment_id,
+        platform=notice.platform,
+        at_ms=notice.event_time_ms,
+        findings=(),
+        behaviour=notice.behaviour,
+        policy_version=notice.policy_version,
+        sources=(notice.source,),
+        cfg=cfg,
+    )
+    standing = _standing(current)
+    if spam:
+        draft.add("hide_post", spam)
+        if standing == FREE and not block:
+            draft.add("limit_posting", spam, target_comment="")
+    if block and standing != BLOCKED_FOR_GOOD:
+        draft.add(
+            "block_account",
+            block,
+            target_comment="",
+            message=messages.block_frequent_inflammatory(),
+        )
+        current = _block(current, notice.event_time_ms, blocked_for="")
+    decision, actions = draft.finish(clauses=())
+    return FollowUp(state=current, decisions=(decision,), actions=actions)
 
 
 def on_timer(state: AuthorState, now_ms: int, cfg: EnforcementConfig) -> FollowUp:
@@ -536,6 +591,7 @@ class _Draft:
         target_author: str | None = None,
         target_comment: str | None = None,
         linked_evidence: tuple[str, ...] = (),
+        content: str = "",
     ) -> None:
         author = self.author_key if target_author is None else target_author
         about = self.comment_id if target_comment is None else target_comment
@@ -561,6 +617,7 @@ class _Draft:
                 source=self.sources,
                 due_at_ms=due,
                 message=message,
+                content=content,
             )
         )
 

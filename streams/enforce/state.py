@@ -107,6 +107,9 @@ class AuthorState:
     # (frequent inflammatory posting, a linked account, a block confirmed by the executor).
     blocked_for: str = ""
     counts: Counts = Counts()
+    # Decision ids of behaviour notices already acted on: a campaign is reported by several
+    # fingerprint slices and again as more accounts join, and is acted on once. Newest last.
+    notices_seen: tuple[str, ...] = ()
 
     def case(self, comment_id: str) -> Case | None:
         return next((c for c in self.cases if c.comment_id == comment_id), None)
@@ -124,7 +127,7 @@ class AuthorState:
     @property
     def is_idle(self) -> bool:
         """Nothing worth keeping: the agent may delete the table entry."""
-        return not self.cases and not self.blocked
+        return not self.cases and not self.blocked and not self.notices_seen
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,6 +144,7 @@ class AuthorState:
             blocked_ms=d["blocked_ms"],
             blocked_for=d["blocked_for"],
             counts=Counts(**d["counts"]),
+            notices_seen=tuple(d.get("notices_seen", ())),
         )
 
     @classmethod

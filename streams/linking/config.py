@@ -9,19 +9,27 @@ cause" is corroboration from at least two independent kinds.
 The section, with the defaults::
 
     linking:
-      threshold: 0.9               # combined score at which two accounts are linked
-      weights:                     # how much one observation of each kind counts (0..1)
+      threshold: 0.85              # combined score at which two accounts are linked
+      weights:                     # how much one observation of each kind counts (0..1; 0 = off)
         shared_signal: 0.6
-        ...
+        name: 0.65
+        co_timing: 0.5
+        near_duplicate: 0.5
+        writing_style: 1.0
       caps:                        # the most each kind can contribute, however often seen
-        shared_signal: 0.85
-        ...
+        shared_signal: 0.8
+        co_timing: 0.8
+        near_duplicate: 0.7
+        name: 0.6
+        writing_style: 0.55
       co_timing_s: 60              # replies to one post this close are "co-timed"
-      co_timing_min_repeats: 3     # co-timed on this many posts before timing counts at all
-      co_timing_max_neighbours: 3  # a post busier than this around a reply proves nothing
+      min_repeats:                 # observations a kind needs before it counts at all
+        co_timing: 2               # strangers do reply to one post seconds apart, once
+        shared_signal: 2           # one comment from a shared network is a coincidence
+      co_timing_max_neighbours: 6  # a post busier than this around a reply proves nothing
       max_accounts_per_key: 8      # a device hash or name shared wider is too common to count
       near_duplicate_max_distance: 10
-      style_min_cosine: 0.6        # writing-style profiles this alike are evidence
+      style_min_cosine: 0.5        # writing-style profiles this alike are evidence
       style_min_texts: 3           # texts an account needs before its style is compared
       expiry_days: 90              # an edge with no new evidence this long is forgotten
       max_edges_per_account: 32
@@ -39,26 +47,35 @@ from schemas.identity import LINK_KINDS
 
 DAY_MS = 86_400_000
 
-# Tuned on population seed 1 (see docs/quality.md); the held-out figures use seed 2.
+# Tuned on population seed 1 (docs/quality.md); the reported figures are on seed 2.
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {
         "shared_signal": 0.6,
         "name": 0.65,
         "co_timing": 0.5,
         "near_duplicate": 0.5,
-        "writing_style": 0.5,
+        "writing_style": 1.0,  # one measurement per pair, replaced rather than accumulated
     }
 )
-# Two tiers. A strong kind at its cap (0.85) plus any other kind at its cap links; two of the
-# weaker kinds at their caps do not (1 - 0.25 × 0.35 = 0.9125 for near-copies and names is the
-# one exception, and names built from the account's own name never reach their cap).
+# Every kind alone stays below the threshold (0.85). Two kinds at their caps link, except a
+# look-alike name with a look-alike style (1 − 0.4 × 0.45 = 0.82): strangers share both.
 DEFAULT_CAPS: Mapping[str, float] = MappingProxyType(
     {
-        "shared_signal": 0.85,
-        "name": 0.65,
-        "co_timing": 0.85,
-        "near_duplicate": 0.75,
-        "writing_style": 0.5,
+        "shared_signal": 0.8,
+        "co_timing": 0.8,
+        "near_duplicate": 0.7,
+        "name": 0.6,
+        "writing_style": 0.55,
+    }
+)
+
+DEFAULT_MIN_REPEATS: Mapping[str, int] = MappingProxyType(
+    {
+        "shared_signal": 2,
+        "name": 1,
+        "co_timing": 2,
+        "near_duplicate": 1,
+        "writing_style": 1,
     }
 )
 
@@ -68,7 +85,7 @@ _KEYS = frozenset(
         "weights",
         "caps",
         "co_timing_s",
-        "co_timing_min_repeats",
+        "min_repeats",
         "co_timing_max_neighbours",
         "max_accounts_per_key",
         "near_duplicate_max_distance",
@@ -83,15 +100,15 @@ _KEYS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class LinkingConfig:
-    threshold: float = 0.9
+    threshold: float = 0.85
     weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
     caps: Mapping[str, float] = field(default_factory=lambda: DEFAULT_CAPS)
     co_timing_s: int = 60
-    co_timing_min_repeats: int = 3
-    co_timing_max_neighbours: int = 3
+    min_repeats: Mapping[str, int] = field(default_factory=lambda: DEFAULT_MIN_REPEATS)
+    co_timing_max_neighbours: int = 6
     max_accounts_per_key: int = 8
     near_duplicate_max_distance: int = 10
-    style_min_cosine: float = 0.6
+    style_min_cosine: float = 0.5
     style_min_texts: int = 3
     expiry_days: int = 90
     max_edges_per_account: int = 32
@@ -107,7 +124,7 @@ class LinkingConfig:
 
     def min_count(self, kind: str) -> int:
         """Observations of ``kind`` a pair needs before that kind counts at all."""
-        return self.co_timing_min_repeats if kind == "co_timing" else 1
+        return self.min_repeats[kind]
 
     def enabled(self, kind: str) -> bool:
         return self.weights[kind] > 0.0
@@ -138,7 +155,7 @@ class LinkingConfig:
             weights=weights,
             caps=caps,
             co_timing_s=read.int("co_timing_s", minimum=1, maximum=3600),
-            co_timing_min_repeats=read.int("co_timing_min_repeats", minimum=1),
+            min_repeats=_repeats(section.get("min_repeats", {}), defaults.min_repeats),
             co_timing_max_neighbours=read.int("co_timing_max_neighbours", minimum=1),
             max_accounts_per_key=read.int("max_accounts_per_key", minimum=2),
             near_duplicate_max_distance=read.int("near_duplicate_max_distance", minimum=0),
@@ -159,7 +176,7 @@ class LinkingConfig:
             "weights": dict(self.weights),
             "caps": dict(self.caps),
             "co_timing_s": self.co_timing_s,
-            "co_timing_min_repeats": self.co_timing_min_repeats,
+            "min_repeats": dict(self.min_repeats),
             "co_timing_max_neighbours": self.co_timing_max_neighbours,
             "max_accounts_per_key": self.max_accounts_per_key,
             "near_duplicate_max_distance": self.near_duplicate_max_distance,
@@ -176,6 +193,15 @@ def _per_kind(raw: Any, name: str, defaults: Mapping[str, float]) -> Mapping[str
     _no_unknown_keys(raw, frozenset(LINK_KINDS), where)
     values = {
         kind: _fraction(raw.get(kind, defaults[kind]), f"{where}.{kind}") for kind in LINK_KINDS
+    }
+    return MappingProxyType(values)
+
+
+def _repeats(raw: Any, defaults: Mapping[str, int]) -> Mapping[str, int]:
+    _no_unknown_keys(raw, frozenset(LINK_KINDS), "linking.min_repeats")
+    values = {
+        kind: _whole(raw.get(kind, defaults[kind]), f"linking.min_repeats.{kind}", minimum=1)
+        for kind in LINK_KINDS
     }
     return MappingProxyType(values)
 
@@ -203,8 +229,13 @@ class _Reader:
 
     def int(self, key: str, *, minimum: int, maximum: int | None = None) -> int:
         value = self._section.get(key, getattr(self._defaults, key))
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-        if not ok or (maximum is not None and value > maximum):
-            bound = f"between {minimum} and {maximum}" if maximum is not None else f"≥ {minimum}"
-            raise ValueError(f"linking.{key} must be a whole number {bound}, got {value!r}")
-        return int(value)
+        return _whole(value, f"linking.{key}", minimum=minimum, maximum=maximum)
+
+
+def _whole(value: Any, where: str, *, minimum: int, maximum: int | None = None) -> int:
+    # bool is an int subclass: "true" seconds is a typo, not 1.
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+    if not ok or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"≥ {minimum}"
+        raise ValueError(f"{where} must be a whole number {bound}, got {value!r}")
+    return int(value)

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schemas.identity import LINK_KINDS, LinkOverride, ordered_pair
-from streams.linking.graph import IdentityGraph, Observation, cluster_id, kind_score
+from streams.linking.graph import (
+    MEASURED_KINDS,
+    IdentityGraph,
+    Observation,
+    cluster_id,
+    kind_score,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +90,8 @@ def explain_pair(graph: IdentityGraph, x: str, y: str) -> PairExplanation:
 def render(e: PairExplanation) -> str:
     lines = [f"Accounts {e.author_a} and {e.author_b}", _verdict(e), ""]
     lines.append("Evidence by kind (each observation counts signal weight × kind weight;")
-    lines.append("observations of one kind combine by noisy-OR, up to the kind's cap):")
+    lines.append("observations of one kind combine by noisy-OR, up to the kind's cap;")
+    lines.append("a new writing-style measurement replaces the one before):")
     for t in e.kinds:
         lines.extend(_kind_lines(t))
     contributing = [t for t in e.kinds if t.contributes > 0.0]
@@ -137,9 +144,9 @@ def _kind_lines(t: KindTrail) -> list[str]:
         )
     else:
         capped = " (capped)" if t.accumulated > t.cap else ""
-        lines.append(
-            f"    accumulated {t.accumulated:.3f}; contributes {t.contributes:.3f}{capped}"
-        )
+        # A measurement (writing style) is replaced by the newest one, not accumulated.
+        measure = "newest measurement" if t.kind in MEASURED_KINDS else "accumulated"
+        lines.append(f"    {measure} {t.accumulated:.3f}; contributes {t.contributes:.3f}{capped}")
     if len(t.observations) < t.count:
         lines.append(f"    the newest {len(t.observations)} of {t.count}:")
     for o in t.observations:

@@ -2,7 +2,8 @@
 
 Each pair with evidence has one edge. Per kind of evidence the edge accumulates observations
 by noisy-OR (``1 - Π(1 - kind weight × signal weight)``), so repeats count for less and less,
-and the kind's contribution is capped; a kind needing repeats (co-timing) contributes nothing
+and the kind's contribution is capped (writing style is a measurement, so its newest value
+replaces the last); a kind needing repeats (co-timing) contributes nothing
 until it has them. The edge's score combines the kinds by noisy-OR again. Because every cap is
 below the threshold (``LinkingConfig`` refuses anything else), a pair links only on evidence
 of at least two kinds.
@@ -22,6 +23,7 @@ for the evidence trail, and counts the rest.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -39,6 +41,10 @@ from schemas.identity import (
 from streams.linking.config import LinkingConfig
 
 SNAPSHOT_FORMAT = 1
+# Kinds that are a measurement of two accounts rather than an event between them: comparing
+# the same two profiles again is not new evidence, so the newest measurement replaces the
+# old one instead of adding to it.
+MEASURED_KINDS = frozenset({"writing_style"})
 
 Pair = tuple[str, str]
 
@@ -70,12 +76,20 @@ class KindEvidence:
         self.recent: list[Observation] = recent if recent is not None else []
 
     def observe(self, signal: LinkSignal, kind_weight: float, keep: int) -> None:
+        """Count one observation; keep it for the trail if it is among the newest ``keep``."""
         t = signal.event_time_ms
         self.first_ms = t if self.count == 0 else min(self.first_ms, t)
+        latest = t >= self.last_ms
         self.last_ms = max(self.last_ms, t)
         self.count += 1
-        self.combined = 1.0 - (1.0 - self.combined) * (1.0 - kind_weight * signal.weight)
-        self.recent.append(Observation(t, signal.weight, signal.evidence, signal.source_ids))
+        if signal.kind in MEASURED_KINDS:
+            if latest:
+                self.combined = kind_weight * signal.weight
+        else:
+            self.combined = 1.0 - (1.0 - self.combined) * (1.0 - kind_weight * signal.weight)
+        # Interned: evidence texts are formulaic, so most edges can share one string object.
+        evidence = sys.intern(signal.evidence)
+        self.recent.append(Observation(t, signal.weight, evidence, signal.source_ids))
         if len(self.recent) > keep:
             self.recent.sort()
             del self.recent[: len(self.recent) - keep]
@@ -110,8 +124,28 @@ def combine(scores: Iterable[float]) -> float:
     return 1.0 - remaining
 
 
-def edge_score(edge: Edge, cfg: LinkingConfig) -> float:
-    return combine(kind_score(ev, kind, cfg) for kind, ev in edge.kinds.items())
+class _KindRule(NamedTuple):
+    cap: float
+    min_count: int
+
+
+def _rules(cfg: LinkingConfig) -> dict[str, _KindRule]:
+    # Plain dict of tuples: add() reads it on every signal, and config mappings are read-only
+    # proxies, slower to index.
+    return {
+        kind: _KindRule(cfg.caps[kind] if cfg.enabled(kind) else 0.0, cfg.min_count(kind))
+        for kind in cfg.weights
+    }
+
+
+def _edge_score(edge: Edge, rules: dict[str, _KindRule]) -> float:
+    """``combine`` of ``kind_score`` over the edge's kinds, inlined: it runs on every signal."""
+    remaining = 1.0
+    for kind, ev in edge.kinds.items():
+        rule = rules[kind]
+        if ev.count >= rule.min_count:
+            remaining *= 1.0 - min(rule.cap, ev.combined)
+    return 1.0 - remaining
 
 
 def cluster_id(members: Iterable[str]) -> str:
@@ -136,6 +170,8 @@ class IdentityGraph:
     def __init__(self, config: LinkingConfig) -> None:
         self.config = config
         self.stats = GraphStats()
+        self._rules = _rules(config)
+        self._weights = dict(config.weights)
         self._edges: dict[Pair, Edge] = {}
         self._adjacent: dict[str, set[str]] = {}
         self._overrides: dict[Pair, LinkOverride] = {}
@@ -216,7 +252,7 @@ class IdentityGraph:
         if signal.author_b in self._split.get(signal.author_a, ()):
             self.stats.refused_split += 1
             return ()
-        kind_weight = cfg.weights[signal.kind]
+        kind_weight = self._weights[signal.kind]
         if kind_weight <= 0.0:
             self.stats.ignored_disabled += 1
             return ()
@@ -232,7 +268,7 @@ class IdentityGraph:
         evidence.observe(signal, kind_weight, cfg.max_evidence_per_kind)
         edge.last_ms = max(edge.last_ms, signal.event_time_ms)
         was_linked = edge.linked
-        edge.score = edge_score(edge, cfg)
+        edge.score = _edge_score(edge, self._rules)
         edge.linked = edge.score >= cfg.threshold
         if edge.linked != was_linked or (edge.linked and signal.author_a in self._constrained):
             # A stronger edge can change how a component holding a split pair is divided.
@@ -303,8 +339,9 @@ class IdentityGraph:
     @classmethod
     def from_dict(cls, d: dict[str, Any], config: LinkingConfig | None = None) -> IdentityGraph:
         """Rebuild a graph; ``config`` replaces the stored one (a new policy version)."""
-        if d.get("format") != SNAPSHOT_FORMAT:
-            raise ValueError(f"graph snapshot format {d.get('format')!r} is not {SNAPSHOT_FORMAT}")
+        found = d.get("format") if isinstance(d, dict) else None
+        if found != SNAPSHOT_FORMAT:
+            raise ValueError(f"graph snapshot format {found!r} is not {SNAPSHOT_FORMAT}")
         graph = cls(config or LinkingConfig.from_dict(d["config"]))
         authors: list[str] = d["authors"]
         for ia, ib, kinds in d["edges"]:
@@ -333,7 +370,7 @@ class IdentityGraph:
     # --- internals -----------------------------------------------------------------------
 
     def _attach(self, edge: Edge) -> None:
-        edge.score = edge_score(edge, self.config)
+        edge.score = _edge_score(edge, self._rules)
         edge.linked = edge.score >= self.config.threshold
         self._edges[(edge.author_a, edge.author_b)] = edge
         self._adjacent.setdefault(edge.author_a, set()).add(edge.author_b)
@@ -353,6 +390,8 @@ class IdentityGraph:
             if (victim.author_a, victim.author_b) in self._edges:
                 self._remove_edge(victim)
                 self.stats.evicted += 1
+        # Interned: every signal brings its own copy of the keys; edges keep one.
+        pair = (sys.intern(pair[0]), sys.intern(pair[1]))
         edge = Edge(*pair)
         self._edges[pair] = edge
         self._adjacent.setdefault(pair[0], set()).add(pair[1])

@@ -430,11 +430,15 @@ class _Generator:
     def _persona(self) -> str:
         # Distinct per ring, as real operators' personas are; two rings on one stem would
         # make the stem look common.
-        while True:
-            persona = f"{self.rng.choice(_PERSONA_FIRST)}_{self.rng.choice(_PERSONA_SECOND)}"
+        rng = self.rng
+        for attempt in range(1000):
+            persona = f"{rng.choice(_PERSONA_FIRST)}_{rng.choice(_PERSONA_SECOND)}"
+            if attempt > 50:  # the 400 two-word personas are running out: add a third word
+                persona = f"{persona}_{rng.choice(_HANDLE_WORDS)}"
             if persona not in self.personas:
                 self.personas.add(persona)
                 return persona
+        raise ValueError("too many rings for distinct personas: ask for fewer rings")
 
     def ring(self) -> Ring:
         rng = self.rng

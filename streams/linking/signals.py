@@ -6,13 +6,14 @@ cross-author fingerprint bands). The stage fans a comment out as one message per
 ``index_keys`` and keeps one ``KeyState`` per key; ``observe_key`` updates it and returns the
 signals. The keys:
 
-- ``signal:<hash>``: a platform device/network hash (``Comment.signals``). Strong evidence,
-  unless the hash is shared by more than ``max_accounts_per_key`` accounts: then it is a
-  hospital's guest wifi or a mobile carrier's gateway, and the key goes quiet for good.
+- ``signal:<hash>``: a platform device/network hash (``Comment.signals``). Strong evidence once
+  seen on ``min_repeats.shared_signal`` comments, unless the hash is shared by more than
+  ``max_accounts_per_key`` accounts: then it is a hospital's guest wifi or a mobile carrier's
+  gateway, and the key goes quiet for good.
 - ``post:<post id>``: replies to one post. Two accounts replying within ``co_timing_s`` of each
-  other is a co-timing observation; the graph counts it only after ``co_timing_min_repeats``
+  other is a co-timing observation; the graph counts it only after ``min_repeats.co_timing``
   posts, because on a popular post strangers reply seconds apart all the time.
-- ``handle:<digest>`` (a handle's letters, digits and punctuation dropped) and
+- ``handle:<digest>`` (a handle's letters, with digits and punctuation dropped) and
   ``name:<digest>`` (the folded display name): "nhs_truth_77" and "nhs_truth_78" meet under
   one key, as do two "John Smith"s. Both are weak; keys shared wider than
   ``max_accounts_per_key`` ("Sarah Jones" in the valleys) go quiet.
@@ -41,13 +42,14 @@ from streams.linking.config import LinkingConfig
 
 MIN_STEM_LETTERS = 4  # "jo12"/"jo34" share too little to mean anything
 MIN_EDIT_HANDLE = 6  # handles shorter than this are a few edits from half the platform
-STYLE_GRAMS = 3
-STYLE_MAX_GRAMS = 256  # per profile: the most frequent 3-grams kept
+STYLE_GRAMS = 3  # style_grams checks exactly three characters per gram
+STYLE_MAX_GRAMS = 128  # per profile: the most frequent style 3-grams kept
 MAX_POST_REPLIES = 64  # per post key: bounds a viral post's state
 
 _NOT_HANDLE = re.compile(r"[^0-9a-z]+")
 _DIGITS = re.compile(r"[0-9]+")
 _NOT_LETTERS = re.compile(r"[^a-z]+")
+_PLAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz ")
 _SPACES = re.compile(r"\s+")
 
 
@@ -94,13 +96,11 @@ def observe_key(
     """File ``comment`` under ``key``; the signals it raises against what the key holds."""
     kind, _, _ = key.partition(":")
     if kind == "signal":
-        # A device seen again is seen again: every comment on it is another observation.
-        return _observe_per_account(state, comment, cfg, _shared_signal, every_sighting=True)
+        return _observe_per_account(state, comment, cfg, _shared_signal, names=False)
     if kind == "post":
         return _observe_post(state, comment, cfg)
     if kind in ("handle", "name"):
-        # A name is one observation per pair, however often its owner posts.
-        return _observe_per_account(state, comment, cfg, _name_signal, every_sighting=False)
+        return _observe_per_account(state, comment, cfg, _name_signal, names=True)
     raise ValueError(f"index key {key!r} has no extractor: keys come from index_keys()")
 
 
@@ -119,8 +119,11 @@ def _observe_per_account(
     cfg: LinkingConfig,
     signal_for: _PairSignal,
     *,
-    every_sighting: bool,
+    names: bool,
 ) -> tuple[KeyState, tuple[LinkSignal, ...]]:
+    """One entry per account. For a name key, a pair is observed once, when the second
+    account first appears, and the entry keeps the names to compare. For a device key, every
+    comment from the device is another observation, and no names are kept."""
     if state.saturated:
         return state, ()
     now = max([comment.event_time_ms, *(e.event_time_ms for e in state.entries)])
@@ -135,13 +138,13 @@ def _observe_per_account(
         comment.event_time_ms,
         comment.author_key,
         comment.comment_id,
-        comment.author_handle,
-        comment.author_name,
+        comment.author_handle if names else "",
+        comment.author_name if names else "",
     )
     if mine is not None and mine.event_time_ms > entry.event_time_ms:
         entry = mine  # a late comment: keep the newest sighting
     signals: list[LinkSignal] = []
-    if mine is None or every_sighting:
+    if mine is None or not names:
         for other in others:
             signal = signal_for(comment, other, len(others) + 1, cfg)
             if signal is not None:
@@ -359,11 +362,18 @@ class StyleProfile:
 
 
 def style_grams(text: str) -> list[str]:
-    # Case, punctuation and emoji are kept: they are most of what a style is. Digits are
-    # folded so "ward 12" and "ward 7" read alike; runs of spaces are one space.
+    """The 3-grams that carry style rather than topic: those with a capital, a digit, a
+    punctuation mark or an emoji in them. Plain lowercase grams are mostly what the comment is
+    about, and accounts that talk about the same hospital are not the same person for it
+    (measured in docs/quality.md: keeping them made style track topic)."""
     folded = _SPACES.sub(" ", _DIGITS.sub("0", text)).strip()
     padded = f" {folded} "
-    return [padded[i : i + STYLE_GRAMS] for i in range(len(padded) - STYLE_GRAMS + 1)]
+    marked = [c not in _PLAIN_CHARS for c in padded]
+    return [
+        padded[i : i + STYLE_GRAMS]
+        for i in range(len(padded) - STYLE_GRAMS + 1)
+        if marked[i] or marked[i + 1] or marked[i + 2]
+    ]
 
 
 def style_similarity(a: StyleProfile, b: StyleProfile) -> float:

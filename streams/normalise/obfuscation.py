@@ -63,7 +63,9 @@ _LEET: dict[str, str] = {
 _VOWELS = frozenset("aeiou")
 _INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
 _SEPARATORS = (".", "-", "_", "*", " ", "~", ". ", " . ", "/")
-_SMALL_CAPS: dict[str, str] = dict(zip("abcdefghijklmnoprstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", strict=True))
+_SMALL_CAPS: dict[str, str] = dict(
+    zip("abcdefghijklmnoprstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ", strict=True)
+)
 _COMBINING = ("\u0301", "\u0300", "\u0308", "\u0302", "\u0303", "\u0327", "\u0331", "\u0336")
 _MATH_STYLES = (
     "BOLD",
@@ -81,7 +83,9 @@ _MATH_STYLES = (
 )
 
 
-def _pick_positions(units: list[str], eligible: Callable[[str], bool], rng: random.Random) -> list[int]:
+def _pick_positions(
+    units: list[str], eligible: Callable[[str], bool], rng: random.Random
+) -> list[int]:
     candidates = [i for i, u in enumerate(units) if eligible(u)]
     if not candidates:
         return []

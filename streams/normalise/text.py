@@ -99,7 +99,6 @@ for _i in range(26):
 for _cp in (0x115F, 0x1160, 0x3164, 0xFFA0):
     _LOOKALIKES[chr(_cp)] = ""
 
-_NFKC = "NFKC"
 _MARKS = frozenset({"Mn", "Me"})
 
 
@@ -111,7 +110,7 @@ def _fold_step(ch: str) -> str:
     cat = unicodedata.category(ch)
     if cat == "Cs":
         return ""  # a lone surrogate cannot be encoded and means nothing
-    compat = unicodedata.normalize(_NFKC, ch)
+    compat = unicodedata.normalize("NFKC", ch)
     if compat != ch:
         return compat
     if ch.isspace() or cat in ("Zs", "Zl", "Zp", "Cc"):
@@ -166,7 +165,6 @@ _TABLE = _FoldTable()
 for _cp in range(128):
     _TABLE[_cp] = chr(_cp).lower() if 32 <= _cp < 127 else " "
 
-_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ASCII_CONTROL_TO_SPACE = {cp: " " for cp in [*range(32), 127]}
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _SPACE_FIX = re.compile(r" {2,}|^ +| +$")
@@ -178,7 +176,7 @@ Offsets: TypeAlias = tuple[list[int], list[int]] | None
 def _fold(s: str) -> tuple[str, Offsets]:
     if s.isascii():
         t = s.lower()
-        if _ASCII_CONTROL.search(t):
+        if not t.isprintable():  # for ASCII: holds a control character
             t = t.translate(_ASCII_CONTROL_TO_SPACE)
         return t, None
     t = s.translate(_TABLE)
@@ -249,7 +247,7 @@ def _end_of(offsets: Offsets, i: int) -> int:
 
 
 def _fix_spaces(t: str, offsets: Offsets) -> tuple[str, Offsets]:
-    if not _SPACE_FIX.search(t):
+    if not ("  " in t or t.startswith(" ") or t.endswith(" ")):
         return t, offsets
     edits: list[Edit] = []
     n = len(t)
@@ -272,20 +270,31 @@ _SEPARATORS = r".\-_*~,/\\:;'\"`^=#|+<>·•‧∙"
 
 def _piece(group: int) -> str:
     # One character, or one character stretched to 3+ ("f.uuuu.c.k"); never a pair, so
-    # "aa bb cc dd" is not glued.
-    return rf"([{_PIECE_CHARS}])(?:\{group}{{2,}})?"
+    # "aa bb cc dd" is not glued. Possessive, so a long run is not re-tried a character at a
+    # time.
+    return rf"([{_PIECE_CHARS}])(?:\{group}{{2,}}+)?"
 
 
+# Where a run may start: not inside a word, nor inside a run of one punctuation piece
+# ("((((("), which would make the search quadratic.
+_RUN_START = rf"(?<![{_WORD_CHARS}])(?!(?<=!)!|(?<=\()\(|(?<=\+)\+|(?<=\|)\|)"
 # "f.u.c.k", "f - u - c - k", "f_u_c_k": 3+ pieces with the same separator (1-3 separator
 # characters, a space either side allowed) in every gap. "e.g." is only two pieces, and
-# "e.g. a.m." changes separator, so neither is glued.
+# "e.g. a.m." changes separator, so neither is glued. A piece never starts with the separator,
+# so "+" or "|" (both) cannot be read two ways.
 _SEPARATED = re.compile(
-    rf"(?<![{_WORD_CHARS}]){_piece(1)}( ?[{_SEPARATORS}]{{1,3}} ?){_piece(3)}"
-    rf"(?:\2{_piece(4)})+(?![{_WORD_CHARS}])"
+    rf"{_RUN_START}{_piece(1)}( ?[{_SEPARATORS}]{{1,3}} ?)(?!\2){_piece(3)}"
+    rf"(?:\2(?!\2){_piece(4)})+(?![{_WORD_CHARS}])"
 )
 # "f u c k": spaces alone need 4+ pieces, because "I", "a" and "u" are words in their own right.
-_SPACED = re.compile(rf"(?<![{_WORD_CHARS}]){_piece(1)}(?: {_piece(2)}){{3,}}(?![{_WORD_CHARS}])")
-_PIECE_CHAR = re.compile(f"[{_PIECE_CHARS}]")
+_SPACED = re.compile(rf"{_RUN_START}{_piece(1)}(?: {_piece(2)}){{3,}}(?![{_WORD_CHARS}])")
+# Cheap tests that must match before the searches above can: each starts with a narrow
+# character class, which the regex engine skips to without trying every position. A middle
+# piece between two separators; two middle pieces between spaces.
+_MAY_BE_SEPARATED = re.compile(
+    rf"[{_SEPARATORS}] ?([{_PIECE_CHARS}])(?:\1{{2,}}+)? ?[{_SEPARATORS}]"
+)
+_MAY_BE_SPACED = re.compile(rf" ([{_PIECE_CHARS}])(?:\1{{2,}}+)? ([{_PIECE_CHARS}])(?:\2{{2,}}+)? ")
 _LETTER = re.compile("[a-z]")
 _ARTICLE = frozenset("ai")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -293,8 +302,9 @@ _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 def _join_separated(t: str, offsets: Offsets) -> tuple[str, Offsets, bool]:
     changed = False
-    for rx in (_SEPARATED, _SPACED):  # one after the other: their matches can overlap
-        if rx.search(t):
+    # One after the other: their matches can overlap.
+    for rx, may in ((_SEPARATED, _MAY_BE_SEPARATED), (_SPACED, _MAY_BE_SPACED)):
+        if may.search(t) and rx.search(t):
             t, offsets, joined = _join(rx, t, offsets)
             changed = changed or joined
     return t, offsets, changed
@@ -306,24 +316,30 @@ def _join(rx: re.Pattern[str], t: str, offsets: Offsets) -> tuple[str, Offsets, 
         run = m.group()
         if not _LETTER.search(run):
             continue  # "1.2.3", "1 2 3 4": numbers, not a hidden word
+        sep = " " if rx is _SPACED else m.group(2)
+        pieces = run.split(sep)
+        if not all(p and p == p[0] * len(p) for p in pieces):
+            continue  # a separator character doubling as a piece ("a+++b"): leave it
         a = m.start()
-        pos = [a + p.start() for p in _PIECE_CHAR.finditer(run)]
         if (
             rx is _SPACED
-            and t[a] in _ARTICLE
+            and pieces[0] in _ARTICLE
+            and len(pieces) >= 5
             and a >= 2
             and t[a - 2] in _ALNUM
-            and t[a + 1] == " "
-            and run.count(" ") >= 4
         ):
             # "what a f u c k", "you are a i d i o t": after a word, a lone a or i is the
             # article or the pronoun, not the first letter of the spelt-out word.
+            pieces = pieces[1:]
             a += 2
-            pos = pos[1:]
-        rep = "".join(t[i] for i in pos)
+        pos: list[int] = []
+        at = a
+        for p in pieces:
+            pos.extend(range(at, at + len(p)))
+            at += len(p) + len(sep)
         rep_starts = [_start_of(offsets, i) for i in pos]
         rep_ends = [_end_of(offsets, i) for i in pos]
-        edits.append((a, m.end(), rep, rep_starts, rep_ends))
+        edits.append((a, m.end(), "".join(pieces), rep_starts, rep_ends))
     if not edits:
         return t, offsets, False
     t, offsets = _splice(t, offsets, edits)
@@ -332,14 +348,17 @@ def _join(rx: re.Pattern[str], t: str, offsets: Offsets) -> tuple[str, Offsets, 
 
 # --- step 3b: leetspeak ------------------------------------------------------------------
 
-_TOKEN_CHARS = "a-z0-9@$€|+(!"
+_WORDISH = "a-z0-9@$€|+(!"
 _LEET_CHARS = "0134-57-9@$€|+(!"
 # A token holding a letter next to a leet character. The look-behind anchors each attempt at
 # a token start, which keeps the scan linear.
 _LEET_TOKEN = re.compile(
-    rf"(?<![{_TOKEN_CHARS}])[{_TOKEN_CHARS}]*"
-    rf"(?:[a-z][{_LEET_CHARS}]|[{_LEET_CHARS}][a-z])[{_TOKEN_CHARS}]*"
+    rf"(?<![{_WORDISH}])[{_WORDISH}]*"
+    rf"(?:[a-z][{_LEET_CHARS}]|[{_LEET_CHARS}][a-z])[{_WORDISH}]*"
 )
+# Needed for any decoding: a leet character after a letter ("!" only before something,
+# "thanks!" is not leet), or before a letter or another leet character.
+_MAY_BE_LEET = re.compile(rf"[{_LEET_CHARS}](?:(?<=[a-z][013-57-9@$€|+(])|[a-z0-9@$€|+(])")
 _LEET = {
     "0": "o",
     "3": "e",
@@ -357,6 +376,9 @@ _LEET = {
     "(": "c",
 }
 _VOWELS = frozenset("aeiouy")
+_PLAIN_LEET = str.maketrans({k: v for k, v in _LEET.items() if k not in "!(+"})
+_INNER_RUN = re.compile("[!(+]+")
+_ONES = re.compile("1+")
 _L_BEFORE_VOWEL = frozenset("bcfgps")  # "s1ut", "c1it", "b1ow": 1 is the l of a cluster
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 # Symbols that are punctuation at a word's edge ("thanks!", "(see", "C++") and leet only inside
@@ -385,11 +407,10 @@ _KNOWN_CODES = frozenset({"covid19", "nhs111", "h1n1", "h5n1"})
 _ENDING = re.compile(r"\((?:s|es|ies|ren|er|ers|ed|ing)$")
 
 
-def _decode_token(tok: str, before: str, after: str) -> str | None:
+def _decode_token(tok: str, before: str, before_paren: bool, unclosed: bool) -> str | None:
     """The token with its leet characters read as letters, or None to leave it alone.
-    `before` and `after` are the text either side of it."""
-    before_paren = after.startswith(")")
-    unclosed = ")" not in after
+    `before`: a few characters before it; `before_paren`: a ")" comes straight after it;
+    `unclosed`: no ")" anywhere after it."""
     b = len(tok)
     start = a = b - len(tok.lstrip("@"))  # "@nhswales" is a mention, not "anhswales"
     while a < b and tok[a] in _INNER_ONLY:
@@ -398,9 +419,9 @@ def _decode_token(tok: str, before: str, after: str) -> str | None:
         b -= 1
     # One "!" or "+" before a letter is leet ("!diot", "+wat"); a run ("!!!wow") is not, and
     # "(" only when nothing closes it ("(unt").
-    if a == start + 1 and b > a and tok[a] in _LETTERS:
-        if tok[start] in "!+" or (tok[start] == "(" and unclosed):
-            a = start
+    opener = tok[start] if a == start + 1 and b > a and tok[a] in _LETTERS else ""
+    if opener in ("!", "+") or (opener == "(" and unclosed):
+        a = start
     # A "+" or "(" ending a word of three or more ("shi+", "g!+", "spasti(!"), not "A+" or
     # "C++"; "!" after it is an exclamation mark.
     tail = tok[b:].rstrip("!")
@@ -419,70 +440,58 @@ def _decode_token(tok: str, before: str, after: str) -> str | None:
         return None
     if _CODE.fullmatch(core) or core in _KNOWN_CODES:
         return None
-    if _INWARD.fullmatch(core) and _AFTER_DISTRICT.search(before[-6:]):
+    if _INWARD.fullmatch(core) and _AFTER_DISTRICT.search(before):
         return None
     # "appointment(s)", "child(ren)": a bracket round an ending, not a c.
     bracket = core.rfind("(") if before_paren and _ENDING.search(core) else -1
-    chars = list(core)
+    chars = list(core.translate(_PLAIN_LEET))
     n = len(chars)
-    for i, c in enumerate(chars):
-        if c in _INNER_ONLY:
-            if i == bracket:
-                continue
-            # Only a short stretch of word on one side: "sh!t", not "great!thanks".
-            left = i
-            while left and core[left - 1] in _INNER_ONLY:
-                left -= 1
-            right = i
-            while right < n - 1 and core[right + 1] in _INNER_ONLY:
-                right += 1
-            if min(left, n - 1 - right) > _INNER_REACH[c]:
-                continue
-        letter = _LEET.get(c)
-        if letter is not None:
-            chars[i] = letter
+    for run in _INNER_RUN.finditer(core):
+        i, j = run.span()
+        shorter_side = min(i, n - j)  # only "sh!t", not "great!thanks"
+        for k in range(i, j):
+            c = core[k]
+            if k != bracket and shorter_side <= _INNER_REACH[c]:
+                chars[k] = _LEET[c]
     if "1" in core:
-        read = list(chars)
-        for i, c in enumerate(read):
-            if c == "1":
-                chars[i] = _one(read, i)
+        decoded = "".join(chars)
+        for run in _ONES.finditer(decoded):
+            i, j = run.span()
+            chars[i:j] = _ones(decoded, i, j) * (j - i)
     return tok[:a] + "".join(chars) + tok[b:]
 
 
-def _one(chars: list[str], i: int) -> str:
+def _ones(s: str, i: int, j: int) -> str:
     # "1" stands for both i and l; i is the commoner substitution ("sh1t", "b1tch", "1diot").
-    # It is l as "11" ("bo11ocks"), as the other half of a single l after it or after a vowel
-    # before it ("bul1shit", "bo1locks"; not "p1llock", "imbec1le"), between vowels ("ho1e") or after a cluster-forming consonant before a
-    # vowel ("s1ut", "c1it").
-    j = i
-    while j > 0 and chars[j - 1] == "1":
-        j -= 1
-    k = i
-    while k < len(chars) - 1 and chars[k + 1] == "1":
-        k += 1
-    if k - j == 1:
+    # It is l as "11" ("bo11ocks"), as the other half of a single l after it, or after a vowel
+    # before it ("bul1shit", "bo1locks"; not "p1llock", "imbec1le"), between vowels ("ho1e")
+    # and after a consonant that clusters with l before a vowel ("s1ut", "c1it").
+    if j - i == 2:
         return "l"
-    if k > j:
-        return "i"
-    before = chars[j - 1] if j > 0 else ""
-    after = chars[k + 1] if k < len(chars) - 1 else ""
-    if (before == "l") != (after == "l"):
-        if before == "l" and not (j >= 2 and chars[j - 2] == "l"):
-            return "l"
-        if after == "l" and before in _VOWELS and not (k + 2 < len(chars) and chars[k + 2] == "l"):
-            return "l"  # "bo1lock", but "imbec1le"
+    if j - i > 2:
+        return "i"  # a stretched i ("sh111t")
+    before = s[i - 1] if i else ""
+    after = s[j] if j < len(s) else ""
+    if before == "l" and after != "l" and not (i >= 2 and s[i - 2] == "l"):
+        return "l"
+    if after == "l" and before != "l" and before in _VOWELS and s[j + 1 : j + 2] != "l":
+        return "l"
     if after in _VOWELS and (before in _VOWELS or before in _L_BEFORE_VOWEL):
         return "l"
     return "i"
 
 
 def _decode_leet(t: str, offsets: Offsets) -> tuple[str, Offsets, bool]:
-    if not _LEET_TOKEN.search(t):
+    if not _MAY_BE_LEET.search(t):
         return t, offsets, False
     parts: list[str] = []
     prev = 0
+    last_close = t.rfind(")")
     for m in _LEET_TOKEN.finditer(t):
-        decoded = _decode_token(m.group(), t[: m.start()], t[m.end() :])
+        a, b = m.span()
+        decoded = _decode_token(
+            m.group(), t[max(0, a - 6) : a], t[b : b + 1] == ")", last_close < b
+        )
         if decoded is not None and decoded != m.group():
             parts.append(t[prev : m.start()])
             parts.append(decoded)
@@ -501,13 +510,24 @@ _FLOSS = frozenset("flsz")
 _PLAIN_VOWELS = frozenset("aeiou")
 
 
+def _may_have_triple(t: str) -> bool:
+    if not t.isascii():
+        return _STRETCHED.search(t) is not None
+    # Three equal characters in a row are two zero bytes in a row once each byte is XORed
+    # with the one before it; big-integer XOR does that at C speed, where the regex costs
+    # about ten times as much on a typical comment. (The first byte is XORed with nothing and
+    # stays non-zero: the text has no NUL by now.)
+    value = int.from_bytes(t.encode(), "big")
+    return b"\0\0" in (value ^ (value >> 8)).to_bytes(len(t), "big")
+
+
 def _shorten_runs(t: str, offsets: Offsets) -> tuple[str, Offsets, bool]:
     # 3+ identical letters become one ("fuuuck", "shiiit", "fuckkk"): English never triples a
     # letter, and stretching falls mostly on single letters. The exception follows English
     # spelling's "floss" rule: f, l, s and z after a single vowel at the end of a word are
     # doubled ("asssss" -> "ass", "pisssss" -> "piss", "helllll" -> "hell"), while
     # "thanksss" and "ideasss" keep one.
-    if not _STRETCHED.search(t):
+    if not _may_have_triple(t):
         return t, offsets, False
     edits: list[Edit] = []
     n = len(t)
@@ -515,7 +535,12 @@ def _shorten_runs(t: str, offsets: Offsets) -> tuple[str, Offsets, bool]:
         a, b = r.span()
         letter = t[a]
         floss = False
-        if letter in _FLOSS and a and t[a - 1] in _PLAIN_VOWELS and (b == n or not "a" <= t[b] <= "z"):
+        if (
+            letter in _FLOSS
+            and a
+            and t[a - 1] in _PLAIN_VOWELS
+            and (b == n or not "a" <= t[b] <= "z")
+        ):
             v = a - 1  # the vowel, itself perhaps stretched ("dumbaaasss")
             while v and t[v - 1] == t[a - 1]:
                 v -= 1
@@ -526,6 +551,8 @@ def _shorten_runs(t: str, offsets: Offsets) -> tuple[str, Offsets, bool]:
             edits.append((a, b, letter * 2, rep_starts, rep_ends))
         else:
             edits.append((a, b, letter, [_start_of(offsets, a)], [_end_of(offsets, b - 1)]))
+    if not edits:
+        return t, offsets, False  # the triple was "...", "!!!" or "000"
     t, offsets = _splice(t, offsets, edits)
     return t, offsets, True
 
@@ -535,6 +562,22 @@ def _shorten_runs(t: str, offsets: Offsets) -> tuple[str, Offsets, bool]:
 
 def normalise(text: str) -> NormalisedText:
     """The matching form of `text`; never raises on a str. Idempotent on `.text`."""
+    if text.isascii():
+        # Fast path, most comments: plain ASCII with nothing for the later steps to do.
+        t = text.lower()
+        if (
+            t.isprintable()
+            and not ("  " in t or t.startswith(" ") or t.endswith(" "))
+            and not _MAY_BE_LEET.search(t)
+            and not _MAY_BE_SEPARATED.search(t)
+            and not _MAY_BE_SPACED.search(t)
+            and not _may_have_triple(t)
+        ):
+            return NormalisedText(text, t)
+    return _normalise_all_steps(text)
+
+
+def _normalise_all_steps(text: str) -> NormalisedText:
     t, offsets = _fold(text)
     t, offsets = _fix_spaces(t, offsets)
     changed = True

@@ -1,6 +1,15 @@
-"""rate windows: Verdict on comments.verdicts → the same Verdict with behaviour findings on
-comments.assessed. Per-author window state lives in a changelog-backed table keyed like the
-input topic, so it is partition-local and survives a worker restart."""
+"""rate windows, two agents.
+
+``rate_windows`` (keyed by author): Verdict on comments.verdicts → the same Verdict with the
+author's behaviour findings on comments.assessed, and one fan-out message per fingerprint slice
+on rate_windows.bands. Per-author window state lives in a changelog-backed table keyed like the
+input topic: partition-local, and it survives a worker restart.
+
+``rate_windows-bands`` (keyed by fingerprint slice): near-copies from different accounts meet
+on a slice key. A campaign (enough accounts, short window) becomes a BehaviourNotice for every
+author in it, routed to that author's partition on behaviour.notices; each pair of accounts
+becomes a link signal for the sock-puppet stage.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +20,24 @@ from typing import Any
 import faust
 import orjson
 
-from schemas.verdict import Verdict
+from schemas.verdict import BehaviourNotice, Verdict
 from streams.rate_windows.config import WindowConfig
+from streams.rate_windows.cross_author import (
+    BandEntry,
+    BandState,
+    LinkEvidence,
+    band_entries,
+    observe_band,
+)
 from streams.rate_windows.logic import AuthorWindows, observe
 from streams.runtime import decode, guarded
 
 STAGE = "rate_windows"
+BANDS_STAGE = "rate_windows_bands"
 TABLE = "rate-windows"  # frozen once deployed: the changelog topic is named after it
+BANDS_TABLE = "rate-window-bands"
+
+LinkSink = Callable[[LinkEvidence, str], Any]  # (evidence, policy version) -> awaitable send
 
 
 def register(
@@ -25,30 +45,74 @@ def register(
     *,
     verdicts: faust.TopicT,
     assessed: faust.TopicT,
+    bands: faust.TopicT,
+    notices: faust.TopicT,
     deadletter: faust.TopicT,
-    config: Callable[[], WindowConfig],
+    config: Callable[[], tuple[str, WindowConfig]],
+    on_link: LinkSink | None,
     partitions: int,
     metrics: Any,
-) -> faust.Table:
-    table = app.Table(
-        TABLE,
-        partitions=partitions,
-        key_type=bytes,
-        value_type=bytes,
-    )
+) -> tuple[faust.Table, faust.Table]:
+    table = app.Table(TABLE, partitions=partitions, key_type=bytes, value_type=bytes)
+    band_table = app.Table(BANDS_TABLE, partitions=partitions, key_type=bytes, value_type=bytes)
 
     async def handle(value: bytes, key: bytes | None, source: str) -> str:
         verdict: Verdict = decode(Verdict, value)
-        author = verdict.comment.author_key.encode()
+        _, cfg = config()
+        comment = verdict.comment
+        author = comment.author_key.encode()
         stored = table.get(author)
         state = AuthorWindows.from_dict(orjson.loads(stored)) if stored else AuthorWindows()
-        new_state, findings, stats = observe(state, verdict, config())
+        new_state, findings, stats = observe(state, verdict, cfg)
         table[author] = orjson.dumps(new_state.to_dict())
         if stats.late:
             metrics.late_events.labels(STAGE).inc()
         out = replace(verdict, behaviour=findings) if findings else verdict
         await assessed.send(key=author, value=out.to_bytes())
+        if not stats.duplicate:
+            for entry in band_entries(
+                stats.fingerprint,
+                comment.author_key,
+                comment.comment_id,
+                comment.event_time_ms,
+                cfg,
+            ):
+                await bands.send(key=entry.key.encode(), value=orjson.dumps(entry.to_dict()))
         return "behaviour" if findings else "ok"
+
+    async def handle_band(value: bytes, key: bytes | None, source: str) -> str:
+        entry = BandEntry.from_dict(orjson.loads(value))
+        version, cfg = config()
+        band_key = entry.key.encode()
+        stored = band_table.get(band_key)
+        state = BandState.from_dict(orjson.loads(stored)) if stored else BandState()
+        new_state, outcome = observe_band(state, entry, cfg)
+        band_table[band_key] = orjson.dumps(new_state.to_dict())
+        if outcome.late:
+            metrics.late_events.labels(BANDS_STAGE).inc()
+        if on_link is not None:
+            for link in outcome.links:
+                await on_link(link, version)
+        if outcome.finding is None:
+            return "ok"
+        # Tell every account in the campaign, each on its own partition.
+        author_of = {p.comment_id: p.author_key for p in new_state.posts}
+        author_of[entry.comment_id] = entry.author_key
+        for comment_id in outcome.finding.comment_ids:
+            author_key = author_of.get(comment_id)
+            if author_key is None:
+                continue
+            notice = BehaviourNotice(
+                author_key=author_key,
+                comment_id=comment_id,
+                platform=comment_id.split(":", 1)[0],
+                event_time_ms=entry.event_time_ms,
+                source=source,
+                policy_version=version,
+                behaviour=(outcome.finding,),
+            )
+            await notices.send(key=author_key.encode(), value=notice.to_bytes())
+        return "campaign"
 
     @app.agent(verdicts, name=STAGE)
     async def rate_windows(stream: faust.StreamT[bytes]) -> None:
@@ -57,4 +121,15 @@ def register(
                 event, stage=STAGE, handler=handle, deadletter=deadletter, metrics=metrics
             )
 
-    return table
+    @app.agent(bands, name=BANDS_STAGE)
+    async def rate_window_bands(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            await guarded(
+                event,
+                stage=BANDS_STAGE,
+                handler=handle_band,
+                deadletter=deadletter,
+                metrics=metrics,
+            )
+
+    return table, band_table

@@ -146,9 +146,18 @@ def metric_names(expr: str) -> set[str]:
     }
 
 
-def test_each_dashboard_has_panels_and_queries() -> None:
+def test_each_dashboard_has_panels_and_queries_on_the_provisioned_datasource() -> None:
     boards = dashboards()
     assert set(boards) == {"sre-overview.json", "moderation.json", "capacity.json"}
+    provisioned = yaml.safe_load((DASHBOARD_DIR / "provisioning" / "datasources.yaml").read_text())
+    uids = {source["uid"] for source in provisioned["datasources"]}
+    provider = yaml.safe_load((DASHBOARD_DIR / "provisioning" / "dashboards.yaml").read_text())
+    assert provider["providers"][0]["type"] == "file"
+    assert len({board["uid"] for board in boards.values()}) == len(boards)
+    for name, board in boards.items():
+        for panel in board["panels"]:
+            for target in panel.get("targets", []):
+                assert target["datasource"]["uid"] in uids, (name, panel["title"])
     per_board: dict[str, int] = {}
     for name, _, _ in panel_queries():
         per_board[name] = per_board.get(name, 0) + 1

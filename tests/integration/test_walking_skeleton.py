@@ -21,10 +21,14 @@ async def test_every_input_gets_exactly_one_outcome(pipeline: LocalPipeline) -> 
     sent = await pipeline.produce(specs.RAW.name, feed)
 
     got = await pipeline.collect(
-        [specs.DECISIONS.name, specs.DEADLETTER.name], until=sent, timeout_s=150
+        [specs.DECISIONS.name, specs.DEADLETTER.name], until=10**9, timeout_s=150, idle_s=6
     )
-    decisions = [Decision.from_bytes(v) for _, v in got[specs.DECISIONS.name]]
+    raw_topic = pipeline.topic(specs.RAW.name)
+    decisions_all = [Decision.from_bytes(v) for _, v in got[specs.DECISIONS.name]]
     letters = [DeadLetter.from_bytes(v) for _, v in got[specs.DEADLETTER.name]]
+    # One decision answers each input comment; later decisions about the same comment (a
+    # campaign found across accounts, a deadline firing) answer other inputs and name them.
+    decisions = [d for d in decisions_all if d.source.startswith(raw_topic + "[")]
 
     per_comment = Counter(d.comment_id for d in decisions)
     assert all(n == 1 for n in per_comment.values()), per_comment.most_common(3)
@@ -36,8 +40,6 @@ async def test_every_input_gets_exactly_one_outcome(pipeline: LocalPipeline) -> 
         "missing_field",
         "oversize",
     }
-    raw_sources = {d.source.split("[")[0] for d in decisions}
-    assert raw_sources == {pipeline.topic(specs.RAW.name)}
 
     actions_seen = await pipeline.collect([specs.ACTIONS.name], until=10**9, idle_s=3)
     actions = [Action.from_bytes(v) for _, v in actions_seen[specs.ACTIONS.name]]
@@ -50,7 +52,7 @@ async def test_every_input_gets_exactly_one_outcome(pipeline: LocalPipeline) -> 
         "emergency_signpost",
     ):
         assert kinds[expected] >= 1, kinds
-    decided = {d.decision_id: d for d in decisions}
+    decided = {d.decision_id: d for d in decisions_all}
     for action in actions:
         assert action.action_id in decided[action.decision_id].action_ids
     assert len({a.action_id for a in actions}) == len(actions), "an action was emitted twice"

@@ -107,9 +107,6 @@ class MemoryLedger:
         await self._check()
         return len(self.held)
 
-    async def ping(self) -> None:
-        await self._check()
-
     async def close(self) -> None:
         return None
 

@@ -1,0 +1,690 @@
+"""``modstream replay``: re-run a range of ``comments.raw`` through every stage, for audits.
+
+    modstream replay --namespace prod --from-time 2026-03-03T00:00Z --to-time 2026-03-04T00:00Z
+    modstream replay --from-offset 0:1200 --from-offset 1:1180 --to-offset 5000 --out audit/
+    modstream replay --policy /tmp/candidate.yaml --to-topics      # replay-<run id>.decisions, ...
+
+Reads the range with a consumer that has no group (partitions assigned by hand, no offsets
+committed), so production consumers never see it. Runs the same stage functions as the live
+worker, in-process (``workers.offline_pipeline``), one partition at a time in offset order: per
+author, that is the order the live worker saw. Writes decisions, actions and dead letters to
+JSONL files (default) or to topics in a namespace of its own, ``replay-<run id>.*``; never to
+the production ``actions`` topic, so nothing a replay decides is ever carried out.
+
+Deterministic: the same range and policy version give the same decisions file, byte for byte.
+The range is half-open, ``[from, to)``, for offsets and for times alike; times are Kafka record
+timestamps (when the connector produced the message), which is what the broker can seek by.
+
+Prints progress on stderr and one JSON summary on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from schemas.action import Action, Decision
+from schemas.deadletter import DeadLetter
+from streams import topics as specs
+from streams.normalise.pseudonymise import Pseudonymiser
+from streams.policy import Policy, load_policy
+from workers.offline_pipeline import OfflinePipeline
+from workers.pipeline import build_stage_configs
+from workers.settings import Settings
+from workers.topic_admin import topic_configs
+
+log = logging.getLogger(__name__)
+
+DECISIONS_FILE = "decisions.jsonl"
+ACTIONS_FILE = "actions.jsonl"
+DEADLETTERS_FILE = "deadletters.jsonl"
+SUMMARY_FILE = "summary.json"
+RUN_NAMESPACE_PREFIX = "replay-"
+# A partition that yields nothing for this long before its end offset is stuck, not slow.
+STALL_TIMEOUT_S = 60.0
+
+
+class ReplayError(Exception):
+    """The replay cannot start or cannot finish as asked; the message says what to change."""
+
+
+# --- the range ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionRange:
+    partition: int
+    start: int  # first offset replayed
+    end: int  # first offset not replayed
+
+    @property
+    def size(self) -> int:
+        return max(0, self.end - self.start)
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSpec:
+    """What the operator asked for. Offsets map partition → offset; key None means every
+    partition. Offsets win over times where both are given for a partition."""
+
+    partitions: tuple[int, ...] = ()  # () = every partition of the topic
+    from_offsets: dict[int | None, int] = field(default_factory=dict)
+    to_offsets: dict[int | None, int] = field(default_factory=dict)
+    from_time_ms: int | None = None
+    to_time_ms: int | None = None
+
+
+def parse_offsets(values: Sequence[str] | None) -> dict[int | None, int]:
+    """``["120"]`` → every partition at 120; ``["0:120,1:130", "2:7"]`` → per partition."""
+    out: dict[int | None, int] = {}
+    for value in values or ():
+        for item in value.split(","):
+            part, sep, offset = item.strip().rpartition(":")
+            try:
+                key = int(part) if sep else None
+                out[key] = int(offset)
+            except ValueError:
+                raise ReplayError(
+                    f"offset {item!r}: write OFFSET (every partition) or PARTITION:OFFSET"
+                ) from None
+            if out[key] < 0 or (key is not None and key < 0):
+                raise ReplayError(f"offset {item!r}: partitions and offsets are >= 0")
+    return out
+
+
+def parse_time_ms(value: str | None) -> int | None:
+    """ISO 8601 with a UTC offset (``2026-03-03T10:00:00Z``, ``...+01:00``) → epoch ms."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ReplayError(f"time {value!r} is not ISO 8601 (e.g. 2026-03-03T10:00:00Z)") from None
+    if moment.tzinfo is None:
+        raise ReplayError(f"time {value!r} has no UTC offset: add Z or +01:00, say")
+    return int(moment.timestamp() * 1000)
+
+
+async def topic_partitions(bootstrap: str, topic: str) -> list[int]:
+    # The admin client, because a group-less consumer only learns partitions by assignment.
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    if described["error_code"] != 0 or not described["partitions"]:
+        raise ReplayError(f"topic {topic} does not exist: check --namespace and --bootstrap")
+    return sorted(p["partition"] for p in described["partitions"])
+
+
+async def plan_ranges(
+    consumer: AIOKafkaConsumer, bootstrap: str, topic: str, spec: RangeSpec
+) -> tuple[list[PartitionRange], list[str]]:
+    """Resolve the operator's range against the broker; returns the ranges and warnings.
+
+    The end of every open range is the partition's end offset now, so a replay of a live
+    topic finishes instead of following it."""
+    known = await topic_partitions(bootstrap, topic)
+    wanted = sorted(spec.partitions or known)
+    missing = sorted(set(wanted) - set(known))
+    if missing:
+        raise ReplayError(f"{topic} has partitions {sorted(known)}; {missing} do not exist")
+    tps = [TopicPartition(topic, p) for p in wanted]
+    first = await consumer.beginning_offsets(tps)
+    last = await consumer.end_offsets(tps)
+    from_times = await _offsets_at(consumer, tps, spec.from_time_ms)
+    to_times = await _offsets_at(consumer, tps, spec.to_time_ms)
+    ranges: list[PartitionRange] = []
+    warnings: list[str] = []
+    for tp in tps:
+        p = tp.partition
+        start = _pick(spec.from_offsets, p, from_times.get(tp, first[tp]))
+        end = _pick(spec.to_offsets, p, to_times.get(tp, last[tp]))
+        if start < first[tp]:
+            warnings.append(
+                f"{topic}[{p}]: offsets {start}..{first[tp] - 1} are no longer on the broker "
+                f"(retention); replay starts at {first[tp]}"
+            )
+            start = first[tp]
+        if end > last[tp]:
+            warnings.append(f"{topic}[{p}]: ends at {last[tp]}, not {end}")
+            end = last[tp]
+        ranges.append(PartitionRange(p, start, max(start, end)))
+    return ranges, warnings
+
+
+async def _offsets_at(
+    consumer: AIOKafkaConsumer, tps: list[TopicPartition], at_ms: int | None
+) -> dict[TopicPartition, int]:
+    if at_ms is None:
+        return {}
+    found = await consumer.offsets_for_times(dict.fromkeys(tps, at_ms))
+    ends = await consumer.end_offsets(tps)
+    # None: no record at or after that time, so the range starts (or ends) at the end.
+    return {tp: (ends[tp] if hit is None else hit.offset) for tp, hit in found.items()}
+
+
+def _pick(offsets: dict[int | None, int], partition: int, default: int) -> int:
+    if partition in offsets:
+        return offsets[partition]
+    return offsets.get(None, default)
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    partition: int
+    offset: int
+    timestamp_ms: int  # the record's Kafka timestamp
+    key: bytes | None
+    value: bytes
+
+    def source(self, topic: str) -> str:
+        return f"{topic}[{self.partition}]@{self.offset}"
+
+
+async def read_ranges(
+    consumer: AIOKafkaConsumer, topic: str, ranges: Sequence[PartitionRange]
+) -> AsyncIterator[RawMessage]:
+    """Every message of the ranges: each partition in offset order, partitions merged by record
+    timestamp (ties by partition, then offset).
+
+    Offset order per partition is what per-author state needs. The merge is for the one
+    cross-author stage (campaign detection), which live saw copies arrive in roughly the order
+    the broker received them; the timestamps record that order and are the same every replay.
+    """
+    ends = {r.partition: r.end for r in ranges if r.size > 0}
+    tps = {p: TopicPartition(topic, p) for p in ends}
+    if not tps:
+        return
+    consumer.assign(list(tps.values()))
+    for r in ranges:
+        if r.partition in tps:
+            consumer.seek(tps[r.partition], r.start)
+    buffers: dict[int, deque[RawMessage]] = {p: deque() for p in tps}
+    fetching = set(tps)  # partitions with messages left to fetch
+    last_progress = time.monotonic()
+    while True:
+        needy = [p for p in sorted(fetching) if not buffers[p]]
+        if needy:
+            batch = await consumer.getmany(
+                *(tps[p] for p in needy), timeout_ms=1000, max_records=500
+            )
+            for tp, records in batch.items():
+                for msg in records:
+                    if msg.offset >= ends[tp.partition]:
+                        fetching.discard(tp.partition)
+                        break
+                    buffers[tp.partition].append(
+                        RawMessage(
+                            tp.partition, msg.offset, msg.timestamp, msg.key, msg.value or b""
+                        )
+                    )
+                    last_progress = time.monotonic()
+            for p in needy:
+                # A range may end in a gap (compaction, transaction markers): no message at
+                # end - 1 ever arrives, but the position gets there.
+                if not buffers[p] and await consumer.position(tps[p]) >= ends[p]:
+                    fetching.discard(p)
+            if any(not buffers[p] for p in fetching):
+                if time.monotonic() - last_progress > STALL_TIMEOUT_S:
+                    stuck = sorted(p for p in fetching if not buffers[p])
+                    raise ReplayError(
+                        f"{topic} partitions {stuck} gave nothing for {STALL_TIMEOUT_S:.0f}s "
+                        "before their end offsets: is the broker reachable, the leader up?"
+                    )
+                continue
+        heads = [p for p in tps if buffers[p]]
+        if not heads:
+            return
+        first = min(heads, key=lambda p: (buffers[p][0].timestamp_ms, p, buffers[p][0].offset))
+        yield buffers[first].popleft()
+
+
+async def read_whole_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes, str]]:
+    """(key, value, source) of every message now in ``topic``, partition by partition.
+
+    For the audit tools: reads without a consumer group, so it disturbs nobody."""
+    consumer = _consumer(bootstrap)
+    await consumer.start()
+    try:
+        ranges, _ = await plan_ranges(consumer, bootstrap, topic, RangeSpec())
+        return [
+            (m.key, m.value, m.source(topic)) async for m in read_ranges(consumer, topic, ranges)
+        ]
+    finally:
+        await consumer.stop()
+
+
+def _consumer(bootstrap: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+
+
+# --- outputs --------------------------------------------------------------------------------
+
+
+class Sink(Protocol):
+    async def write(
+        self,
+        decisions: Sequence[Decision],
+        actions: Sequence[Action],
+        dead_letter: DeadLetter | None,
+        key: bytes | None,
+    ) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+def redacted(letter: DeadLetter) -> DeadLetter:
+    """A dead letter without the original bytes: they stay at ``source`` on the broker, and an
+    audit copy would only multiply the places that hold comment content."""
+    return DeadLetter(
+        reason=letter.reason,
+        detail=letter.detail,
+        stage=letter.stage,
+        source=letter.source,
+        original_b64="",
+        failed_at_ms=letter.failed_at_ms,
+    )
+
+
+class FileSink:
+    """JSONL, one record per line, in the order replay produced them."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._files = {
+            name: (directory / name).open("wb")
+            for name in (DECISIONS_FILE, ACTIONS_FILE, DEADLETTERS_FILE)
+        }
+
+    async def write(
+        self,
+        decisions: Sequence[Decision],
+        actions: Sequence[Action],
+        dead_letter: DeadLetter | None,
+        key: bytes | None,
+    ) -> None:
+        out = self._files
+        for decision in decisions:
+            out[DECISIONS_FILE].write(decision.to_bytes() + b"\n")
+        for action in actions:
+            out[ACTIONS_FILE].write(action.to_bytes() + b"\n")
+        if dead_letter is not None:
+            out[DEADLETTERS_FILE].write(redacted(dead_letter).to_bytes() + b"\n")
+
+    async def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "files", **{n: str(self.directory / n) for n in self._files}}
+
+
+class TopicSink:
+    """``replay-<run id>.decisions``, ``.actions``, ``.comments.deadletter``: keyed as live."""
+
+    OUTPUTS = (specs.DECISIONS, specs.ACTIONS, specs.DEADLETTER)
+
+    def __init__(self, settings: Settings, producer: AIOKafkaProducer) -> None:
+        self.settings = settings
+        self._producer = producer
+
+    @classmethod
+    async def open(cls, settings: Settings, input_namespace: str) -> TopicSink:
+        if not settings.namespace.startswith(RUN_NAMESPACE_PREFIX):
+            raise ReplayError(f"replay output namespace must start with {RUN_NAMESPACE_PREFIX}")
+        if settings.namespace == input_namespace:
+            raise ReplayError("replay must not write to the namespace it reads from")
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics(
+                [
+                    NewTopic(
+                        name=settings.topic(spec.name),
+                        num_partitions=settings.partitions,
+                        replication_factor=settings.replication_factor,
+                        topic_configs=topic_configs(spec),
+                    )
+                    for spec in cls.OUTPUTS
+                ]
+            )
+        except TopicAlreadyExistsError:
+            raise ReplayError(
+                f"topics of run {settings.namespace} exist already: pick another --run-id"
+            ) from None
+        finally:
+            await admin.close()
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=20
+        )
+        await producer.start()
+        return cls(settings, producer)
+
+    async def write(
+        self,
+        decisions: Sequence[Decision],
+        actions: Sequence[Action],
+        dead_letter: DeadLetter | None,
+        key: bytes | None,
+    ) -> None:
+        topic = self.settings.topic
+        send = self._producer.send
+        for action in actions:
+            await send(
+                topic(specs.ACTIONS.name),
+                key=action.target_author.encode(),
+                value=action.to_bytes(),
+            )
+        for decision in decisions:
+            await send(
+                topic(specs.DECISIONS.name),
+                key=decision.decision_id.encode(),
+                value=decision.to_bytes(),
+            )
+        if dead_letter is not None:
+            await send(
+                topic(specs.DEADLETTER.name), key=key, value=redacted(dead_letter).to_bytes()
+            )
+
+    async def close(self) -> None:
+        try:
+            await self._producer.flush()
+        finally:
+            await self._producer.stop()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "topics",
+            "namespace": self.settings.namespace,
+            "topics": [self.settings.topic(s.name) for s in self.OUTPUTS],
+        }
+
+
+# --- progress -------------------------------------------------------------------------------
+
+
+class Progress:
+    """A bar with rate and ETA on a terminal; a plain line every ``every_s`` otherwise."""
+
+    def __init__(self, total: int, stream: IO[str], *, every_s: float = 10.0) -> None:
+        self.total = total
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.every_s = 0.2 if self.tty else every_s
+        self.started = time.monotonic()
+        self._last = self.started
+        self.done = 0
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self._last >= self.every_s:
+            self._last = now
+            self._show(now)
+
+    def finish(self) -> None:
+        self._show(time.monotonic())
+        if self.tty:
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def _show(self, now: float) -> None:
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.done / elapsed
+        left = max(self.total - self.done, 0)
+        eta = _clock(left / rate) if rate > 0 else "?"
+        share = self.done / self.total if self.total else 1.0
+        counts = f"{self.done:,}/{self.total:,} ({share:.0%}) {rate:,.0f} msg/s, ETA {eta}"
+        if self.tty:
+            width = 30
+            filled = int(width * min(share, 1.0))
+            bar = "#" * filled + "." * (width - filled)
+            self.stream.write(f"\rreplay [{bar}] {counts}  ")
+        else:
+            self.stream.write(f"replay: {counts}\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    settings: Settings  # where to read (bootstrap, namespace) and the pseudonym key
+    policy_path: Path
+    range: RangeSpec = RangeSpec()
+    # "last-event": at the end, fire deadlines up to the range's latest event time (what a live
+    # worker on event time alone would do); "none": leave them; or an event time in epoch ms.
+    timers_until: str | int = "last-event"
+    out_dir: Path | None = None  # JSONL files here (the default)
+    to_topics: bool = False  # or topics replay-<run id>.*
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+
+
+def load_checked_policy(path: Path) -> Policy:
+    try:
+        return load_policy(path)
+    except ValueError as exc:  # PolicyError is a ValueError
+        raise ReplayError(f"policy {path}: {exc}") from exc
+
+
+async def replay(
+    options: ReplayOptions,
+    *,
+    progress_stream: IO[str] | None = None,
+    on_outcome: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Run one replay; returns the summary (also written as summary.json for file output)."""
+    settings = options.settings
+    policy = load_checked_policy(options.policy_path)
+    stages = build_stage_configs(policy, settings)
+    pipeline = OfflinePipeline(
+        stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
+    )
+    topic = settings.topic(specs.RAW.name)
+    consumer = _consumer(settings.kafka_bootstrap)
+    await consumer.start()
+    sink: Sink | None = None
+    try:
+        ranges, warnings = await plan_ranges(
+            consumer, settings.kafka_bootstrap, topic, options.range
+        )
+        for warning in warnings:
+            log.warning("%s", warning)
+        if options.to_topics:
+            run_settings = replace(settings, namespace=RUN_NAMESPACE_PREFIX + options.run_id)
+            sink = await TopicSink.open(run_settings, settings.namespace)
+        else:
+            sink = FileSink(options.out_dir or Path(f"replay-{options.run_id}"))
+        progress = Progress(sum(r.size for r in ranges), progress_stream or sys.stderr)
+        started = time.perf_counter()
+        async for msg in read_ranges(consumer, topic, ranges):
+            outcome = pipeline.process(msg.value, msg.source(topic))
+            await sink.write(outcome.decisions, outcome.actions, outcome.dead_letter, msg.key)
+            progress.advance()
+            if on_outcome is not None:
+                on_outcome(progress.done)
+        timers_until = _timers_until(options.timers_until, pipeline.stats.max_event_time_ms)
+        if timers_until is not None:
+            fired = pipeline.fire_due(timers_until)
+            await sink.write(fired.decisions, fired.actions, None, None)
+        elapsed = time.perf_counter() - started
+        progress.finish()
+    finally:
+        await consumer.stop()
+        if sink is not None:
+            await sink.close()
+    stats = pipeline.stats
+    summary: dict[str, Any] = {
+        "run_id": options.run_id,
+        "input": {
+            "namespace": settings.namespace,
+            "topic": topic,
+            "ranges": [
+                {"partition": r.partition, "from_offset": r.start, "to_offset": r.end}
+                for r in ranges
+            ],
+        },
+        "policy": {
+            "path": str(options.policy_path),
+            "name": policy.name,
+            "version": policy.version,
+            "rules_digest": stages.classifier.rules_digest,
+        },
+        "output": sink.describe(),
+        "timers_fired_until_ms": timers_until,
+        "open_deadlines_left": pipeline.pending_deadlines,
+        **stats.to_dict(),
+        "dead_letters_total": sum(stats.dead_letters.values()),
+        "actions_total": sum(stats.actions.values()),
+        "elapsed_s": round(elapsed, 3),
+        "rate_per_s": round(stats.inputs / elapsed, 1) if elapsed > 0 else None,
+        "warnings": warnings,
+    }
+    if isinstance(sink, FileSink):
+        (sink.directory / SUMMARY_FILE).write_bytes(
+            orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+        )
+    return summary
+
+
+def _timers_until(choice: str | int, last_event_ms: int | None) -> int | None:
+    if isinstance(choice, int):
+        return choice
+    if choice == "none" or last_event_ms is None:
+        return None
+    return last_event_ms
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modstream replay",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--namespace", help="namespace to read comments.raw from (default: MODSTREAM_NAMESPACE)"
+    )
+    parser.add_argument("--bootstrap", help="Kafka bootstrap (default: MODSTREAM_KAFKA_BOOTSTRAP)")
+    parser.add_argument(
+        "--policy", type=Path, help="policy file to decide with (default: MODSTREAM_POLICY)"
+    )
+    parser.add_argument(
+        "--partitions", help="comma-separated partitions to replay (default: all)", default=""
+    )
+    parser.add_argument(
+        "--from-offset",
+        action="append",
+        metavar="[P:]OFFSET",
+        help="first offset replayed; repeat or comma-separate for per-partition offsets",
+    )
+    parser.add_argument(
+        "--to-offset", action="append", metavar="[P:]OFFSET", help="first offset NOT replayed"
+    )
+    parser.add_argument("--from-time", metavar="ISO", help="first record timestamp replayed")
+    parser.add_argument("--to-time", metavar="ISO", help="record timestamp where replay stops")
+    parser.add_argument(
+        "--timers-until",
+        default="last-event",
+        metavar="last-event|none|ISO",
+        help="at the end, fire deadlines up to this event time (default: the last event's)",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, help="directory for the JSONL output")
+    where.add_argument(
+        "--to-topics", action="store_true", help="write to topics replay-<run id>.* instead"
+    )
+    parser.add_argument("--run-id", help="names the output (default: random)")
+    return parser
+
+
+def options_from_args(args: argparse.Namespace, settings: Settings) -> ReplayOptions:
+    overrides: dict[str, Any] = {}
+    if args.namespace is not None:
+        overrides["namespace"] = args.namespace
+    if args.bootstrap:
+        overrides["kafka_bootstrap"] = args.bootstrap
+    if overrides:
+        settings = replace(settings, **overrides)
+    try:
+        partitions = tuple(int(p) for p in args.partitions.split(",") if p.strip())
+    except ValueError:
+        raise ReplayError(f"--partitions {args.partitions!r}: give numbers, e.g. 0,2") from None
+    timers: str | int = args.timers_until
+    if timers not in {"last-event", "none"}:
+        parsed = parse_time_ms(str(timers))
+        assert parsed is not None
+        timers = parsed
+    run_id = args.run_id or uuid.uuid4().hex[:10]
+    if not all(c.isalnum() or c in "-_" for c in run_id):
+        raise ReplayError(f"--run-id {run_id!r}: letters, digits, - and _ only")
+    return ReplayOptions(
+        settings=settings,
+        policy_path=args.policy or Path(settings.policy_path),
+        range=RangeSpec(
+            partitions=partitions,
+            from_offsets=parse_offsets(args.from_offset),
+            to_offsets=parse_offsets(args.to_offset),
+            from_time_ms=parse_time_ms(args.from_time),
+            to_time_ms=parse_time_ms(args.to_time),
+        ),
+        timers_until=timers,
+        out_dir=args.out,
+        to_topics=args.to_topics,
+        run_id=run_id,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from workers.logging_config import configure_logging
+
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings.log_level)
+        options = options_from_args(args, settings)
+        summary = asyncio.run(replay(options))
+    except (ReplayError, ValueError) as exc:
+        # SettingsError and PolicyError are ValueErrors whose messages say what to fix.
+        sys.stderr.write(f"modstream replay: {exc}\n")
+        return 2
+    sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

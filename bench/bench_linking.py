@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from schemas.identity import LinkSignal, ordered_pair
 from streams.linking.config import LinkingConfig
 from streams.linking.graph import IdentityGraph
-from streams.linking.population import PopulationSpec, generate
+from streams.linking.population import Population, PopulationSpec, generate
 from streams.linking.signals import StyleProfile
 from workers.evaluate_linking import LinkingRun
 
@@ -58,13 +58,13 @@ class RecordingRun(LinkingRun):
         super().add(signal)
 
 
-def replay_throughput(spec: PopulationSpec) -> tuple[RecordingRun, int, float]:
+def replay_throughput(spec: PopulationSpec) -> tuple[RecordingRun, Population, float]:
     population = generate(spec)
     replay = RecordingRun(LinkingConfig())
     started = time.process_time()
     for comment in population.comments:
         replay.observe(comment)
-    return replay, len(population.comments), time.process_time() - started
+    return replay, population, time.process_time() - started
 
 
 def graph_throughput(signals: list[LinkSignal], repeats: int) -> tuple[float, float]:
@@ -144,12 +144,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--accounts", type=int, default=1500, help="ordinary accounts")
     parser.add_argument("--rings", type=int, default=40)
-    parser.add_argument("--memory-accounts", type=int, default=20_000)
+    parser.add_argument("--memory-accounts", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
     spec = PopulationSpec(seed=args.seed, accounts=args.accounts, rings=args.rings)
-    replay, comments, seconds = replay_throughput(spec)
+    replay, population, seconds = replay_throughput(spec)
+    comments = len(population.comments)
     graph = replay.graph
     signals = replay.recorded
     print(
@@ -172,7 +173,7 @@ def main() -> int:
         f"{replay.style_checks} comparisons"
     )
 
-    population_accounts = args.accounts + len({m for r in generate(spec).rings for m in r.members})
+    population_accounts = args.accounts + len(population.puppets)
     print(
         f"population graph: {graph.account_count} accounts with edges of "
         f"{population_accounts} ({graph.edge_count} edges, "

@@ -5,8 +5,9 @@ cross-author fingerprint index for near-copies, writing-style profiles, the iden
 event-time order, then compares the clusters with the population's ground truth. A predicted
 pair is any two accounts in one cluster, because enforcement acts on the whole cluster.
 
-    python -m workers.evaluate_linking --seed 2
-    python -m workers.evaluate_linking --seed 2 --accounts 20000 --rings 300
+    python -m workers.evaluate_linking --seed 3
+    python -m workers.evaluate_linking --seed 3 --accounts 10000 --rings 270
+    python -m workers.evaluate_linking --seed 3 --snapshot graph.json   # for workers.linking_cli
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from pathlib import Path
 
 from schemas.comment import Comment
 from schemas.identity import LinkSignal
@@ -253,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fewest behaviours a ring shows (1 adds rings no two-kind rule can catch)",
     )
     parser.add_argument("--no-style", action="store_true", help="leave writing style out")
+    parser.add_argument(
+        "--snapshot", type=Path, help="write the final graph here (for workers.linking_cli)"
+    )
     args = parser.parse_args(argv)
     spec = PopulationSpec(
         seed=args.seed,
@@ -263,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     population = generate(spec)
     result = evaluate(population, LinkingConfig(), style=not args.no_style)
     sys.stdout.write(report(population, result))
+    if args.snapshot is not None:
+        args.snapshot.write_bytes(result.replay.graph.to_bytes())
     return 0
 
 

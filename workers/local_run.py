@@ -15,12 +15,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from schemas.action import Decision
+from schemas.deadletter import DeadLetter
+from streams import topics as specs
 from workers.kafka_clients import kafka_options
 from workers.settings import REPO_ROOT, Settings
 from workers.topic_admin import ensure_topics
@@ -30,6 +33,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    decisions: list[Decision]  # those answering a raw input (one each, unless redelivered)
+    all_decisions: list[Decision]  # also deadline firings, campaigns found later, results
+    dead_letters: list[DeadLetter]
 
 
 @dataclass
@@ -119,12 +129,13 @@ class LocalPipeline:
         self,
         topics: Iterable[str],
         *,
-        until: int,
+        until: int | Callable[[dict[str, list[tuple[bytes | None, bytes]]]], bool],
         timeout_s: float = 120.0,
         idle_s: float | None = None,
     ) -> dict[str, list[tuple[bytes | None, bytes]]]:
-        """Read the given topics from the start until ``until`` messages arrived in total
-        (or, with ``idle_s``, until nothing new arrived for that long), or the timeout."""
+        """Read the given topics from the start until ``until`` messages arrived in total (or
+        ``until(got)`` says done; or, with ``idle_s``, nothing new arrived for that long), or
+        the timeout."""
         names = [self.topic(t) for t in topics]
         consumer = AIOKafkaConsumer(
             *names,
@@ -145,13 +156,35 @@ class LocalPipeline:
                     got[by_name[tp.topic]].extend((m.key, m.value or b"") for m in msgs)
                     last_new = time.monotonic()
                 total = sum(len(v) for v in got.values())
-                if total >= until:
+                if until(got) if callable(until) else total >= until:
                     break
                 if idle_s is not None and total and time.monotonic() - last_new > idle_s:
                     break
             return got
         finally:
             await consumer.stop()
+
+    async def collect_outcomes(self, inputs: int, *, timeout_s: float = 150.0) -> Outcomes:
+        """Wait until each of ``inputs`` raw messages has its outcome: the decision that answers
+        it, or a dead letter. Decisions about the same comment that answer other inputs (a
+        deadline, a campaign found later) are returned too, apart."""
+        marker = f'"source":"{self.topic(specs.RAW.name)}['.encode()
+
+        def answered(got: dict[str, list[tuple[bytes | None, bytes]]]) -> bool:
+            decided = sum(1 for _, v in got[specs.DECISIONS.name] if marker in v)
+            return decided + len(got[specs.DEADLETTER.name]) >= inputs
+
+        got = await self.collect(
+            [specs.DECISIONS.name, specs.DEADLETTER.name], until=answered, timeout_s=timeout_s
+        )
+        every = [Decision.from_bytes(v) for _, v in got[specs.DECISIONS.name]]
+        return Outcomes(
+            decisions=[
+                d for d, (_, v) in zip(every, got[specs.DECISIONS.name], strict=True) if marker in v
+            ],
+            all_decisions=every,
+            dead_letters=[DeadLetter.from_bytes(v) for _, v in got[specs.DEADLETTER.name]],
+        )
 
     async def wait_ready(self, timeout_s: float = 90.0, port: int | None = None) -> None:
         """Wait until the worker's /readyz says ready (assigned, tables recovered)."""

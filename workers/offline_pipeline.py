@@ -77,6 +77,8 @@ class ReplayOutcome:
     notices: tuple[BehaviourNotice, ...] = ()
     decisions: tuple[Decision, ...] = ()
     actions: tuple[Action, ...] = ()
+    timer_decisions: int = 0  # how many of ``decisions`` (the first) are deadline firings
+    notice_decisions: int = 0  # how many (the last) answer campaign notices
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +199,8 @@ class OfflinePipeline:
             outcome,
             decisions=(*fired.decisions, *own.decisions, *campaign.decisions),
             actions=(*fired.actions, *own.actions, *campaign.actions),
+            timer_decisions=len(fired.decisions),
+            notice_decisions=len(campaign.decisions),
         )
         self.stats.timer_decisions += len(fired.decisions)
         self.stats.notice_decisions += len(campaign.decisions)

@@ -6,10 +6,11 @@
 
 Reads the range with a consumer that has no group (partitions assigned by hand, no offsets
 committed), so production consumers never see it. Runs the same stage functions as the live
-worker, in-process (``workers.offline_pipeline``), one partition at a time in offset order: per
-author, that is the order the live worker saw. Writes decisions, actions and dead letters to
-JSONL files (default) or to topics in a namespace of its own, ``replay-<run id>.*``; never to
-the production ``actions`` topic, so nothing a replay decides is ever carried out.
+worker, in-process (``workers.offline_pipeline``), each partition in offset order (per author,
+the order the live worker saw), partitions merged by record timestamp. Writes decisions,
+actions and dead letters to JSONL files (default) or to topics in a namespace of its own,
+``replay-<run id>.*``; never to the production ``actions`` topic, so nothing a replay decides
+is ever carried out. See docs/replay.md for what a replay can and cannot reproduce.
 
 Deterministic: the same range and policy version give the same decisions file, byte for byte.
 The range is half-open, ``[from, to)``, for offsets and for times alike; times are Kafka record
@@ -26,7 +27,7 @@ import logging
 import sys
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -71,10 +72,16 @@ class PartitionRange:
     partition: int
     start: int  # first offset replayed
     end: int  # first offset not replayed
+    read_from: int = -1  # first offset read: before start, it only builds up state (warm-up)
+
+    @property
+    def first_read(self) -> int:
+        return self.start if self.read_from < 0 else min(self.read_from, self.start)
 
     @property
     def size(self) -> int:
-        return max(0, self.end - self.start)
+        """Messages to read, warm-up included."""
+        return max(0, self.end - self.first_read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,10 @@ class RangeSpec:
     to_offsets: dict[int | None, int] = field(default_factory=dict)
     from_time_ms: int | None = None
     to_time_ms: int | None = None
+    # Read from here (before the range) to build up state, writing nothing for it: so authors
+    # active before the range are not first-timers to the replay.
+    warmup_offsets: dict[int | None, int] = field(default_factory=dict)
+    warmup_time_ms: int | None = None
 
 
 def parse_offsets(values: Sequence[str] | None) -> dict[int | None, int]:
@@ -150,6 +161,7 @@ async def plan_ranges(
     last = await consumer.end_offsets(tps)
     from_times = await _offsets_at(consumer, tps, spec.from_time_ms)
     to_times = await _offsets_at(consumer, tps, spec.to_time_ms)
+    warmup_times = await _offsets_at(consumer, tps, spec.warmup_time_ms)
     ranges: list[PartitionRange] = []
     warnings: list[str] = []
     for tp in tps:
@@ -165,7 +177,10 @@ async def plan_ranges(
         if end > last[tp]:
             warnings.append(f"{topic}[{p}]: ends at {last[tp]}, not {end}")
             end = last[tp]
-        ranges.append(PartitionRange(p, start, max(start, end)))
+        warm = _pick(spec.warmup_offsets, p, warmup_times.get(tp, start))
+        if warm < first[tp]:
+            warnings.append(f"{topic}[{p}]: warm-up starts at {first[tp]} (retention)")
+        ranges.append(PartitionRange(p, start, max(start, end), max(first[tp], min(warm, start))))
     return ranges, warnings
 
 
@@ -215,7 +230,7 @@ async def read_ranges(
     consumer.assign(list(tps.values()))
     for r in ranges:
         if r.partition in tps:
-            consumer.seek(tps[r.partition], r.start)
+            consumer.seek(tps[r.partition], r.first_read)
     buffers: dict[int, deque[RawMessage]] = {p: deque() for p in tps}
     fetching = set(tps)  # partitions with messages left to fetch
     last_progress = time.monotonic()
@@ -236,6 +251,9 @@ async def read_ranges(
                         )
                     )
                     last_progress = time.monotonic()
+                    if msg.offset + 1 >= ends[tp.partition]:
+                        fetching.discard(tp.partition)  # the last one: no need to ask again
+                        break
             for p in needy:
                 # A range may end in a gap (compaction, transaction markers): no message at
                 # end - 1 ever arrives, but the position gets there.
@@ -360,9 +378,15 @@ class TopicSink:
             raise ReplayError(f"replay output namespace must start with {RUN_NAMESPACE_PREFIX}")
         if settings.namespace == input_namespace:
             raise ReplayError("replay must not write to the namespace it reads from")
+        names = [settings.topic(spec.name) for spec in cls.OUTPUTS]
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
         await admin.start()
         try:
+            # A run's topics are its own: never add to another run's output.
+            if set(names) & set(await admin.list_topics()):
+                raise ReplayError(
+                    f"topics of run {settings.namespace} exist already: pick another --run-id"
+                )
             await admin.create_topics(
                 [
                     NewTopic(
@@ -376,7 +400,7 @@ class TopicSink:
             )
         except TopicAlreadyExistsError:
             raise ReplayError(
-                f"topics of run {settings.namespace} exist already: pick another --run-id"
+                f"topics of run {settings.namespace} were created meanwhile: pick another --run-id"
             ) from None
         finally:
             await admin.close()
@@ -479,6 +503,43 @@ def _clock(seconds: float) -> str:
 # --- the run --------------------------------------------------------------------------------
 
 
+@dataclass
+class Tally:
+    """What the replay wrote (warm-up inputs are read, and counted, but write nothing)."""
+
+    inputs: int = 0
+    warmup_inputs: int = 0
+    decisions: int = 0
+    timer_decisions: int = 0
+    notice_decisions: int = 0
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    actions: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def add(
+        self, decisions: Sequence[Decision], actions: Sequence[Action], letter: DeadLetter | None
+    ) -> None:
+        self.decisions += len(decisions)
+        self.outcomes.update(d.outcome for d in decisions)
+        self.actions.update(a.kind for a in actions)
+        if letter is not None:
+            self.dead_letters[letter.reason] += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inputs": self.inputs,
+            "warmup_inputs": self.warmup_inputs,
+            "decisions": self.decisions,
+            "timer_decisions": self.timer_decisions,
+            "notice_decisions": self.notice_decisions,
+            "dead_letters": dict(sorted(self.dead_letters.items())),
+            "dead_letters_total": sum(self.dead_letters.values()),
+            "actions": dict(sorted(self.actions.items())),
+            "actions_total": sum(self.actions.values()),
+            "outcomes": dict(sorted(self.outcomes.items())),
+        }
+
+
 @dataclass(frozen=True)
 class ReplayOptions:
     settings: Settings  # where to read (bootstrap, namespace) and the pseudonym key
@@ -516,6 +577,7 @@ async def replay(
     consumer = _consumer(settings.kafka_bootstrap)
     await consumer.start()
     sink: Sink | None = None
+    tally = Tally()
     try:
         ranges, warnings = await plan_ranges(
             consumer, settings.kafka_bootstrap, topic, options.range
@@ -528,16 +590,26 @@ async def replay(
         else:
             sink = FileSink(options.out_dir or Path(f"replay-{options.run_id}"))
         progress = Progress(sum(r.size for r in ranges), progress_stream or sys.stderr)
+        starts = {r.partition: r.start for r in ranges}
         started = time.perf_counter()
         async for msg in read_ranges(consumer, topic, ranges):
             outcome = pipeline.process(msg.value, msg.source(topic))
-            await sink.write(outcome.decisions, outcome.actions, outcome.dead_letter, msg.key)
+            if msg.offset < starts[msg.partition]:
+                tally.warmup_inputs += 1  # state only: what it decided was decided before
+            else:
+                tally.inputs += 1
+                tally.timer_decisions += outcome.timer_decisions
+                tally.notice_decisions += outcome.notice_decisions
+                tally.add(outcome.decisions, outcome.actions, outcome.dead_letter)
+                await sink.write(outcome.decisions, outcome.actions, outcome.dead_letter, msg.key)
             progress.advance()
             if on_outcome is not None:
                 on_outcome(progress.done)
         timers_until = _timers_until(options.timers_until, pipeline.stats.max_event_time_ms)
         if timers_until is not None:
             fired = pipeline.fire_due(timers_until)
+            tally.timer_decisions += len(fired.decisions)
+            tally.add(fired.decisions, fired.actions, None)
             await sink.write(fired.decisions, fired.actions, None, None)
         elapsed = time.perf_counter() - started
         progress.finish()
@@ -545,7 +617,7 @@ async def replay(
         await consumer.stop()
         if sink is not None:
             await sink.close()
-    stats = pipeline.stats
+    read = tally.inputs + tally.warmup_inputs
     summary: dict[str, Any] = {
         "run_id": options.run_id,
         "input": {
@@ -555,6 +627,9 @@ async def replay(
                 {"partition": r.partition, "from_offset": r.start, "to_offset": r.end}
                 for r in ranges
             ],
+            "warmup_from": {
+                str(r.partition): r.first_read for r in ranges if r.first_read < r.start
+            },
         },
         "policy": {
             "path": str(options.policy_path),
@@ -565,11 +640,10 @@ async def replay(
         "output": sink.describe(),
         "timers_fired_until_ms": timers_until,
         "open_deadlines_left": pipeline.pending_deadlines,
-        **stats.to_dict(),
-        "dead_letters_total": sum(stats.dead_letters.values()),
-        "actions_total": sum(stats.actions.values()),
+        "max_event_time_ms": pipeline.stats.max_event_time_ms,
+        **tally.to_dict(),
         "elapsed_s": round(elapsed, 3),
-        "rate_per_s": round(stats.inputs / elapsed, 1) if elapsed > 0 else None,
+        "rate_per_s": round(read / elapsed, 1) if elapsed > 0 else None,
         "warnings": warnings,
     }
     if isinstance(sink, FileSink):
@@ -616,6 +690,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--to-offset", action="append", metavar="[P:]OFFSET", help="first offset NOT replayed"
     )
     parser.add_argument("--from-time", metavar="ISO", help="first record timestamp replayed")
+    parser.add_argument(
+        "--warmup-from-offset",
+        action="append",
+        metavar="[P:]OFFSET",
+        help="read from here to build up state before the range, writing nothing for it",
+    )
+    parser.add_argument("--warmup-from-time", metavar="ISO", help="as --warmup-from-offset")
     parser.add_argument("--to-time", metavar="ISO", help="record timestamp where replay stops")
     parser.add_argument(
         "--timers-until",
@@ -661,6 +742,8 @@ def options_from_args(args: argparse.Namespace, settings: Settings) -> ReplayOpt
             to_offsets=parse_offsets(args.to_offset),
             from_time_ms=parse_time_ms(args.from_time),
             to_time_ms=parse_time_ms(args.to_time),
+            warmup_offsets=parse_offsets(args.warmup_from_offset),
+            warmup_time_ms=parse_time_ms(args.warmup_from_time),
         ),
         timers_until=timers,
         out_dir=args.out,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
@@ -99,8 +99,10 @@ def observe_key(
         return _observe_per_account(state, comment, cfg, _shared_signal, names=False)
     if kind == "post":
         return _observe_post(state, comment, cfg)
-    if kind in ("handle", "name"):
-        return _observe_per_account(state, comment, cfg, _name_signal, names=True)
+    if kind == "handle":
+        return _observe_per_account(state, comment, cfg, _handle_signal, names=True)
+    if kind == "name":
+        return _observe_per_account(state, comment, cfg, _display_name_signal, names=True)
     raise ValueError(f"index key {key!r} has no extractor: keys come from index_keys()")
 
 
@@ -166,14 +168,28 @@ def _shared_signal(
 
 
 def _name_signal(
-    comment: Comment, other: KeyEntry, accounts: int, cfg: LinkingConfig
+    comment: Comment,
+    other: KeyEntry,
+    accounts: int,
+    cfg: LinkingConfig,
+    similarity: Callable[[str, str, str, str], tuple[float, str]],
 ) -> LinkSignal | None:
-    strength, why = name_similarity(
-        comment.author_handle, comment.author_name, other.handle, other.name
-    )
+    strength, why = similarity(comment.author_handle, comment.author_name, other.handle, other.name)
     if strength <= 0.0:
         return None
     return _signal("name", comment, other, strength, f"{why} ({accounts} accounts share the key)")
+
+
+def _handle_signal(
+    comment: Comment, other: KeyEntry, accounts: int, cfg: LinkingConfig
+) -> LinkSignal | None:
+    return _name_signal(comment, other, accounts, cfg, handle_similarity)
+
+
+def _display_name_signal(
+    comment: Comment, other: KeyEntry, accounts: int, cfg: LinkingConfig
+) -> LinkSignal | None:
+    return _name_signal(comment, other, accounts, cfg, display_name_similarity)
 
 
 def handle_stem(handle: str) -> str:
@@ -189,35 +205,45 @@ def fold_name(name: str) -> str:
     return _SPACES.sub(" ", name.casefold()).strip()
 
 
-def name_similarity(handle_a: str, name_a: str, handle_b: str, name_b: str) -> tuple[float, str]:
-    """How alike two accounts' public names are (0..1), and why, without quoting them.
+def handle_similarity(handle_a: str, name_a: str, handle_b: str, name_b: str) -> tuple[float, str]:
+    """How alike two handles are (0..1), and why, without quoting them: the fact a
+    ``handle:`` key is about.
 
-    Every outcome is weak evidence: people called Dave Smith pick "dave_smith" and
-    "davesmith1" independently. It only counts next to another kind of evidence.
+    Weak evidence whatever the answer: people called Dave Smith pick "dave_smith" and
+    "davesmith1" on their own, so a stem spelt from the account's own name counts half.
     """
-    best = (0.0, "")
     ha, hb = fold_handle(handle_a), fold_handle(handle_b)
-    if ha and hb:
-        sa, sb = _DIGITS.sub("", ha), _DIGITS.sub("", hb)
-        # A stem spelt from the account's own name ("davesmith" for Dave Smith) is what
-        # everyone called Dave Smith picks; a made-up persona shared by two accounts is not.
-        own = _from_own_name(sa, name_a) and _from_own_name(sb, name_b)
-        strength, origin = (0.5, "from their names") if own else (1.0, "not from their names")
-        if ha == hb:
-            best = (strength, f"handles identical apart from case and punctuation, {origin}")
-        elif sa == sb and len(sa) >= MIN_STEM_LETTERS:
-            best = (
-                strength,
-                f"handles share a {len(sa)}-letter stem {origin} and differ only in digits",
-            )
-        elif min(len(ha), len(hb)) >= MIN_EDIT_HANDLE:
-            distance = edit_distance(ha, hb, limit=2)
-            if distance <= 2:
-                best = (0.6, f"handles {distance} edit(s) apart")
+    if not ha or not hb:
+        return 0.0, ""
+    sa, sb = _DIGITS.sub("", ha), _DIGITS.sub("", hb)
+    own = _from_own_name(sa, name_a) and _from_own_name(sb, name_b)
+    strength, origin = (0.5, "from their names") if own else (1.0, "not from their names")
+    if ha == hb:
+        return strength, f"handles identical apart from case and punctuation, {origin}"
+    if sa == sb and len(sa) >= MIN_STEM_LETTERS:
+        return strength, f"handles share a {len(sa)}-letter stem {origin} and differ only in digits"
+    return 0.0, ""
+
+
+def display_name_similarity(
+    handle_a: str, name_a: str, handle_b: str, name_b: str
+) -> tuple[float, str]:
+    """How alike two display names are (0..1), and why: the fact a ``name:`` key is about.
+
+    Identical names alone are weak ("John Smith" twice is two people); with handles a typo
+    apart as well it is more telling. Handles with one stem are the ``handle:`` key's fact,
+    so they are not counted again here.
+    """
     na, nb = fold_name(name_a), fold_name(name_b)
-    if na and na == nb and best[0] < 0.5:
-        best = (0.5, "identical display names")
-    return best
+    if not na or na != nb:
+        return 0.0, ""
+    ha, hb = fold_handle(handle_a), fold_handle(handle_b)
+    other_stems = ha and hb and _DIGITS.sub("", ha) != _DIGITS.sub("", hb)
+    if other_stems and min(len(ha), len(hb)) >= MIN_EDIT_HANDLE:
+        distance = edit_distance(ha, hb, limit=2)
+        if distance <= 2:
+            return 0.8, f"identical display names and handles {distance} edit(s) apart"
+    return 0.5, "identical display names"
 
 
 def _from_own_name(stem: str, name: str) -> bool:

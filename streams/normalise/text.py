@@ -32,10 +32,9 @@ __all__ = ["NormalisedText", "normalise"]
 class NormalisedText:
     original: str
     text: str  # the matching form
-    # offsets[i] == (_starts[i], _ends[i]); both None when text[i] came from original[i]
-    # for every i, which is the common case and costs nothing to store.
-    _starts: array[int] | None = field(default=None, repr=False, compare=False)
-    _ends: array[int] | None = field(default=None, repr=False, compare=False)
+    # offsets[i] == (_offsets[2 * i], _offsets[2 * i + 1]); None when text[i] came from
+    # original[i] for every i, which is the common case and costs nothing to store.
+    _offsets: array[int] | None = field(default=None, repr=False, compare=False)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of `text` to the smallest [start, end) span of `original`
@@ -43,23 +42,23 @@ class NormalisedText:
         n = len(self.text)
         if not 0 <= start <= end <= n:
             raise ValueError(f"span [{start}, {end}) is outside the text (length {n})")
-        starts, ends = self._starts, self._ends
-        if starts is None or ends is None:
+        offsets = self._offsets
+        if offsets is None:
             return start, end
         if start < end:
-            # Both arrays are non-decreasing, so the first and last characters bound the span.
-            return starts[start], ends[end - 1]
-        if start < n:
-            return starts[start], starts[start]
-        pos = ends[n - 1] if n else 0
+            # Starts and ends are both non-decreasing, so the first and last characters
+            # bound the span.
+            return offsets[2 * start], offsets[2 * end - 1]
+        pos = offsets[2 * start] if start < n else (offsets[2 * n - 1] if n else 0)
         return pos, pos
 
     @property
     def offsets(self) -> list[tuple[int, int]]:
         """offsets[i] = (start, end) in `original` of the characters that produced text[i]."""
-        if self._starts is None or self._ends is None:
+        if self._offsets is None:
             return [(i, i + 1) for i in range(len(self.text))]
-        return list(zip(self._starts, self._ends, strict=True))
+        flat = self._offsets
+        return list(zip(flat[0::2], flat[1::2], strict=True))
 
 
 # --- step 1: per-character folding --------------------------------------------------------
@@ -356,9 +355,11 @@ _LEET_TOKEN = re.compile(
     rf"(?<![{_WORDISH}])[{_WORDISH}]*"
     rf"(?:[a-z][{_LEET_CHARS}]|[{_LEET_CHARS}][a-z])[{_WORDISH}]*"
 )
-# Needed for any decoding: a leet character after a letter ("!" only before something,
-# "thanks!" is not leet), or before a letter or another leet character.
-_MAY_BE_LEET = re.compile(rf"[{_LEET_CHARS}](?:(?<=[a-z][013-57-9@$€|+(])|[a-z0-9@$€|+(])")
+# Needed for any decoding: a letter next to a leet character, where "!" after a letter counts
+# only with more leet after it ("sh!+"; "thanks!" is not leet). Bare numbers do not match.
+_MAY_BE_LEET = re.compile(
+    rf"[{_LEET_CHARS}](?:(?<=[a-z][013-57-9@$€|+(])|[a-z]|(?<=[a-z]!)[{_LEET_CHARS}])"
+)
 _LEET = {
     "0": "o",
     "3": "e",
@@ -571,7 +572,7 @@ def normalise(text: str) -> NormalisedText:
             and not _MAY_BE_LEET.search(t)
             and not _MAY_BE_SEPARATED.search(t)
             and not _MAY_BE_SPACED.search(t)
-            and not _may_have_triple(t)
+            and not (_may_have_triple(t) and _STRETCHED.search(t))
         ):
             return NormalisedText(text, t)
     return _normalise_all_steps(text)
@@ -588,4 +589,8 @@ def _normalise_all_steps(text: str) -> NormalisedText:
         changed = joined or decoded or shortened
     if offsets is None:
         return NormalisedText(text, t)
-    return NormalisedText(text, t, array("i", offsets[0]), array("i", offsets[1]))
+    starts, ends = offsets
+    flat = array("i", bytes(8 * len(starts)))  # 4-byte ints, interleaved start, end
+    flat[0::2] = array("i", starts)
+    flat[1::2] = array("i", ends)
+    return NormalisedText(text, t, flat)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from schemas.action import Decision
-from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from streams.policy import parse_policy
 from workers.local_run import LocalPipeline
@@ -31,8 +29,8 @@ async def test_new_policy_version_applies_without_restart_and_nothing_is_lost() 
         old_version = parse_policy(original).version
 
         await run.produce(specs.RAW.name, first)
-        got = await run.collect([specs.DECISIONS.name, specs.DEADLETTER.name], until=len(first))
-        assert sum(map(len, got.values())) == len(first)
+        early = await run.collect_outcomes(len(first))
+        assert len(early.decisions) + len(early.dead_letters) == len(first)
 
         # A broken file is refused: the running version stays.
         policy_file.write_bytes(b"name: broken\nclauses: {}\n")
@@ -43,14 +41,11 @@ async def test_new_policy_version_applies_without_restart_and_nothing_is_lost() 
         await asyncio.sleep(1.5)  # several polls
 
         await run.produce(specs.RAW.name, second)
-        got = await run.collect(
-            [specs.DECISIONS.name, specs.DEADLETTER.name], until=len(feed), timeout_s=150
-        )
+        outcomes = await run.collect_outcomes(len(feed))
     finally:
         run.stop()
 
-    decisions = [Decision.from_bytes(v) for _, v in got[specs.DECISIONS.name]]
-    letters = [DeadLetter.from_bytes(v) for _, v in got[specs.DEADLETTER.name]]
+    decisions, letters = outcomes.decisions, outcomes.dead_letters
     assert len({d.comment_id for d in decisions}) + len(letters) == len(feed)
     versions = Counter(d.policy_version for d in decisions)
     assert set(versions) == {old_version, new_version}, versions

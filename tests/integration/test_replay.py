@@ -23,6 +23,7 @@ from workers.replay import (
     ACTIONS_FILE,
     DEADLETTERS_FILE,
     DECISIONS_FILE,
+    RangeSpec,
     ReplayOptions,
     read_whole_topic,
     replay,
@@ -32,7 +33,7 @@ from workers.settings import DEFAULT_POLICY
 
 # Live, each comment crosses four topics and fans out to eight fingerprint slices; on two
 # shared cores that is the slow half of this test. Raise it where there is CPU to spare.
-COMMENTS = int(os.environ.get("MODSTREAM_REPLAY_TEST_COMMENTS", "600"))
+COMMENTS = int(os.environ.get("MODSTREAM_REPLAY_TEST_COMMENTS", "400"))
 
 
 async def live_decisions(
@@ -53,7 +54,7 @@ async def live_decisions(
         if answered >= sent and counts == settled:
             return decisions, letters
         settled = counts if answered >= sent else None
-        await asyncio.sleep(3)
+        await asyncio.sleep(2)
     raise AssertionError(f"live run incomplete:\n{pipeline.log_of('worker')[-3000:]}")
 
 
@@ -72,7 +73,10 @@ def changed_policy(tmp_path: Path) -> Path:
 
 
 async def test_replay_reproduces_the_live_run_and_explains_a_policy_change(
-    pipeline: LocalPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pipeline: LocalPipeline,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pipeline.start_worker()
     await pipeline.wait_ready()
@@ -129,6 +133,32 @@ async def test_replay_reproduces_the_live_run_and_explains_a_policy_change(
     assert all(decision_step(d).startswith("behaviour:") for d in same.only_recorded)
     assert all(decision_step(d).startswith("behaviour:") for d in same.only_replayed)
 
+    # Half a range, with the first half read only to build up state: the second half's
+    # decisions are the live ones, as if the replay had started from the beginning.
+    half = {str(r["partition"]): r["to_offset"] // 2 for r in first["input"]["ranges"]}
+    warm = ReplayOptions(
+        settings=pipeline.settings,
+        policy_path=DEFAULT_POLICY,
+        out_dir=tmp_path / "half",
+        range=RangeSpec(
+            from_offsets={int(p): o for p, o in half.items()}, warmup_offsets={None: 0}
+        ),
+    )
+    halved = await replay(warm)
+    assert halved["warmup_inputs"] + halved["inputs"] == sent
+    args = audit.build_parser().parse_args(
+        [
+            "diff",
+            "--recorded",
+            pipeline.namespace,
+            "--replayed",
+            str(tmp_path / "half" / DECISIONS_FILE),
+        ]
+    )
+    second_half, _ = await asyncio.to_thread(audit.run_diff, args, lambda: pipeline.settings)
+    assert second_half.identical >= halved["inputs"] - halved["dead_letters_total"]
+    assert all(d.step.startswith("behaviour:") for d in second_half.differences)
+
     # A changed policy: personal care can no longer be found. The report shows exactly that.
     changed = await replay(options("c", changed_policy(tmp_path)))
     assert changed["policy"]["version"] != first["policy"]["version"]
@@ -178,6 +208,9 @@ async def test_replay_reproduces_the_live_run_and_explains_a_policy_change(
     assert "## Decisions per clause" in markdown
 
     # explain: one comment's trail from the live audit topic, with its evidence and offsets.
+    # As an operator would run it, with the pipeline's environment (here: the dev keys).
+    monkeypatch.setenv("MODSTREAM_DEV_MODE", "true")
+    monkeypatch.setenv("MODSTREAM_KAFKA_BOOTSTRAP", pipeline.settings.kafka_bootstrap)
     subject = min(before)
     capsys.readouterr()
     status = await asyncio.to_thread(explain.main, [subject, "--namespace", pipeline.namespace])

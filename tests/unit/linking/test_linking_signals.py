@@ -8,8 +8,9 @@ from streams.linking.config import LinkingConfig
 from streams.linking.signals import (
     KeyState,
     StyleProfile,
+    display_name_similarity,
+    handle_similarity,
     index_keys,
-    name_similarity,
     near_duplicate_signal,
     observe_key,
     style_signal,
@@ -59,28 +60,38 @@ def test_handles_differing_only_in_digits_and_punctuation_share_a_key() -> None:
 # --- names ---------------------------------------------------------------------------------
 
 
-def test_a_persona_stem_with_different_digits_is_a_full_name_match() -> None:
-    strength, why = name_similarity("nhs_truth_77", "Gareth Jones", "nhs_truth_78", "Sian Evans")
+def test_a_persona_stem_with_different_digits_is_a_full_handle_match() -> None:
+    strength, why = handle_similarity("nhs_truth_77", "Gareth Jones", "nhs_truth_78", "Sian Evans")
     assert strength == 1.0
     assert "stem" in why and "truth" not in why  # says what kind of match, not what matched
+    assert handle_similarity("NHS.Truth", "G J", "nhs_truth", "S E")[0] == 1.0
 
 
 def test_handles_spelt_from_the_owners_names_are_a_weaker_match() -> None:
     # Two Dave Smiths pick "dave_smith" and "davesmith1" on their own.
-    strength, why = name_similarity("dave_smith", "Dave Smith", "davesmith1", "Dave Smith")
+    strength, why = handle_similarity("dave_smith", "Dave Smith", "davesmith1", "Dave Smith")
     assert strength == 0.5
     assert "from their names" in why
 
 
+def test_unrelated_or_missing_handles_are_no_match() -> None:
+    assert handle_similarity("rhondda_mam", "Ceri", "valleyrunner", "Ceri") == (0.0, "")
+    assert handle_similarity("", "Ceri", "valleyrunner", "Ceri") == (0.0, "")
+
+
 def test_identical_common_names_alone_are_weak_and_unrelated_names_are_nothing() -> None:
-    assert name_similarity("", "John Smith", "", "john  smith") == (0.5, "identical display names")
-    assert name_similarity("", "John Smith", "", "Sian Evans")[0] == 0.0
-    assert name_similarity("rhondda_mam", "Ceri", "valleyrunner", "Ceri")[0] == 0.5
+    assert display_name_similarity("", "John Smith", "", "john  smith") == (
+        0.5,
+        "identical display names",
+    )
+    assert display_name_similarity("", "John Smith", "", "Sian Evans") == (0.0, "")
 
 
-def test_handles_a_couple_of_edits_apart_are_a_partial_match() -> None:
-    strength, why = name_similarity("sarahjones", "S J", "sarajones", "S J")
-    assert strength == 0.6 and "1 edit" in why
+def test_identical_names_with_handles_a_typo_apart_are_a_stronger_match() -> None:
+    strength, why = display_name_similarity("sarahjones", "S J", "sarajones", "S J")
+    assert strength == 0.8 and "1 edit(s) apart" in why
+    # Handles on one stem are the handle key's fact: not counted again under the name key.
+    assert display_name_similarity("sj_1", "S J", "sj_2", "S J")[0] == 0.5
 
 
 def test_a_name_key_raises_one_signal_per_pair_however_often_they_post() -> None:

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from streams.normalise.text import normalise
 
 from schemas.comment import PLATFORMS, Comment
 from streams.normalise.adapters import ADAPTERS
 from streams.normalise.ingest import ingest
 from streams.normalise.pseudonymise import Pseudonymiser
+from streams.normalise.text import normalise
 
 FIXTURES = Path(__file__).resolve().parents[2] / "data" / "platforms"
 PSEUDONYMISER = Pseudonymiser(b"test-only-pseudonymisation-key")

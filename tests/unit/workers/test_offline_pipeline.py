@@ -214,3 +214,24 @@ def test_the_policy_version_on_decisions_is_the_one_replayed(stages: StageConfig
     out = pipeline.process(facebook("4_1", "4405", "Thanks", at), "t[0]@0")
     assert out.decisions[0].policy_version == load_policy(policy_path).version
     assert out.assessed is not None and out.assessed.policy_version == pipeline.policy_version
+
+
+def test_a_copy_paste_campaign_is_acted_on_for_every_account_in_it(stages: StageConfigs) -> None:
+    # The sample feed's campaign: five look-alike accounts paste one text within minutes.
+    pipeline = offline(stages)
+    notices = []
+    for i, (_, raw) in enumerate(sample_envelopes(200)):
+        out = pipeline.process(raw, source(i))
+        tail = out.decisions[len(out.decisions) - out.notice_decisions :]
+        notices += [(source(i), d) for d in tail]
+    assert notices
+    authors = {d.author_key for _, d in notices}
+    assert len(authors) >= 5  # every account in the campaign, not just the one that completed it
+    for completed_by, d in notices:
+        assert decision_step(d) == "behaviour:cross_author_spamming"
+        # Named after the raw input that completed the campaign: replay has no slice topic.
+        assert d.source == completed_by
+        assert "hide_post" in d.action_kinds
+        [finding] = d.behaviour
+        assert finding.count >= finding.threshold == 5
+        assert d.comment_id in finding.comment_ids

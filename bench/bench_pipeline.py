@@ -1,0 +1,491 @@
+"""The whole pipeline through the real broker: throughput against a bare baseline, latency,
+CPU and memory per unit of work, and scale-out.
+
+    python bench/bench_pipeline.py                       # every phase, defaults below
+    python bench/bench_pipeline.py --phases throughput --count 20000
+    python bench/bench_pipeline.py --phases scaleout --count 10000
+
+Phases (each prints a markdown table and appends a JSON line to .stack/bench/results.jsonl):
+
+- ``throughput``: ``--count`` loadgen comments into ``comments.raw`` (4 partitions). First the
+  pipeline (one worker process, every stage on) drains them; then, over the same backlog, a
+  *baseline* process: bare aiokafka consume → orjson decode/encode → produce on 4 partitions,
+  with the producer settings and commit cadence the Faust app has (acks=all, linger 0, 16 KiB
+  batches, commit every 500 messages or 1 s, after a flush). Rate = outputs over the span of
+  their broker timestamps (first to last), the same rule for both; the figure that matters is
+  pipeline / baseline, measured minutes apart under the same conditions.
+- ``latency``: the same worker, warm, fed at 50 % and 90 % of the rate it just reached, for
+  ``--latency-seconds`` each. Latency = decision record timestamp − raw record timestamp
+  (both CreateTime, one clock), joined on the decision's source offset; p50/p95/p99.
+  CPU seconds per 1,000 comments come from the worker's /proc/<pid>/stat over each phase.
+- ``memory``: the same worker, then ``--memory-authors`` comments each from a new account;
+  resident memory growth, extrapolated linearly to 1M tracked authors (memory:// store).
+- ``scaleout``: a fresh namespace with 8 partitions, drained by one worker and then (another
+  fresh namespace) by two; speed-up = two-worker rate / one-worker rate.
+
+The load average is sampled before and after each phase: on a shared machine read the figures
+with it (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.loadgen import LoadGenerator, Message, Mix, send_all, send_paced  # noqa: E402
+from streams import topics as specs  # noqa: E402
+from workers.kafka_clients import kafka_options  # noqa: E402
+from workers.local_run import LocalPipeline  # noqa: E402
+from workers.settings import REPO_ROOT, Settings  # noqa: E402
+
+RESULTS = REPO_ROOT / ".stack" / "bench" / "results.jsonl"
+PASSTHROUGH = "bench.passthrough"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+# --- process figures ------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_bytes(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f}/{five:.2f}"
+
+
+@dataclass
+class Conditions:
+    """The load average (1 min / 5 min) before and after a phase."""
+
+    before: str = field(default_factory=load)
+    after: str = ""
+
+    def done(self) -> Conditions:
+        self.after = load()
+        return self
+
+    def __str__(self) -> str:
+        return f"load {self.before} → {self.after}"
+
+
+def record(phase: str, figures: dict[str, Any]) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    line = {"phase": phase, "at": time.strftime("%Y-%m-%dT%H:%M:%S"), **figures}
+    with RESULTS.open("a") as out:
+        out.write(json.dumps(line, default=str) + "\n")
+
+
+# --- reading outputs ----------------------------------------------------------------------
+
+
+@dataclass
+class Output:
+    """Records read back from an output topic: broker timestamp and, for decisions, the
+    raw offset the decision answers."""
+
+    timestamps: list[int] = field(default_factory=list)
+    sources: dict[str, int] = field(default_factory=dict)  # raw source -> decision timestamp
+
+    def rate(self) -> float:
+        ts = sorted(self.timestamps)
+        return (len(ts) - 1) / ((ts[-1] - ts[0]) / 1000) if len(ts) > 1 and ts[-1] > ts[0] else 0.0
+
+
+async def read_outputs(
+    settings: Settings,
+    topic: str,
+    *,
+    until: int,
+    raw_topic: str | None = None,
+    start: dict[int, int] | None = None,
+    timeout_s: float = 900.0,
+) -> Output:
+    """Read ``topic`` (from ``start`` offsets per partition, or the beginning) until ``until``
+    records, or — with ``raw_topic`` — until ``until`` decisions that answer a raw comment."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(
+        **kafka_options(settings), enable_auto_commit=False, group_id=None
+    )
+    await consumer.start()
+    out = Output()
+    try:
+        parts = consumer.partitions_for_topic(topic) or set()
+        for _ in range(50):
+            if parts:
+                break
+            await asyncio.sleep(0.2)
+            parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        for tp in tps:
+            if start and tp.partition in start:
+                consumer.seek(tp, start[tp.partition])
+            else:
+                await consumer.seek_to_beginning(tp)
+        deadline = time.monotonic() + timeout_s
+        prefix = f"{raw_topic}[" if raw_topic else ""
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for msgs in batch.values():
+                for m in msgs:
+                    if raw_topic is None:
+                        out.timestamps.append(m.timestamp)
+                        continue
+                    source = orjson.loads(m.value or b"{}").get("source", "")
+                    if source.startswith(prefix) and source not in out.sources:
+                        out.sources[source] = m.timestamp
+                        out.timestamps.append(m.timestamp)
+            if len(out.timestamps) >= until:
+                break
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(**kafka_options(settings), group_id=None)
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic) or set()
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in parts])
+        return {tp.partition: off for tp, off in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+# --- the baseline -------------------------------------------------------------------------
+
+
+async def passthrough(namespace: str, count: int) -> dict[str, float]:
+    """Bare consume → orjson decode/encode → produce, as a Faust app would commit."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    settings = Settings.from_env({**os.environ, "MODSTREAM_NAMESPACE": namespace})
+    consumer = AIOKafkaConsumer(
+        settings.topic(specs.RAW.name),
+        **kafka_options(settings),
+        group_id=f"{settings.group_id}.passthrough",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    # The Faust app's producer settings (acks=-1, its default linger and batch size).
+    producer = AIOKafkaProducer(
+        **kafka_options(settings), acks="all", linger_ms=0, max_batch_size=16384
+    )
+    await producer.start()
+    await consumer.start()
+    out_topic = settings.topic(PASSTHROUGH)
+    seen = since_commit = 0
+    last_commit = time.monotonic()
+    cpu0 = time.process_time()
+    positions: dict[Any, int] = {}
+    try:
+        while seen < count:
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, msgs in batch.items():
+                for m in msgs:
+                    value = orjson.dumps(orjson.loads(m.value or b"null"))
+                    await producer.send(out_topic, key=m.key, value=value)
+                    positions[tp] = m.offset + 1
+                seen += len(msgs)
+                since_commit += len(msgs)
+            if since_commit >= 500 or time.monotonic() - last_commit > 1.0 or seen >= count:
+                await producer.flush()
+                if positions:
+                    await consumer.commit(positions)
+                since_commit, last_commit = 0, time.monotonic()
+        return {"count": seen, "cpu_s": time.process_time() - cpu0}
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def run_baseline(run: LocalPipeline, count: int) -> dict[str, Any]:
+    cond = Conditions()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "passthrough",
+        "--namespace",
+        run.namespace,
+        "--count",
+        str(count),
+        env=run.env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    stdout, _ = await proc.communicate()
+    inner = json.loads(stdout.decode().strip().splitlines()[-1])
+    out = await read_outputs(run.settings, run.topic(PASSTHROUGH), until=count)
+    cond.done()
+    return {
+        "count": len(out.timestamps),
+        "rate": out.rate(),
+        "cpu_per_1k": 1000 * inner["cpu_s"] / count,
+        "conditions": str(cond),
+    }
+
+
+# --- the pipeline -------------------------------------------------------------------------
+
+
+def worker_pid(run: LocalPipeline, name: str = "worker") -> int:
+    return run.processes[name].pid
+
+
+def new_run(partitions: int, tag: str) -> LocalPipeline:
+    return LocalPipeline(
+        namespace=f"bench{tag}{int(time.time()) % 100_000}",
+        partitions=partitions,
+        extra_env={
+            # Deadlines are event time 24 working hours out; no wall-clock ticks in a bench.
+            "MODSTREAM_WALL_CLOCK_TIMERS": "false",
+            "MODSTREAM_LOG_LEVEL": "WARNING",
+        },
+    )
+
+
+async def start_workers(run: LocalPipeline, names: Sequence[str]) -> dict[str, int]:
+    ports: dict[str, int] = {}
+    from workers.local_run import free_port
+
+    for name in names:
+        ports[name] = run.web_port if name == "worker" else free_port()
+        run.start_worker(name, web_port=ports[name])
+    for name in names:
+        await run.wait_ready(timeout_s=180, port=ports[name])
+    if len(names) > 1:
+        # Each join rebalances the group: wait until every worker is ready again afterwards.
+        await asyncio.sleep(5)
+        for name in names:
+            await run.wait_ready(timeout_s=180, port=ports[name])
+    return ports
+
+
+async def drain(
+    run: LocalPipeline, messages: Sequence[Message], names: Sequence[str]
+) -> dict[str, Any]:
+    """Send ``messages`` as fast as possible to running workers; wait for every decision."""
+    cond = Conditions()
+    pids = [worker_pid(run, n) for n in names]
+    cpu0 = sum(cpu_seconds(p) for p in pids)
+    raw = run.topic(specs.RAW.name)
+    send_s = await send_all(run.settings, raw, messages)
+    out = await read_outputs(
+        run.settings, run.topic(specs.DECISIONS.name), until=len(messages), raw_topic=raw
+    )
+    cpu1 = sum(cpu_seconds(p) for p in pids)
+    cond.done()
+    return {
+        "count": len(out.timestamps),
+        "rate": out.rate(),
+        "send_s": send_s,
+        "cpu_per_1k": 1000 * (cpu1 - cpu0) / max(1, len(out.timestamps)),
+        "conditions": str(cond),
+    }
+
+
+async def paced(run: LocalPipeline, messages: Sequence[Message], rate: float) -> dict[str, Any]:
+    cond = Conditions()
+    pid = worker_pid(run)
+    raw = run.topic(specs.RAW.name)
+    decisions = run.topic(specs.DECISIONS.name)
+    start = await end_offsets(run.settings, decisions)
+    cpu0 = cpu_seconds(pid)
+    sent = await send_paced(run.settings, raw, messages, rate)
+    out = await read_outputs(
+        run.settings, decisions, until=len(sent), raw_topic=raw, start=start, timeout_s=300
+    )
+    cpu1 = cpu_seconds(pid)
+    cond.done()
+    latencies = sorted(
+        out.sources[f"{raw}[{s.partition}]@{s.offset}"] - s.timestamp_ms
+        for s in sent
+        if f"{raw}[{s.partition}]@{s.offset}" in out.sources
+    )
+    span_s = (sent[-1].timestamp_ms - sent[0].timestamp_ms) / 1000
+    return {
+        "target_rate": rate,
+        "achieved_rate": len(sent) / span_s if span_s else 0.0,
+        "count": len(sent),
+        "decided": len(latencies),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": latencies[-1] if latencies else 0,
+        "cpu_per_1k": 1000 * (cpu1 - cpu0) / max(1, len(latencies)),
+        "conditions": str(cond),
+    }
+
+
+def percentile(sorted_values: Sequence[int], pct: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    if len(sorted_values) == 1:
+        return float(sorted_values[0])
+    return float(statistics.quantiles(sorted_values, n=100, method="inclusive")[int(pct) - 1])
+
+
+# --- phases -------------------------------------------------------------------------------
+
+
+async def phase_throughput(args: argparse.Namespace) -> None:
+    run = new_run(4, "t")
+    await run.create_topics()
+    gen = LoadGenerator(Mix(), seed=args.seed)
+    backlog = gen.take(args.count)
+    try:
+        await start_workers(run, ["worker"])
+        piped = await drain(run, backlog, ["worker"])
+        rss = rss_bytes(worker_pid(run))
+        # Latency and memory run on the same worker, warm, right after its maximum was found.
+        latency_rows = []
+        if "latency" in args.phases:
+            for share in (0.5, 0.9):
+                rate = share * piped["rate"]
+                n = int(rate * args.latency_seconds)
+                lat = await paced(run, gen.take(n), rate)
+                lat["share"] = share
+                latency_rows.append(lat)
+                record("latency", {**lat, "namespace": run.namespace})
+        memory = await phase_memory(run, args) if "memory" in args.phases else None
+    finally:
+        run.stop()
+    base = await run_baseline(run, args.count)
+    ratio = piped["rate"] / base["rate"] if base["rate"] else 0.0
+    record(
+        "throughput",
+        {"pipeline": piped, "baseline": base, "ratio": ratio, "namespace": run.namespace},
+    )
+    print(f"\n### Throughput ({args.count} comments, 4 partitions, one worker process)\n")
+    print("| | comments/s | CPU s per 1k | conditions |")
+    print("|---|---:|---:|---|")
+    print(f"| baseline passthrough | {base['rate']:,.0f} | {base['cpu_per_1k']:.2f} | "
+          f"{base['conditions']} |")
+    print(f"| pipeline, all stages | {piped['rate']:,.0f} | {piped['cpu_per_1k']:.2f} | "
+          f"{piped['conditions']} |")
+    print(f"\npipeline / baseline = **{ratio:.3f}** (worker RSS after: {rss / 2**20:.0f} MiB)")
+    if latency_rows:
+        print("\n### End-to-end latency (raw produced → decision emitted)\n")
+        print("| load | target/s | achieved/s | decided | p50 ms | p95 ms | p99 ms | max ms | "
+              "CPU s per 1k | conditions |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in latency_rows:
+            print(f"| {r['share']:.0%} of max | {r['target_rate']:,.0f} | "
+                  f"{r['achieved_rate']:,.0f} | {r['decided']}/{r['count']} | {r['p50_ms']:.0f} | "
+                  f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['max_ms']:.0f} | "
+                  f"{r['cpu_per_1k']:.2f} | {r['conditions']} |")
+    if memory:
+        print("\n### Memory per tracked author (extrapolated)\n")
+        print(f"{memory['authors']:,} new authors: RSS {memory['rss_before_mib']:.0f} → "
+              f"{memory['rss_after_mib']:.0f} MiB; **{memory['mib_per_1m']:,.0f} MiB per 1M "
+              f"authors** (extrapolated linearly; memory:// store) — {memory['conditions']}")
+
+
+async def phase_memory(run: LocalPipeline, args: argparse.Namespace) -> dict[str, Any]:
+    pid = worker_pid(run)
+    # Let the last phase's garbage go before the first reading.
+    await asyncio.sleep(3)
+    before = rss_bytes(pid)
+    gen = LoadGenerator(
+        Mix(fresh_authors=True, burst_every=0, authors=10), seed=args.seed + 1
+    )
+    messages = gen.take(args.memory_authors)
+    result = await drain(run, messages, ["worker"])
+    await asyncio.sleep(3)
+    after = rss_bytes(pid)
+    figures = {
+        "authors": args.memory_authors,
+        "rss_before_mib": before / 2**20,
+        "rss_after_mib": after / 2**20,
+        "mib_per_1m": (after - before) / 2**20 * 1_000_000 / args.memory_authors,
+        "rate": result["rate"],
+        "conditions": result["conditions"],
+    }
+    record("memory", {**figures, "namespace": run.namespace})
+    return figures
+
+
+async def phase_scaleout(args: argparse.Namespace) -> None:
+    gen = LoadGenerator(Mix(), seed=args.seed)
+    backlog = gen.take(args.count)
+    rows = {}
+    for workers in (1, 2):
+        run = new_run(8, f"s{workers}")
+        await run.create_topics()
+        names = ["worker", *(f"worker{i}" for i in range(2, workers + 1))]
+        try:
+            await start_workers(run, names)
+            rows[workers] = await drain(run, backlog, names)
+        finally:
+            run.stop()
+    speedup = rows[2]["rate"] / rows[1]["rate"] if rows[1]["rate"] else 0.0
+    record("scaleout", {"one": rows[1], "two": rows[2], "speedup": speedup})
+    print(f"\n### Scale-out ({args.count} comments, 8 partitions)\n")
+    print("| workers | comments/s | CPU s per 1k | conditions |")
+    print("|---:|---:|---:|---|")
+    for n, r in rows.items():
+        print(f"| {n} | {r['rate']:,.0f} | {r['cpu_per_1k']:.2f} | {r['conditions']} |")
+    print(f"\nspeed-up, two workers / one = **{speedup:.2f}×**")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    print(f"Python {platform.python_version()}, {os.cpu_count()} cores, load {load()}")
+    if "throughput" in args.phases:
+        await phase_throughput(args)
+    if "scaleout" in args.phases:
+        await phase_scaleout(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    inner = sub.add_parser("passthrough", help="the baseline process (run by the bench)")
+    inner.add_argument("--namespace", required=True)
+    inner.add_argument("--count", type=int, required=True)
+    parser.add_argument("--phases", default="throughput,latency,memory,scaleout")
+    parser.add_argument("--count", type=int, default=20_000)
+    parser.add_argument("--latency-seconds", type=float, default=30.0)
+    parser.add_argument("--memory-authors", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args(argv)
+    if args.command == "passthrough":
+        figures = asyncio.run(passthrough(args.namespace, args.count))
+        print(json.dumps(figures))
+        return 0
+    args.phases = set(args.phases.split(","))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main_async(args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

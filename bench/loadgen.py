@@ -57,12 +57,15 @@ PLATFORM_WEIGHTS = (
 BAD_KINDS = ("invalid_json", "invalid_utf8", "unknown_platform", "missing_field", "not_object")
 _PLATFORM_BY_PERCENT = [p for p, w in PLATFORM_WEIGHTS for _ in range(w)]
 _TWITTER_EPOCH_MS = 1_288_834_974_657
+ZIPF_OFFSET = 50
+SHORT_WORDS = 6  # the cross-author stage never indexes shorter texts
+SHORT_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
 class Mix:
     authors: int = 50_000  # accounts in the long tail
-    zipf_s: float = 1.1  # >1: a few heavy posters; the tail posts once or twice
+    zipf_s: float = 1.0  # rank weight 1 / (rank + ZIPF_OFFSET) ** zipf_s
     violation_share: float = 0.04  # comments the classifier flags
     burst_every: int = 2_500  # one flood or campaign per this many comments, on average
     bad_share: float = 0.0  # malformed messages
@@ -191,7 +194,7 @@ class LoadGenerator:
         *,
         seed: int = 11,
         start_ms: int | None = None,
-        rate_hint: float = 1_000.0,
+        event_rate: float = 50.0,
         pool_size: int = 2_000,
     ) -> None:
         self.mix = mix
@@ -199,19 +202,23 @@ class LoadGenerator:
         self._seq = itertools.count(1)
         self._fresh = itertools.count(mix.authors + 1)
         self._event_ms = float(start_ms if start_ms is not None else time.time() * 1000)
-        # Event time advances at the rate the stream is meant to arrive at, whatever the speed
-        # it is sent at: the rate windows see the traffic a real stream would give them.
-        self._gap_ms = 1000.0 / rate_hint
+        # Event time advances at the rate the stream describes, whatever the speed it is sent
+        # at: a load test at a hundred times a board's real rate should not squeeze a day of
+        # comments into ten minutes of event time, where every window would trip.
+        self._gap_ms = 1000.0 / event_rate
         pool = _classified_pool(seed, pool_size)
-        self._by_platform: dict[tuple[str, bool], list[bytes]] = {}
+        self._shapes: dict[str, list[bytes]] = {}
+        texts: dict[bool, set[str]] = {True: set(), False: set()}
         for item in pool:
-            self._by_platform.setdefault((item.platform, item.flagged), []).append(item.envelope)
-        self._long_texts = [
-            t
-            for t in (text_of(orjson.loads(i.envelope)) for i in pool if not i.flagged)
-            if len(t.split()) >= 10
-        ]
-        weights = [1.0 / (rank**mix.zipf_s) for rank in range(1, mix.authors + 1)]
+            self._shapes.setdefault(item.platform, []).append(item.envelope)
+            text = text_of(orjson.loads(item.envelope)).removeprefix("@CTMUHB ")
+            texts[item.flagged].add(text)
+        self._flagged = sorted(texts[True])
+        self._short = sorted(t for t in texts[False] if len(t.split()) < SHORT_WORDS)
+        self._long = sorted(t for t in texts[False] if len(t.split()) >= SHORT_WORDS)
+        # Zipf-Mandelbrot ranks: a long tail, with the heaviest posters in the tens of posts
+        # per thousand comments rather than one account posting a tenth of everything.
+        weights = [1.0 / (rank + ZIPF_OFFSET) ** mix.zipf_s for rank in range(mix.authors)]
         self._cum = list(itertools.accumulate(weights))
         self._next_burst = self._burst_gap()
         self._bad = itertools.cycle(BAD_KINDS)
@@ -248,11 +255,22 @@ class LoadGenerator:
         platform = _PLATFORM_BY_PERCENT[(n * 2_654_435_761) % 100]
         return platform, _account_id(platform, n)
 
-    def _message(
-        self, platform: str, account: str, *, flagged: bool, text: str | None = None
-    ) -> Message:
-        choices = self._by_platform.get((platform, flagged)) or self._by_platform[(platform, False)]
-        envelope = orjson.loads(self._rng.choice(choices))
+    def _text(self, flagged: bool) -> str:
+        """People write their own comments: two or three sentences from the pool, or one short
+        reply. Single pooled sentences from thousands of accounts would read as copy-paste
+        campaigns, which real comment sections are not."""
+        rng = self._rng
+        if flagged:
+            extra = rng.randrange(3)
+            parts = [rng.choice(self._flagged), *(rng.choice(self._long) for _ in range(extra))]
+            rng.shuffle(parts)
+            return " ".join(parts)
+        if rng.random() < SHORT_SHARE:
+            return rng.choice(self._short)
+        return " ".join(rng.choice(self._long) for _ in range(rng.choice((2, 2, 3))))
+
+    def _message(self, platform: str, account: str, text: str, *, flagged: bool) -> Message:
+        envelope = orjson.loads(self._rng.choice(self._shapes[platform]))
         restamp(envelope, account=account, seq=next(self._seq), event_ms=self._tick(), text=text)
         self.counts["comments"] += 1
         self.counts["flagged"] += flagged
@@ -268,21 +286,20 @@ class LoadGenerator:
             return [self._malformed()]
         platform, account = self._author()
         flagged = self._rng.random() < self.mix.violation_share
-        return [self._message(platform, account, flagged=flagged)]
+        return [self._message(platform, account, self._text(flagged), flagged=flagged)]
 
     def _flood(self) -> list[Message]:
         platform, account = self._author()
-        text = self._rng.choice(self._long_texts)
+        text = self._text(False)
         return [
-            self._message(platform, account, flagged=False, text=text + "!" * (i % 3))
-            for i in range(12)
+            self._message(platform, account, text + "!" * (i % 3), flagged=False) for i in range(12)
         ]
 
     def _campaign(self) -> list[Message]:
-        text = self._rng.choice(self._long_texts)
+        text = self._text(False)
         accounts = [self._author() for _ in range(5)]
         return [
-            self._message(platform, account, flagged=False, text=f"{text} #share{'!' * i}")
+            self._message(platform, account, f"{text} #share{'!' * i}", flagged=False)
             for i in range(2)
             for platform, account in accounts
         ]
@@ -292,7 +309,7 @@ class LoadGenerator:
         self.counts["bad"] += 1
         platform, account = self._author()
         key = f"{platform}:{account}".encode()
-        good = orjson.loads(self._rng.choice(self._by_platform[(platform, False)]))
+        good = orjson.loads(self._rng.choice(self._shapes[platform]))
         restamp(good, account=account, seq=next(self._seq), event_ms=self._tick())
         if kind == "invalid_json":
             return key, orjson.dumps(good)[:40]
@@ -394,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fresh_authors=args.fresh_authors,
     )
     count = int(args.rate * args.seconds) if args.rate else args.count
-    gen = LoadGenerator(mix, seed=args.seed, rate_hint=args.rate or 1_000.0)
+    gen = LoadGenerator(mix, seed=args.seed)
     built = time.perf_counter()
     messages = gen.take(count)
     print(f"built {len(messages)} messages in {time.perf_counter() - built:.1f}s: {gen.counts}")

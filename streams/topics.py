@@ -15,6 +15,7 @@ class TopicSpec:
     record: str  # the schemas/ record carried, or "platform JSON"
     compacted: bool = False
     retention_ms: int | None = None  # None: broker default
+    partitions: int | None = None  # None: the deployment's partition count
 
 
 RAW = TopicSpec("comments.raw", "platform:account id (as the connector sends it)", "platform JSON")
@@ -24,11 +25,19 @@ ASSESSED = TopicSpec("comments.assessed", "author key", "schemas.verdict.Verdict
 BANDS = TopicSpec(
     "rate_windows.bands", "fingerprint band key", "streams.rate_windows.cross_author.BandEntry"
 )
-BEHAVIOUR_NOTICES = TopicSpec(
-    "behaviour.notices", "author key", "schemas.verdict.BehaviourNotice"
-)
+BEHAVIOUR_NOTICES = TopicSpec("behaviour.notices", "author key", "schemas.verdict.BehaviourNotice")
 DEADLETTER = TopicSpec("comments.deadletter", "original key", "schemas.deadletter.DeadLetter")
-IDENTITY_SIGNALS = TopicSpec("identity.signals", "fingerprint", "schemas.identity.LinkSignal")
+IDENTITY_INDEX = TopicSpec("identity.index", "index key", "schemas.comment.Comment")
+# One partition: the identity graph's clusters are connected components across all accounts,
+# so one worker folds every signal. Retained as long as an edge can live (linking.expiry_days):
+# the graph is rebuilt from this log.
+IDENTITY_SIGNALS = TopicSpec(
+    "identity.signals",
+    "constant",
+    "schemas.identity.LinkSignal",
+    retention_ms=90 * 86_400_000,
+    partitions=1,
+)
 IDENTITY_CLUSTERS = TopicSpec(
     "identity.clusters", "author key", "schemas.identity.ClusterMembership", compacted=True
 )
@@ -46,6 +55,7 @@ ALL = (
     BANDS,
     BEHAVIOUR_NOTICES,
     DEADLETTER,
+    IDENTITY_INDEX,
     IDENTITY_SIGNALS,
     IDENTITY_CLUSTERS,
     POLICY,

@@ -24,6 +24,7 @@ class PipelineTopics:
     bands: faust.TopicT
     behaviour_notices: faust.TopicT
     deadletter: faust.TopicT
+    identity_index: faust.TopicT
     identity_signals: faust.TopicT
     identity_clusters: faust.TopicT
     enforce_ticks: faust.TopicT
@@ -41,7 +42,7 @@ def declare_topics(app: faust.App, settings: Settings) -> PipelineTopics:
             value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
-            partitions=settings.partitions,
+            partitions=spec.partitions or settings.partitions,
             config=config,
         )
 
@@ -53,6 +54,7 @@ def declare_topics(app: faust.App, settings: Settings) -> PipelineTopics:
         bands=topic(specs.BANDS),
         behaviour_notices=topic(specs.BEHAVIOUR_NOTICES),
         deadletter=topic(specs.DEADLETTER),
+        identity_index=topic(specs.IDENTITY_INDEX),
         identity_signals=topic(specs.IDENTITY_SIGNALS),
         identity_clusters=topic(specs.IDENTITY_CLUSTERS),
         enforce_ticks=topic(specs.ENFORCE_TICKS),

@@ -59,7 +59,9 @@ def render_text(
     subject: str, decisions: Sequence[Decision], actions: dict[str, Action] | None
 ) -> str:
     kinds = {"comment" if d.comment_id == subject else "account" for d in decisions}
-    what = "decision" if decisions and decisions[0].decision_id == subject else "/".join(kinds)
+    what = (
+        "decision" if decisions and decisions[0].decision_id == subject else "/".join(sorted(kinds))
+    )
     lines = [f"Decision trail for {what} {subject}: {len(decisions)} decision(s)", ""]
     for number, d in enumerate(decisions, 1):
         lines += [

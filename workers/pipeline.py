@@ -12,16 +12,21 @@ from streams.classify import Classifier, load_registry
 from streams.classify import agents as classify_agents
 from streams.enforce import agents as enforce_agents
 from streams.enforce import config as enforce_config
+from streams.linking import agents as linking_agents
+from streams.linking.config import LinkingConfig
+from streams.linking.signals import near_duplicate_signal
 from streams.normalise import agents as normalise_agents
 from streams.normalise.ingest import ingest
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import Policy
 from streams.rate_windows import agents as rate_window_agents
 from streams.rate_windows import config as window_config
+from streams.rate_windows.cross_author import LinkEvidence
 from streams.runtime import wall_ms
 from workers.metrics import Metrics
 from workers.policy_watch import PolicyWatcher
 from workers.settings import Settings
+from workers.signal_history import signal_history
 from workers.web import register_views
 
 if TYPE_CHECKING:
@@ -36,6 +41,7 @@ class StageConfigs:
     classifier: Classifier
     windows: window_config.WindowConfig
     enforcement: enforce_config.EnforcementConfig
+    linking: LinkingConfig
 
 
 def build_stage_configs(policy: Policy, settings: Settings) -> StageConfigs:
@@ -50,6 +56,7 @@ def build_stage_configs(policy: Policy, settings: Settings) -> StageConfigs:
             {c.id: c.severity for c in policy.clauses.values()},
             titles={c.id: c.title for c in policy.clauses.values()},
         ),
+        linking=LinkingConfig.from_dict(policy.sections.get("linking", {})),
     )
 
 
@@ -86,6 +93,11 @@ def wire_stages(
         current=lambda: (watcher.current.policy.version, watcher.current.built.classifier),
         metrics=metrics,
     )
+
+    async def send_link(evidence: LinkEvidence, version: str, event_time_ms: int) -> None:
+        signal = near_duplicate_signal(evidence, event_time_ms, watcher.current.built.linking)
+        await topics.identity_signals.send(key=b"graph", value=signal.to_bytes())
+
     rate_window_agents.register(
         app,
         verdicts=topics.verdicts,
@@ -94,7 +106,7 @@ def wire_stages(
         notices=topics.behaviour_notices,
         deadletter=topics.deadletter,
         config=lambda: (watcher.current.policy.version, watcher.current.built.windows),
-        on_link=None,
+        on_link=send_link,
         partitions=settings.partitions,
         metrics=metrics,
     )
@@ -108,13 +120,26 @@ def wire_stages(
         decisions=topics.decisions,
         deadletter=topics.deadletter,
         config=lambda: watcher.current.built.enforcement,
-        linked_authors=lambda author_key: (),
+        clusters=topics.identity_clusters,
         partitions=settings.partitions,
         metrics=metrics,
         wall_clock_timers=settings.wall_clock_timers,
     )
 
-    @app.timer(interval=settings.policy_poll_s)
+    linking_agents.register(
+        app,
+        normalised=topics.normalised,
+        index=topics.identity_index,
+        signals=topics.identity_signals,
+        clusters=topics.identity_clusters,
+        deadletter=topics.deadletter,
+        config=lambda: watcher.current.built.linking,
+        history=partial(signal_history, settings),
+        partitions=settings.partitions,
+        metrics=metrics,
+    )
+
+    @app.timer(interval=settings.policy_poll_s)  # type: ignore[untyped-decorator]
     async def reload_policy() -> None:
         watcher.check()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,7 +31,7 @@ def register_views(app: faust.App, metrics: Metrics) -> None:
     async def ready(web: Any, request: Any) -> Any:
         # Not ready until this worker has an assignment and its tables have caught up with
         # their changelogs: serving decisions from half-recovered state would be wrong.
-        recovering = not app.tables.recovery.completed.is_set() if app.tables else False
+        recovering = not cast(Any, app.tables).recovery.completed.is_set() if app.tables else False
         assigned = bool(app.assignor.assigned_actives()) if app.assignor else False
         ok = assigned and not recovering
         status = 200 if ok else 503

@@ -7,9 +7,10 @@
 and committed, so a reviewer sees the cluster change in the diff, and
 ``tests/unit/deploy/test_k8s.py`` fails when someone adds a topic without regenerating.
 
-Every topic gets the same partition count: the author-keyed topics and the tables' changelogs
-are co-partitioned (a worker joins them partition by partition), so they must agree, and the
-workers are told the same number (``MODSTREAM_PARTITIONS`` in base/app/configmap.yaml).
+Every topic gets the same partition count unless its TopicSpec names one: the author-keyed
+topics and the tables' changelogs are co-partitioned (a worker joins them partition by
+partition), so they must agree, and the workers are told the same number
+(``MODSTREAM_PARTITIONS`` in base/app/configmap.yaml).
 Partitions can be added later but never removed, and adding them moves keys between
 partitions: see docs/operations.md, "Adding partitions", before changing ``PARTITIONS``.
 """

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import faust
 import orjson
 
 from schemas.action import Action, ActionResult, Decision, Tick
+from schemas.identity import ClusterMembership
 from schemas.verdict import BehaviourNotice, Verdict
 from streams.enforce.config import EnforcementConfig
 from streams.enforce.logic import decide, on_behaviour, on_result, on_timer
@@ -29,8 +30,20 @@ from streams.runtime import decode, guarded
 
 STAGE = "enforce"
 TABLE = "enforcement"  # frozen once deployed
+CLUSTERS_TABLE = "identity-clusters"
 
-LinkedAuthors = Callable[[str], Sequence[tuple[str, str]]]
+
+def link_evidence(membership: ClusterMembership, member: str) -> str:
+    """Why ``member`` shares the action: the cluster, its weakest link, and the kinds of
+    evidence on each edge (pseudonymous keys only)."""
+    edges = "; ".join(
+        f"{e.author_a[:8]}~{e.author_b[:8]} {e.score:.2f} ({', '.join(e.kinds)})"
+        for e in membership.edges
+    )
+    return (
+        f"cluster {membership.cluster_id} of {len(membership.members)} accounts, "
+        f"score {membership.score:.2f}; links: {edges}; member {member[:8]}"
+    )
 
 
 def register(
@@ -43,19 +56,36 @@ def register(
     actions: faust.TopicT,
     decisions: faust.TopicT,
     deadletter: faust.TopicT,
+    clusters: faust.TopicT,
     config: Callable[[], EnforcementConfig],
-    linked_authors: LinkedAuthors,
     partitions: int,
     metrics: Any,
     wall_clock_timers: bool = True,
     tick_interval_s: float = 5.0,
-) -> faust.Table:
+) -> None:
     table = app.Table(
         TABLE,
         partitions=partitions,
         key_type=bytes,
         value_type=bytes,
     )
+    # Every worker needs every account's cluster (a block on one member reaches members on
+    # other partitions), so memberships go to a global table: small, only linked accounts.
+    cluster_table = app.GlobalTable(
+        CLUSTERS_TABLE, partitions=partitions, key_type=bytes, value_type=bytes
+    )
+
+    def linked_authors(author_key: str) -> list[tuple[str, str]]:
+        stored = cluster_table.get(author_key.encode())
+        if not stored:
+            return []
+        membership = ClusterMembership.from_bytes(stored)
+        return [
+            (member, link_evidence(membership, member))
+            for member in membership.members
+            if member != author_key
+        ]
+
     # author key -> next deadline (event-time ms), for this worker's partitions. Rebuilt from
     # the table after every rebalance; updated on every write.
     deadlines: dict[str, int] = {}
@@ -124,6 +154,14 @@ def register(
         await emit(follow.decisions, follow.actions)
         return result.outcome
 
+    async def handle_cluster(value: bytes, key: bytes | None, source: str) -> str:
+        membership: ClusterMembership = decode(ClusterMembership, value)
+        if len(membership.members) > 1:
+            cluster_table[membership.author_key.encode()] = value
+        else:
+            cluster_table.pop(membership.author_key.encode(), None)
+        return "linked" if len(membership.members) > 1 else "unlinked"
+
     def agent(topic: faust.TopicT, name: str, handler: Any) -> None:
         async def run(stream: faust.StreamT[bytes]) -> None:
             async for event in stream.events():
@@ -136,16 +174,18 @@ def register(
 
     agent(assessed, STAGE, handle_verdict)
     agent(notices, f"{STAGE}-notices", handle_notice)
+    agent(clusters, f"{STAGE}-clusters", handle_cluster)
     agent(ticks, f"{STAGE}-ticks", handle_tick)
     agent(results, f"{STAGE}-results", handle_result)
 
-    @app.on_rebalance_complete.connect
-    async def _rescan_after_rebalance(sender: Any, **kwargs: Any) -> None:
+    # mode's stub types want a plain callable; it awaits coroutine receivers all the same.
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]
+    async def _rescan_after_rebalance(sender: Any, *args: Any, **kwargs: Any) -> None:
         clock["rescan"] = True
 
-    @app.timer(interval=tick_interval_s)
+    @app.timer(interval=tick_interval_s)  # type: ignore[untyped-decorator]
     async def fire_due_deadlines() -> None:
-        if clock["rescan"] and app.tables.recovery.completed.is_set():
+        if clock["rescan"] and cast(Any, app.tables).recovery.completed.is_set():
             deadlines.clear()
             for raw_key, stored in list(table.items()):
                 due = AuthorState.from_dict(decode_json(stored)).next_deadline_ms()

@@ -37,7 +37,8 @@ BANDS_STAGE = "rate_windows_bands"
 TABLE = "rate-windows"  # frozen once deployed: the changelog topic is named after it
 BANDS_TABLE = "rate-window-bands"
 
-LinkSink = Callable[[LinkEvidence, str], Any]  # (evidence, policy version) -> awaitable send
+# (evidence, policy version, event time) -> awaitable send to the sock-puppet stage
+LinkSink = Callable[[LinkEvidence, str, int], Any]
 
 
 def register(
@@ -52,7 +53,7 @@ def register(
     on_link: LinkSink | None,
     partitions: int,
     metrics: Any,
-) -> tuple[faust.Table, faust.Table]:
+) -> None:
     table = app.Table(TABLE, partitions=partitions, key_type=bytes, value_type=bytes)
     band_table = app.Table(BANDS_TABLE, partitions=partitions, key_type=bytes, value_type=bytes)
 
@@ -92,7 +93,7 @@ def register(
             metrics.late_events.labels(BANDS_STAGE).inc()
         if on_link is not None:
             for link in outcome.links:
-                await on_link(link, version)
+                await on_link(link, version, entry.event_time_ms)
         if outcome.finding is None:
             return "ok"
         # Tell every account in the campaign, each on its own partition.
@@ -131,5 +132,3 @@ def register(
                 deadletter=deadletter,
                 metrics=metrics,
             )
-
-    return table, band_table

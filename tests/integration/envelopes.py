@@ -11,7 +11,13 @@ T0_MS = 1_772_532_000_000
 
 
 def facebook(
-    account: str, name: str, comment_no: int, text: str, at_ms: int
+    account: str,
+    name: str,
+    comment_no: int,
+    text: str,
+    at_ms: int,
+    *,
+    signals: tuple[str, ...] = (),
 ) -> tuple[bytes, bytes]:
     created = datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
     envelope = {
@@ -22,6 +28,9 @@ def facebook(
             "created_time": created,
             "from": {"id": account, "name": name},
         },
-        "context": {"post_text": "Flu and COVID-19 vaccination clinics are open this week."},
+        "context": {
+            "post_text": "Flu and COVID-19 vaccination clinics are open this week.",
+            "signals": list(signals),
+        },
     }
     return f"facebook:{account}".encode(), orjson.dumps(envelope)

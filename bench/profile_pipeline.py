@@ -1,0 +1,193 @@
+"""Where a stream worker spends its CPU: py-spy sampling of the hot path, top costs named.
+
+    python bench/profile_pipeline.py [--count 6000] [--seconds 30] [--rate 250]
+
+Starts one worker (every stage) in a fresh namespace, attaches py-spy to it, feeds it
+loadgen comments (a backlog, so it is busy the whole time) and aggregates the samples:
+
+- by *area*: our stage logic (streams/), record encoding (schemas/), Faust, aiokafka, the
+  asyncio loop, and so on — which tells whether the cost is ours or the framework's;
+- by function, inclusive (own time plus callees) and self (own time only);
+- by agent: the share of samples under each stage's handler.
+
+The flame data (py-spy "raw" collapsed stacks) is kept under .stack/bench/ for a closer look
+(``speedscope`` or ``flamegraph.pl`` read it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from itertools import pairwise
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.bench_pipeline import load, new_run, start_workers  # noqa: E402
+from bench.loadgen import LoadGenerator, Mix, send_all  # noqa: E402
+from streams import topics as specs  # noqa: E402
+from workers.settings import REPO_ROOT  # noqa: E402
+
+OUT = REPO_ROOT / ".stack" / "bench"
+_FRAME = re.compile(r"^(?P<func>.*) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
+
+# The first matching path fragment names a frame's area.
+AREAS = (
+    ("/streams/normalise/", "normalise logic"),
+    ("/streams/classify/", "classify logic"),
+    ("/streams/rate_windows/", "rate-window logic"),
+    ("/streams/enforce/", "enforce logic"),
+    ("/streams/runtime.py", "guarded() wrapper"),
+    ("/schemas/", "record encode/decode"),
+    ("/workers/", "worker glue (metrics, views)"),
+    ("/prometheus_client/", "prometheus_client"),
+    ("/faust/tables/", "faust tables + changelog"),
+    ("/faust/transport/", "faust transport (consumer/producer)"),
+    ("/faust/", "faust streams/agents/topics"),
+    ("/mode/", "mode (faust's service runtime)"),
+    ("/aiokafka/", "aiokafka (protocol, batches)"),
+    ("/asyncio/", "asyncio event loop"),
+    ("/selectors.py", "asyncio event loop"),
+    ("/orjson", "orjson"),
+    ("/yarl/", "aiohttp/yarl"),
+    ("/aiohttp/", "aiohttp/yarl"),
+)
+
+
+def area_of(file: str) -> str:
+    file = file if file.startswith("/") else f"/{file}"  # py-spy shortens paths
+    for fragment, area in AREAS:
+        if fragment in file:
+            return area
+    return "other (stdlib, C)"
+
+
+def parse_frame(frame: str) -> tuple[str, str]:
+    m = _FRAME.match(frame)
+    if not m:
+        return frame, ""
+    file = m.group("file")
+    short = file.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
+    return f"{m.group('func')} ({short})", file
+
+
+def summarise(raw: str, top: int) -> str:
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    areas: Counter[str] = Counter()
+    agents: Counter[str] = Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [parse_frame(f) for f in stack.split(";")]
+        frames = [f for f in frames if not f[0].startswith("process ") and f[0] != "<module> ()"]
+        if not frames:
+            continue
+        total += count
+        for name in {name for name, _ in frames}:
+            inclusive[name] += count
+        leaf_name = frames[-1][0]
+        own[leaf_name] += count
+        # A leaf in C or the stdlib is charged to the nearest caller that has an area.
+        for _, file in reversed(frames):
+            area = area_of(file)
+            if area != "other (stdlib, C)":
+                break
+        areas[area] += count
+        agents[_handler(frames)] += count
+
+    def table(title: str, counts: Counter[str], n: int) -> list[str]:
+        rows = [f"\n### {title}\n", "| share | samples | where |", "|---:|---:|---|"]
+        for name, c in counts.most_common(n):
+            rows.append(f"| {100 * c / total:.1f}% | {c} | `{name}` |")
+        return rows
+
+    lines = [f"{total} samples"]
+    lines += table("By area (self time, charged to the nearest attributable frame)", areas, 30)
+    lines += table("By stage handler (inclusive)", agents, 12)
+    lines += table(f"Top {top} functions, inclusive", inclusive, top)
+    lines += table(f"Top {top} functions, self", own, top)
+    return "\n".join(lines)
+
+
+def _handler(frames: list[tuple[str, str]]) -> str:
+    """The stage handler a sample is under: the frame guarded() called."""
+    for (name, _), (callee, file) in pairwise(frames):
+        if name.startswith("guarded "):
+            stage = file.rsplit("/", 2)[-2] if "/" in file else file
+            return f"{stage}: {callee.split(' ')[0].removeprefix('register.<locals>.')}"
+    return "(outside stage handlers: consumer, producer, commits, timers)"
+
+
+async def profile(args: argparse.Namespace) -> str:
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    run = new_run(4, "p")
+    await run.create_topics()
+    gen = LoadGenerator(Mix(), seed=args.seed)
+    backlog = gen.take(args.count)
+    OUT.mkdir(parents=True, exist_ok=True)
+    flame = OUT / f"profile-{run.namespace}.txt"
+    try:
+        await start_workers(run, ["worker"])
+        pid = run.processes["worker"].pid
+        before = load()
+        spy = await asyncio.create_subprocess_exec(
+            py_spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            str(args.rate),
+            "--duration",
+            str(int(args.seconds)),
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--output",
+            str(flame),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        await asyncio.sleep(1.0)  # py-spy attaches before the load starts
+        await send_all(run.settings, run.topic(specs.RAW.name), backlog)
+        _, err = await spy.communicate()
+        if spy.returncode != 0:
+            raise RuntimeError(f"py-spy failed: {err.decode()}")
+        after = load()
+    finally:
+        run.stop()
+    header = (
+        f"py-spy {args.rate} Hz for {args.seconds:.0f}s on one worker draining {args.count} "
+        f"comments; load {before} → {after}; flame data: {flame.relative_to(REPO_ROOT)}"
+    )
+    return header + "\n" + summarise(flame.read_text(), args.top)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--count", type=int, default=6_000)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--rate", type=int, default=250, help="samples per second")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--summarise", type=Path, help="only summarise an existing raw file")
+    args = parser.parse_args(argv)
+    if args.summarise:
+        print(summarise(args.summarise.read_text(), args.top))
+        return 0
+    print(asyncio.run(profile(args)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,9 +12,8 @@ import sys
 import time
 from collections import Counter
 
-from schemas.action import Action, Decision
+from schemas.action import Action
 from schemas.comment import Comment
-from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers.local_run import LocalPipeline
 from workers.sample_feed import sample_envelopes
@@ -37,18 +36,17 @@ async def run(count: int = 400) -> int:
         started = time.monotonic()
         sent = await pipeline.produce(specs.RAW.name, feed)
         print(f"produced {sent} raw comments to {pipeline.topic(specs.RAW.name)}")
-        got = await pipeline.collect(
-            [specs.DECISIONS.name, specs.DEADLETTER.name], until=sent, timeout_s=180
-        )
+        outcomes = await pipeline.collect_outcomes(sent, timeout_s=180)
         elapsed = time.monotonic() - started
-        decisions = [Decision.from_bytes(v) for _, v in got[specs.DECISIONS.name]]
-        letters = [DeadLetter.from_bytes(v) for _, v in got[specs.DEADLETTER.name]]
+        decisions, letters = outcomes.decisions, outcomes.dead_letters
+        later = len(outcomes.all_decisions) - len(decisions)
         actions_seen = await pipeline.collect([specs.ACTIONS.name], until=10**9, idle_s=3)
         actions = [Action.from_bytes(v) for _, v in actions_seen[specs.ACTIONS.name]]
         await asyncio.sleep(2)  # let the executor print its last lines
         print()
         print(
-            f"inputs {sent}  decisions {len(decisions)}  dead letters {len(letters)}  "
+            f"inputs {sent}  decisions {len(decisions)} (+{later} later)  "
+            f"dead letters {len(letters)}  "
             f"in {elapsed:.1f}s"
         )
         print("outcomes:", dict(Counter(d.outcome for d in decisions)))

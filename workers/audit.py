@@ -9,8 +9,10 @@ decisions are limited to the inputs that replay covered, so a partial replay is 
 thousands of missing decisions.
 
 Decisions are matched by decision id. Ids include the policy version, so where the versions
-differ they are matched by comment and step instead (the comment's own decision, or the notice,
-block or review a deadline led to). Each pair that differs gets one reason:
+differ they are matched by comment and step instead (the comment's own decision, the notice,
+block or review a deadline led to, or a campaign notice). A pair is identical, equivalent
+(nothing differs but the version and ids, or a source on an intermediate topic, which a replay
+cannot have), or differs, with one reason:
 
 - policy change: the two were made under different policy versions;
 - detector change: same version, different findings (word lists ship with the code, so a new

@@ -44,17 +44,23 @@ class PatternDetector(Detector):
     ``surface: tokens`` (default) sees words joined by single spaces, apostrophes dropped, so
     ``i know where (you|u) live`` also matches "I KNOW... where you live!!". ``original`` keeps
     URLs, phone numbers and capitalisation (``case_sensitive: true`` for names after a title).
+
+    ``terms`` names cue lists that rules combine instead of spelling out sentences: with
+    ``terms: {med: [tablets, pills, sertraline]}`` the rule ``swallowed (\\w+ ){0,3}{med}``
+    reads ``{med}`` as ``(?:tablets|pills|sertraline)``. A term may use earlier terms. A
+    ``{name}`` that is not a term is a PolicyError (regex repeats such as ``{0,3}`` are digits).
     """
 
     def __init__(self, params: Params, ctx: BuildContext) -> None:
         self.surface = params.choice("surface", "tokens", SURFACES)
         self.confidence = params.number("confidence", 0.9)
         flags = 0 if params.flag("case_sensitive", False) else re.IGNORECASE
+        terms = _terms(params)
         rules = params.required("rules")
         if not hasattr(rules, "items") or not rules:
             raise params.error("params.rules must be a non-empty mapping of name: regex")
         self.rules = tuple(
-            self._rule(params, str(name), spec, flags) for name, spec in rules.items()
+            self._rule(params, str(name), spec, flags, terms) for name, spec in rules.items()
         )
         self.filter = ContextFilter(params, ctx)
         # Most comments match none of a detector's rules: one scan with all of them as a gate
@@ -62,17 +68,20 @@ class PatternDetector(Detector):
         self.gate = re.compile("|".join(f"(?:{r.pattern})" for _, r in self.rules), flags)
 
     @staticmethod
-    def _rule(params: Params, name: str, spec: Any, flags: int) -> tuple[str, re.Pattern[str]]:
+    def _rule(
+        params: Params, name: str, spec: Any, flags: int, terms: dict[str, str]
+    ) -> tuple[str, re.Pattern[str]]:
         """A rule is ``name: regex`` or ``name: {regex: ..., label: ...}`` (label defaults to
         the name); labels let several rules share one sub-label such as a hate strand."""
         if isinstance(spec, str):
-            return name, params.compile(f"'{name}'", spec, flags)
+            return name, params.compile(f"'{name}'", _expand(params, name, spec, terms), flags)
         if hasattr(spec, "get") and isinstance(spec.get("regex"), str):
             unknown = sorted(set(spec) - {"regex", "label"})
             if unknown:
                 raise params.error(f"rule '{name}': unknown field(s) {', '.join(unknown)}")
             label = spec.get("label", name)
-            return str(label), params.compile(f"'{name}'", spec["regex"], flags)
+            regex = _expand(params, name, spec["regex"], terms)
+            return str(label), params.compile(f"'{name}'", regex, flags)
         raise params.error(f"rule '{name}' must be a regex or a mapping with 'regex' and 'label'")
 
     def detect(self, doc: Document) -> list[Hit]:
@@ -92,3 +101,38 @@ class PatternDetector(Detector):
                     if len(hits) >= MAX_HITS_PER_DETECTOR:
                         return hits
         return hits
+
+
+_TERM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _terms(params: Params) -> dict[str, str]:
+    """``terms``: name -> list of alternatives, each one a regex fragment."""
+    raw = params.get("terms", {})
+    if not hasattr(raw, "items"):
+        raise params.error("params.terms must be a mapping of name: [alternatives]")
+    terms: dict[str, str] = {}
+    for name, alternatives in raw.items():
+        if isinstance(alternatives, str):
+            alternatives = (alternatives,)
+        if (
+            not isinstance(name, str)
+            or not isinstance(alternatives, tuple | list)
+            or not alternatives
+            or not all(isinstance(a, str) and a for a in alternatives)
+        ):
+            raise params.error(f"params.terms.{name} must be a non-empty list of strings")
+        # Longest first, so "chest pains" is tried before "chest pain".
+        ordered = sorted(alternatives, key=len, reverse=True)
+        body = "|".join(_expand(params, f"terms.{name}", a, terms) for a in ordered)
+        terms[name] = f"(?:{body})"
+    return terms
+
+
+def _expand(params: Params, name: str, regex: str, terms: dict[str, str]) -> str:
+    def replace(m: re.Match[str]) -> str:
+        if m.group(1) not in terms:
+            raise params.error(f"rule '{name}' uses unknown term {{{m.group(1)}}}")
+        return terms[m.group(1)]
+
+    return _TERM.sub(replace, regex)

@@ -107,11 +107,12 @@ _TERM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def _terms(params: Params) -> dict[str, str]:
-    """``terms``: name -> list of alternatives, each one a regex fragment."""
+    """``terms``: name -> list of alternatives, each one a regex fragment that may use other
+    terms (in any order; a term that uses itself, directly or not, is a PolicyError)."""
     raw = params.get("terms", {})
     if not hasattr(raw, "items"):
         raise params.error("params.terms must be a mapping of name: [alternatives]")
-    terms: dict[str, str] = {}
+    spec: dict[str, tuple[str, ...]] = {}
     for name, alternatives in raw.items():
         if isinstance(alternatives, str):
             alternatives = (alternatives,)
@@ -122,10 +123,23 @@ def _terms(params: Params) -> dict[str, str]:
             or not all(isinstance(a, str) and a for a in alternatives)
         ):
             raise params.error(f"params.terms.{name} must be a non-empty list of strings")
+        spec[name] = tuple(alternatives)
+    terms: dict[str, str] = {}
+
+    def resolve(name: str, using: tuple[str, ...]) -> None:
+        if name in using:
+            raise params.error(f"params.terms.{name} uses itself")
+        for m in _TERM.finditer(" ".join(spec[name])):
+            if m.group(1) in spec and m.group(1) not in terms:
+                resolve(m.group(1), (*using, name))
         # Longest first, so "chest pains" is tried before "chest pain".
-        ordered = sorted(alternatives, key=len, reverse=True)
+        ordered = sorted(spec[name], key=len, reverse=True)
         body = "|".join(_expand(params, f"terms.{name}", a, terms) for a in ordered)
         terms[name] = f"(?:{body})"
+
+    for name in spec:
+        if name not in terms:
+            resolve(name, ())
     return terms
 
 

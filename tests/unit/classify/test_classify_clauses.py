@@ -39,6 +39,57 @@ def test_each_clause_has_a_detector_that_fires(
     assert clauses(classifier, text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Wording the first rules missed: cue lists combined, not sentences listed.
+        ("I've swallowed a whole packet of sertraline, what do I do", {"emergency"}),
+        ("Took 40 co-codamol an hour ago", {"emergency"}),
+        ("My dad is clutching his chest and sweating", {"emergency"}),
+        ("Mum's face has dropped on one side and her words are slurred", {"emergency"}),
+        ("My toddler swallowed a button battery", {"emergency"}),
+        ("He's been fitting for ten minutes and won't stop", {"emergency"}),
+        ("I don't see the point in living any more", {"emergency"}),
+        ("I won't be here tomorrow, goodbye everyone", {"emergency"}),
+        ("I know what car the receptionist drives. Just so she knows.", {"intimidation"}),
+        ("We'll follow that nurse home one night", {"intimidation"}),
+        ("I'll be waiting for her when she finishes her shift", {"intimidation"}),
+        ("Everyone park across the ambulance bay tomorrow", {"obstructing_staff"}),
+        ("Film every nurse who comes out and put their faces online", {"obstructing_staff"}),
+        (
+            "Get everyone to stand in the corridor so the porters can't get through",
+            {"obstructing_staff"},
+        ),
+        ("My mam's new boyfriend hits my little brother", {"safeguarding"}),
+        ("Little girl next door is always outside late at night with no coat", {"safeguarding"}),
+    ],
+)
+def test_new_wording_of_the_route_and_threat_clauses(
+    classifier: Classifier, text: str, expected: set[str]
+) -> None:
+    assert clauses(classifier, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chest x-ray waits at Prince Charles are much better now",
+        "The overdose clinic in Merthyr saved my brother's life",
+        "I'd kill for a coffee after that night shift",
+        "The traffic on the A470 is murder this morning",
+        "I take 20 tablets a day for my heart and the pharmacy is brilliant",
+        "Goodbye everyone, I'm retiring after 30 years on ward 7",
+        "We know who you are, you're the midwife who delivered my son! Thank you",
+        "Someone keeps parking across the ambulance bay at Royal Glam",
+        "No point going on the website, it never works",
+        "My son had a seizure two years ago and the team were brilliant",
+        "Thank you to all the nurses on ward 6 xxx",
+    ],
+)
+def test_new_hard_negatives_stay_clean(classifier: Classifier, text: str) -> None:
+    assert clauses(classifier, text) == set()
+
+
 def test_hate_finding_labels_the_strand(classifier: Classifier) -> None:
     strands = {
         text: {f.label for f in classifier.classify_text(text) if f.clause == "hate"}

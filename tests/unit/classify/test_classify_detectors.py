@@ -125,6 +125,30 @@ def test_pattern_question_and_after_context_exemptions() -> None:
     assert evidence(classifier, "Vaccines cause autism is a myth") == []
 
 
+def test_pattern_terms_combine_cue_lists_into_rules() -> None:
+    classifier = build(
+        "pattern",
+        {
+            "terms": {
+                "med": ["tablets?", "sertraline", "co ?codamol"],
+                "qty": [r"\d{2,}", "all", "packets?"],
+                "dose": ["{qty}( \\w+){0,2} {med}"],
+            },
+            "rules": {"overdose": r"\bswallowed (\w+ ){0,2}{dose}\b"},
+        },
+    )
+    text = "I've swallowed a whole packet of sertraline, help"
+    assert evidence(classifier, text) == [("swallowed a whole packet of sertraline", "overdose")]
+    assert evidence(classifier, "swallowed 40 co-codamol") == [
+        ("swallowed 40 co-codamol", "overdose")
+    ]
+    assert evidence(classifier, "swallowed my tablets as usual") == []  # no quantity
+    # Regex repeats such as {0,2} are not terms.
+    assert evidence(classifier, "swallowed all my tablets") == [
+        ("swallowed all my tablets", "overdose")
+    ]
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
@@ -134,6 +158,10 @@ def test_pattern_question_and_after_context_exemptions() -> None:
         ({"rules": {"a": "x"}, "confidence": 2}, "params.confidence must be a number from 0 to 1"),
         ({"rules": {"a": "x"}, "colour": "red"}, "unknown params colour"),
         ({"rules": {"a": {"regex": "x", "lable": "y"}}}, "rule 'a': unknown field(s) lable"),
+        ({"rules": {"a": "{med} x"}}, "rule 'a' uses unknown term {med}"),
+        ({"rules": {"a": "x"}, "terms": {"med": []}}, "params.terms.med must be a non-empty list"),
+        ({"rules": {"a": "x"}, "terms": ["med"]}, "params.terms must be a mapping"),
+        ({"rules": {"a": "x"}, "terms": {"a": ["{b}"], "b": ["{a}"]}}, "uses itself"),
     ],
 )
 def test_bad_pattern_params_are_policy_errors(params: dict[str, Any], message: str) -> None:

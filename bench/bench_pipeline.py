@@ -22,6 +22,14 @@ Phases (each prints a markdown table and appends a JSON line to .stack/bench/res
   resident memory growth, extrapolated linearly to 1M tracked authors (memory:// store).
 - ``scaleout``: a fresh namespace with 8 partitions, drained by one worker and then (another
   fresh namespace) by two; speed-up = two-worker rate / one-worker rate.
+- ``rates``: a fresh worker fed at each of ``--rates`` comments/s for ``--latency-seconds``:
+  latency and CPU per comment against the offered rate (per-comment cost falls as batches
+  fill, and the rate where latency starts to climb is what one worker sustains).
+- ``ceiling``: no Kafka at all: every stage's logic in-process (``workers.offline_pipeline``,
+  what replay runs; the linking stage is not in it) over the same comments, on one core. What
+  a worker could approach if Kafka and Faust cost nothing; with ``hops``, what fusing is worth.
+- ``hops``: a Faust app of bare passthrough agents (decode, encode, send; the app's producer
+  and commit settings) chained over 1 and then 5 topics: what Faust itself costs per hop.
 
 The load average is sampled before and after each phase: on a shared machine read the figures
 with it (see docs/benchmarks.md).
@@ -296,7 +304,11 @@ def worker_pid(run: LocalPipeline, name: str = "worker") -> int:
     return run.processes[name].pid
 
 
-def new_run(partitions: int, tag: str) -> LocalPipeline:
+def new_run(partitions: int, tag: str, worker_env: Sequence[str] = ()) -> LocalPipeline:
+    """A fresh namespace. ``worker_env`` (``NAME=value``) reaches the worker processes: Faust
+    reads its own settings from the environment (``PRODUCER_LINGER=0.01``), which is how
+    settings are compared before one is made the app's default."""
+    extra = dict(item.split("=", 1) for item in worker_env)
     return LocalPipeline(
         namespace=f"bench{tag}{int(time.time()) % 100_000}",
         partitions=partitions,
@@ -304,6 +316,7 @@ def new_run(partitions: int, tag: str) -> LocalPipeline:
             # Deadlines are event time 24 working hours out; no wall-clock ticks in a bench.
             "MODSTREAM_WALL_CLOCK_TIMERS": "false",
             "MODSTREAM_LOG_LEVEL": "WARNING",
+            **extra,
         },
     )
 
@@ -325,6 +338,21 @@ async def start_workers(run: LocalPipeline, names: Sequence[str]) -> dict[str, i
     return ports
 
 
+async def wait_quiet(pids: Sequence[int], quiet_s: float = 4.0, busy: float = 0.2) -> float:
+    """Wait until the workers have been idle for ``quiet_s``; returns when (epoch seconds)
+    they last worked. Decisions are not the end of the work: the cross-author bands and the
+    linking stages run behind them, and a rate that ignored them could not be sustained."""
+    last_busy = time.time()
+    before, at = sum(cpu_seconds(p) for p in pids), time.monotonic()
+    while time.time() - last_busy < quiet_s:
+        await asyncio.sleep(0.5)
+        now, now_at = sum(cpu_seconds(p) for p in pids), time.monotonic()
+        if (now - before) / (now_at - at) > busy:
+            last_busy = time.time()
+        before, at = now, now_at
+    return last_busy
+
+
 async def drain(
     run: LocalPipeline, messages: Sequence[Message], names: Sequence[str]
 ) -> dict[str, Any]:
@@ -341,16 +369,18 @@ async def drain(
     out = await read_outputs(
         run.settings, decisions, until=len(messages), raw_topic=raw, start=start
     )
+    ended = await wait_quiet(pids)
     cpu1 = sum(cpu_seconds(p) for p in pids)
     cond.done()
-    # From the first comment normalised to the last decision: a backlog flows through the
-    # stages unevenly (the first stages run ahead), so the decisions' own span would flatter.
-    began = await first_timestamp(run.settings, normalised, start_normalised)
-    span_s = (max(out.timestamps) - began) / 1000 if out.timestamps else 0.0
+    # From the first comment normalised to the moment every stage went quiet. A backlog
+    # flows through the stages unevenly (the first run ahead, the side branches behind the
+    # decisions), so neither the decisions' own span nor the last decision would do.
+    began = await first_timestamp(run.settings, normalised, start_normalised) / 1000
+    decided_s = max(out.timestamps) / 1000 - began if out.timestamps else 0.0
     return {
         "count": len(out.timestamps),
-        "rate": len(out.timestamps) / span_s if span_s > 0 else 0.0,
-        "decision_span_rate": out.rate(),
+        "rate": len(out.timestamps) / (ended - began) if ended > began else 0.0,
+        "decided_rate": len(out.timestamps) / decided_s if decided_s > 0 else 0.0,
         "send_s": send_s,
         "cpu_per_1k": 1000 * (cpu1 - cpu0) / max(1, len(out.timestamps)),
         "outcomes": out.outcomes,
@@ -369,6 +399,7 @@ async def paced(run: LocalPipeline, messages: Sequence[Message], rate: float) ->
     out = await read_outputs(
         run.settings, decisions, until=len(sent), raw_topic=raw, start=start, timeout_s=300
     )
+    await wait_quiet([pid])
     cpu1 = cpu_seconds(pid)
     cond.done()
     latencies = sorted(
@@ -403,7 +434,7 @@ def percentile(sorted_values: Sequence[int], pct: float) -> float:
 
 
 async def phase_throughput(args: argparse.Namespace) -> None:
-    run = new_run(4, "t")
+    run = new_run(4, "t", args.worker_env)
     await run.create_topics()
     gen = LoadGenerator(Mix(), seed=args.seed)
     backlog = gen.take(args.count)
@@ -445,6 +476,10 @@ async def phase_throughput(args: argparse.Namespace) -> None:
         f"{piped['cpu_per_1k']:.2f} | {piped['conditions']} |"
     )
     print(f"\npipeline / baseline = **{ratio:.3f}** (worker RSS after: {rss / 2**20:.0f} MiB)")
+    print(
+        f"(the last decision came out at {piped['decided_rate']:,.0f}/s; the side branches — "
+        "cross-author bands, linking — finished later, and the rate above waits for them)"
+    )
     print(f"decision outcomes: {piped['outcomes']}")
     if latency_rows:
         print("\n### End-to-end latency (raw produced → decision emitted)\n")
@@ -496,7 +531,7 @@ async def phase_scaleout(args: argparse.Namespace) -> None:
     backlog = gen.take(args.count)
     rows = {}
     for workers in (1, 2):
-        run = new_run(8, f"s{workers}")
+        run = new_run(8, f"s{workers}", args.worker_env)
         await run.create_topics()
         names = ["worker", *(f"worker{i}" for i in range(2, workers + 1))]
         try:
@@ -514,12 +549,200 @@ async def phase_scaleout(args: argparse.Namespace) -> None:
     print(f"\nspeed-up, two workers / one = **{speedup:.2f}×**")
 
 
+async def phase_rates(args: argparse.Namespace) -> None:
+    run = new_run(4, "r", args.worker_env)
+    await run.create_topics()
+    gen = LoadGenerator(Mix(), seed=args.seed + 2)
+    rows = []
+    try:
+        await start_workers(run, ["worker"])
+        for rate in (float(r) for r in args.rates.split(",")):
+            row = await paced(run, gen.take(int(rate * args.latency_seconds)), rate)
+            record("rates", {**row, "namespace": run.namespace})
+            rows.append(row)
+    finally:
+        run.stop()
+    print("\n### Latency and CPU against offered rate (one worker, 4 partitions)\n")
+    print(
+        "| offered/s | decided | p50 ms | p95 ms | p99 ms | max ms | CPU s per 1k | CPU share |"
+        " conditions |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        print(
+            f"| {r['target_rate']:g} | {r['decided']}/{r['count']} | {r['p50_ms']:.0f} | "
+            f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['max_ms']:.0f} | "
+            f"{r['cpu_per_1k']:.1f} | {r['cpu_per_1k'] * r['target_rate'] / 1000:.2f} | "
+            f"{r['conditions']} |"
+        )
+
+
+def phase_ceiling(args: argparse.Namespace) -> None:
+    from streams.normalise.ingest import ingest
+    from streams.normalise.pseudonymise import Pseudonymiser
+    from streams.policy import parse_policy
+    from workers.offline_pipeline import OfflinePipeline
+    from workers.pipeline import build_stage_configs
+
+    settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
+    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    pseudonymiser = Pseudonymiser(settings.pseudonym_key)
+    messages = LoadGenerator(Mix(), seed=args.seed).take(args.count)
+    cond = Conditions()
+    offline = OfflinePipeline(stages, pseudonymiser, settings.max_payload_bytes)
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    for i, (_, value) in enumerate(messages):
+        offline.process(value, f"raw[0]@{i}")
+    all_s, all_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    comments = [
+        ingest(v, source="raw[0]@0", pseudonymiser=pseudonymiser, max_bytes=1 << 20, failed_at_ms=0)
+        for _, v in messages
+    ]
+    t0 = time.perf_counter()
+    for _, v in messages:
+        ingest(v, source="raw[0]@0", pseudonymiser=pseudonymiser, max_bytes=1 << 20, failed_at_ms=0)
+    ingest_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for c in comments:
+        stages.classifier.classify(c)  # type: ignore[arg-type]
+    classify_s = time.perf_counter() - t0
+    cond.done()
+    n = len(messages)
+    figures = {
+        "count": n,
+        "rate": n / all_s,
+        "cpu_per_1k": 1000 * all_cpu / n,
+        "ingest_ms": 1000 * ingest_s / n,
+        "classify_ms": 1000 * classify_s / n,
+        "all_ms": 1000 * all_s / n,
+        "conditions": str(cond),
+    }
+    record("ceiling", figures)
+    print(f"\n### Logic ceiling ({n} comments, in-process, no Kafka, one core)\n")
+    print(
+        f"every stage's logic: **{figures['rate']:,.0f} comments/s** "
+        f"({figures['all_ms']:.2f} ms each: ingest {figures['ingest_ms']:.2f}, classify "
+        f"{figures['classify_ms']:.2f}, rate windows + bands + enforce the rest) — {cond}"
+    )
+
+
+def chain_topics(namespace: str, hops: int) -> list[str]:
+    return [f"{namespace}.chain{i}" for i in range(hops + 1)]
+
+
+def faust_chain(namespace: str, hops: int, web_port: int) -> None:
+    """A Faust worker whose agents pass each message along ``hops`` topics (run by the bench)."""
+    import faust
+    from faust.worker import Worker
+
+    settings = Settings.from_env({**os.environ, "MODSTREAM_NAMESPACE": namespace})
+    app = faust.App(
+        f"{namespace}.chain",
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",
+        web_port=web_port,
+        topic_partitions=settings.partitions,
+        consumer_auto_offset_reset="earliest",
+        autodiscover=False,
+        producer_acks=-1,
+        key_serializer="raw",
+        value_serializer="raw",
+        broker_commit_every=500,
+        broker_commit_interval=1.0,
+    )
+    names = chain_topics(namespace, hops)
+    topics = [
+        app.topic(n, key_type=bytes, value_type=bytes, partitions=settings.partitions)
+        for n in names
+    ]
+
+    def hop(source: Any, target: Any, i: int) -> None:
+        async def passthrough(stream: Any) -> None:
+            async for event in stream.events():
+                value = orjson.dumps(orjson.loads(event.value))
+                await target.send(key=event.key, value=value)
+
+        passthrough.__name__ = f"hop{i}"
+        app.agent(source, name=f"hop{i}")(passthrough)
+
+    for i in range(hops):
+        hop(topics[i], topics[i + 1], i)
+    Worker(app, loglevel="warning", quiet=True).execute_from_commandline()
+
+
+async def phase_hops(args: argparse.Namespace) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from workers.local_run import free_port
+
+    messages = LoadGenerator(Mix(), seed=args.seed).take(args.count)
+    rows = {}
+    for hops in (1, 5):
+        run = new_run(4, f"h{hops}", args.worker_env)
+        names = chain_topics(run.namespace, hops)
+        admin = AIOKafkaAdminClient(**kafka_options(run.settings))
+        await admin.start()
+        try:
+            await admin.create_topics(
+                [NewTopic(n, num_partitions=4, replication_factor=1) for n in names]
+            )
+        finally:
+            await admin.close()
+        await send_all(run.settings, names[0], messages)
+        cond = Conditions()
+        port = free_port()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(SELF),
+            "faust-chain",
+            "--namespace",
+            run.namespace,
+            "--hops",
+            str(hops),
+            "--port",
+            str(port),
+            env=run.env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            cpu0 = cpu_seconds(proc.pid)
+            out = await read_outputs(run.settings, names[-1], until=len(messages))
+            ended = await wait_quiet([proc.pid])
+            cpu1 = cpu_seconds(proc.pid)
+        finally:
+            proc.terminate()
+            await proc.wait()
+        first = await read_outputs(run.settings, names[1], until=1)
+        began = min(first.timestamps) / 1000
+        cond.done()
+        rows[hops] = {
+            "rate": len(out.timestamps) / (ended - began),
+            "cpu_per_1k": 1000 * (cpu1 - cpu0) / len(out.timestamps),
+            "conditions": str(cond),
+        }
+    record("hops", {"rows": rows})
+    print(f"\n### Faust alone: bare passthrough agents ({args.count} messages, 4 partitions)\n")
+    print("| hops | messages/s through all hops | CPU s per 1k | conditions |")
+    print("|---:|---:|---:|---|")
+    for hops, r in rows.items():
+        print(f"| {hops} | {r['rate']:,.0f} | {r['cpu_per_1k']:.2f} | {r['conditions']} |")
+
+
 async def main_async(args: argparse.Namespace) -> None:
     print(f"Python {platform.python_version()}, {os.cpu_count()} cores, load {load()}")
+    if args.worker_env:
+        print(f"worker environment: {' '.join(args.worker_env)}")
     if "throughput" in args.phases:
         await phase_throughput(args)
     if "scaleout" in args.phases:
         await phase_scaleout(args)
+    if "rates" in args.phases:
+        await phase_rates(args)
+    if "hops" in args.phases:
+        await phase_hops(args)
+    if "ceiling" in args.phases:
+        phase_ceiling(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -528,12 +751,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     inner = sub.add_parser("passthrough", help="the baseline process (run by the bench)")
     inner.add_argument("--namespace", required=True)
     inner.add_argument("--count", type=int, required=True)
-    parser.add_argument("--phases", default="throughput,latency,memory,scaleout")
+    chain = sub.add_parser("faust-chain", help="the Faust hop-cost app (run by the bench)")
+    chain.add_argument("--namespace", required=True)
+    chain.add_argument("--hops", type=int, required=True)
+    chain.add_argument("--port", type=int, required=True)
+    parser.add_argument("--phases", default="throughput,latency,memory,scaleout,rates,hops,ceiling")
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--latency-seconds", type=float, default=30.0)
     parser.add_argument("--memory-authors", type=int, default=100_000)
+    parser.add_argument("--rates", default="5,15,30,40", help="offered rates for 'rates'")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment for the worker processes, e.g. PRODUCER_LINGER=0.01 (repeatable)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "faust-chain":
+        faust_chain(args.namespace, args.hops, args.port)
+        return 0
     if args.command == "passthrough":
         figures = asyncio.run(passthrough(args.namespace, args.count))
         print(json.dumps(figures))

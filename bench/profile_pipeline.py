@@ -1,9 +1,12 @@
 """Where a stream worker spends its CPU: py-spy sampling of the hot path, top costs named.
 
-    python bench/profile_pipeline.py [--count 6000] [--seconds 30] [--rate 250]
+    python bench/profile_pipeline.py [--load 40] [--seconds 30] [--hz 250]
+    python bench/profile_pipeline.py --load 0 --count 6000      # a backlog instead
 
 Starts one worker (every stage) in a fresh namespace, attaches py-spy to it, feeds it
-loadgen comments (a backlog, so it is busy the whole time) and aggregates the samples:
+loadgen comments — paced at ``--load`` comments/s (set it near the maximum from
+bench_pipeline.py, so every stage is busy in its steady proportion), or with ``--load 0`` as a
+backlog, where the first stages run ahead of the last — and aggregates the samples:
 
 - by *area*: our stage logic (streams/), record encoding (schemas/), Faust, aiokafka, the
   asyncio loop, and so on — which tells whether the cost is ours or the framework's;
@@ -31,7 +34,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.bench_pipeline import load, new_run, start_workers  # noqa: E402
-from bench.loadgen import LoadGenerator, Mix, send_all  # noqa: E402
+from bench.loadgen import LoadGenerator, Mix, send_all, send_paced  # noqa: E402
 from streams import topics as specs  # noqa: E402
 from workers.settings import REPO_ROOT  # noqa: E402
 
@@ -131,10 +134,11 @@ def _handler(frames: list[tuple[str, str]]) -> str:
 
 async def profile(args: argparse.Namespace) -> str:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    run = new_run(4, "p")
+    run = new_run(4, "p", args.worker_env)
     await run.create_topics()
     gen = LoadGenerator(Mix(), seed=args.seed)
-    backlog = gen.take(args.count)
+    count = int(args.load * (args.seconds + 5)) if args.load else args.count
+    messages = gen.take(count)
     OUT.mkdir(parents=True, exist_ok=True)
     flame = OUT / f"profile-{run.namespace}.txt"
     try:
@@ -147,7 +151,7 @@ async def profile(args: argparse.Namespace) -> str:
             "--pid",
             str(pid),
             "--rate",
-            str(args.rate),
+            str(args.hz),
             "--duration",
             str(int(args.seconds)),
             "--format",
@@ -159,7 +163,11 @@ async def profile(args: argparse.Namespace) -> str:
             stderr=asyncio.subprocess.PIPE,
         )
         await asyncio.sleep(1.0)  # py-spy attaches before the load starts
-        await send_all(run.settings, run.topic(specs.RAW.name), backlog)
+        raw = run.topic(specs.RAW.name)
+        if args.load:
+            await send_paced(run.settings, raw, messages, args.load)
+        else:
+            await send_all(run.settings, raw, messages)
         _, err = await spy.communicate()
         if spy.returncode != 0:
             raise RuntimeError(f"py-spy failed: {err.decode()}")
@@ -167,19 +175,22 @@ async def profile(args: argparse.Namespace) -> str:
     finally:
         run.stop()
     header = (
-        f"py-spy {args.rate} Hz for {args.seconds:.0f}s on one worker draining {args.count} "
-        f"comments; load {before} → {after}; flame data: {flame.relative_to(REPO_ROOT)}"
+        f"py-spy {args.hz} Hz for {args.seconds:.0f}s on one worker fed "
+        + (f"{args.load:g} comments/s" if args.load else f"a backlog of {count} comments")
+        + f"; load {before} → {after}; flame data: {flame.relative_to(REPO_ROOT)}"
     )
     return header + "\n" + summarise(flame.read_text(), args.top)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--count", type=int, default=6_000)
+    parser.add_argument("--load", type=float, default=40.0, help="comments/s; 0: a backlog")
+    parser.add_argument("--count", type=int, default=6_000, help="backlog size (--load 0)")
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--rate", type=int, default=250, help="samples per second")
+    parser.add_argument("--hz", type=int, default=250, help="samples per second")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--summarise", type=Path, help="only summarise an existing raw file")
     args = parser.parse_args(argv)
     if args.summarise:

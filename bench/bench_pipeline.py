@@ -28,6 +28,8 @@ Phases (each prints a markdown table and appends a JSON line to .stack/bench/res
 - ``ceiling``: no Kafka at all: every stage's logic in-process (``workers.offline_pipeline``,
   what replay runs; the linking stage is not in it) over the same comments, on one core. What
   a worker could approach if Kafka and Faust cost nothing; with ``hops``, what fusing is worth.
+- ``state``: the bytes each table holds after comments from new authors, in-process: what
+  ``memory``'s growth is made of.
 - ``hops``: a Faust app of bare passthrough agents (decode, encode, send; the app's producer
   and commit settings) chained over 1 and then 5 topics: what Faust itself costs per hop.
 
@@ -81,6 +83,17 @@ def cpu_seconds(pid: int) -> float:
 
 def rss_bytes(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+def broker_pid() -> int | None:
+    """The local broker's pid (deploy/local/stack writes it), to see what Kafka costs too."""
+    path = REPO_ROOT / ".stack" / "kafka" / "kafka.pid"
+    try:
+        pid = int(path.read_text().strip())
+        cpu_seconds(pid)
+    except (OSError, ValueError):
+        return None
+    return pid
 
 
 def load() -> str:
@@ -364,6 +377,8 @@ async def drain(
     normalised = run.topic(specs.NORMALISED.name)
     start = await end_offsets(run.settings, decisions)
     start_normalised = await end_offsets(run.settings, normalised)
+    broker = broker_pid()
+    broker0 = cpu_seconds(broker) if broker else 0.0
     cpu0 = sum(cpu_seconds(p) for p in pids)
     send_s = await send_all(run.settings, raw, messages)
     out = await read_outputs(
@@ -371,6 +386,7 @@ async def drain(
     )
     ended = await wait_quiet(pids)
     cpu1 = sum(cpu_seconds(p) for p in pids)
+    broker1 = cpu_seconds(broker) if broker else 0.0
     cond.done()
     # From the first comment normalised to the moment every stage went quiet. A backlog
     # flows through the stages unevenly (the first run ahead, the side branches behind the
@@ -383,6 +399,8 @@ async def drain(
         "decided_rate": len(out.timestamps) / decided_s if decided_s > 0 else 0.0,
         "send_s": send_s,
         "cpu_per_1k": 1000 * (cpu1 - cpu0) / max(1, len(out.timestamps)),
+        # Includes sending the backlog and anything else using the shared broker meanwhile.
+        "broker_cpu_per_1k": 1000 * (broker1 - broker0) / max(1, len(out.timestamps)),
         "outcomes": out.outcomes,
         "conditions": str(cond),
     }
@@ -476,6 +494,7 @@ async def phase_throughput(args: argparse.Namespace) -> None:
         f"{piped['cpu_per_1k']:.2f} | {piped['conditions']} |"
     )
     print(f"\npipeline / baseline = **{ratio:.3f}** (worker RSS after: {rss / 2**20:.0f} MiB)")
+    print(f"broker CPU s per 1k comments meanwhile: {piped['broker_cpu_per_1k']:.2f}")
     print(
         f"(the last decision came out at {piped['decided_rate']:,.0f}/s; the side branches — "
         "cross-author bands, linking — finished later, and the rate above waits for them)"
@@ -542,10 +561,13 @@ async def phase_scaleout(args: argparse.Namespace) -> None:
     speedup = rows[2]["rate"] / rows[1]["rate"] if rows[1]["rate"] else 0.0
     record("scaleout", {"one": rows[1], "two": rows[2], "speedup": speedup})
     print(f"\n### Scale-out ({args.count} comments, 8 partitions)\n")
-    print("| workers | comments/s | CPU s per 1k | conditions |")
-    print("|---:|---:|---:|---|")
+    print("| workers | comments/s | worker CPU s per 1k | broker CPU s per 1k | conditions |")
+    print("|---:|---:|---:|---:|---|")
     for n, r in rows.items():
-        print(f"| {n} | {r['rate']:,.0f} | {r['cpu_per_1k']:.2f} | {r['conditions']} |")
+        print(
+            f"| {n} | {r['rate']:,.0f} | {r['cpu_per_1k']:.2f} | {r['broker_cpu_per_1k']:.2f} | "
+            f"{r['conditions']} |"
+        )
     print(f"\nspeed-up, two workers / one = **{speedup:.2f}×**")
 
 
@@ -575,6 +597,41 @@ async def phase_rates(args: argparse.Namespace) -> None:
             f"{r['cpu_per_1k']:.1f} | {r['cpu_per_1k'] * r['target_rate'] / 1000:.2f} | "
             f"{r['conditions']} |"
         )
+
+
+def phase_state(args: argparse.Namespace) -> None:
+    """What the RSS growth of ``memory`` is made of: the bytes each table holds after
+    ``--state-authors`` comments from new accounts, replayed in-process (workers.offline_pipeline
+    holds state exactly as the tables' bytes; the linking stage's index and graph are not in
+    it)."""
+    from streams.normalise.pseudonymise import Pseudonymiser
+    from streams.policy import parse_policy
+    from workers.offline_pipeline import OfflinePipeline
+    from workers.pipeline import build_stage_configs
+
+    settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
+    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    offline = OfflinePipeline(
+        stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
+    )
+    gen = LoadGenerator(Mix(fresh_authors=True, burst_every=0, authors=10), seed=args.seed + 1)
+    n = args.state_authors
+    for i, (_, value) in enumerate(gen.take(n)):
+        offline.process(value, f"raw[0]@{i}")
+    print(f"\n### State held after {n:,} comments from {n:,} new authors (in-process)\n")
+    print("| table | keys | key+value bytes | bytes per new author |")
+    print("|---|---:|---:|---:|")
+    tables = {
+        "rate-windows (per author)": offline.window_table,
+        "rate-window-bands (per fingerprint slice)": offline.band_table,
+        "enforcement (per author with an open case)": offline.enforcement_table,
+    }
+    rows = {}
+    for name, table in tables.items():
+        size = sum(len(k) + len(v) for k, v in table.items())
+        rows[name] = {"keys": len(table), "bytes": size}
+        print(f"| {name} | {len(table):,} | {size:,} | {size / n:,.0f} |")
+    record("state", {"authors": n, "tables": rows})
 
 
 def phase_ceiling(args: argparse.Namespace) -> None:
@@ -743,6 +800,8 @@ async def main_async(args: argparse.Namespace) -> None:
         await phase_hops(args)
     if "ceiling" in args.phases:
         phase_ceiling(args)
+    if "state" in args.phases:
+        phase_state(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -760,6 +819,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency-seconds", type=float, default=30.0)
     parser.add_argument("--memory-authors", type=int, default=100_000)
     parser.add_argument("--rates", default="5,15,30,40", help="offered rates for 'rates'")
+    parser.add_argument("--state-authors", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(
         "--worker-env",

@@ -216,6 +216,7 @@ class LoadGenerator:
         self._flagged = sorted(texts[True])
         self._short = sorted(t for t in texts[False] if len(t.split()) < SHORT_WORDS)
         self._long = sorted(t for t in texts[False] if len(t.split()) >= SHORT_WORDS)
+        self._words = sorted({w for t in self._long for w in t.split() if w.isalpha()})
         # Zipf-Mandelbrot ranks: a long tail, with the heaviest posters in the tens of posts
         # per thousand comments rather than one account posting a tenth of everything.
         weights = [1.0 / (rank + ZIPF_OFFSET) ** mix.zipf_s for rank in range(mix.authors)]
@@ -256,18 +257,21 @@ class LoadGenerator:
         return platform, _account_id(platform, n)
 
     def _text(self, flagged: bool) -> str:
-        """People write their own comments: two or three sentences from the pool, or one short
-        reply. Single pooled sentences from thousands of accounts would read as copy-paste
-        campaigns, which real comment sections are not."""
+        """People write their own comments: a sentence or two from the pool and words of their
+        own, or one short reply. Pooled sentences alone, from thousands of accounts, would read
+        as copy-paste campaigns (the cross-author stage would be right to say so), which real
+        comment sections are not; the words of their own keep two comments that share a
+        sentence further apart than a near-copy."""
         rng = self._rng
+        own = " ".join(rng.sample(self._words, rng.randint(6, 10)))
         if flagged:
-            extra = rng.randrange(3)
-            parts = [rng.choice(self._flagged), *(rng.choice(self._long) for _ in range(extra))]
-            rng.shuffle(parts)
-            return " ".join(parts)
-        if rng.random() < SHORT_SHARE:
+            parts = [rng.choice(self._flagged), own]
+        elif rng.random() < SHORT_SHARE:
             return rng.choice(self._short)
-        return " ".join(rng.choice(self._long) for _ in range(rng.choice((2, 2, 3))))
+        else:
+            parts = [*(rng.choice(self._long) for _ in range(rng.choice((1, 2, 2)))), own]
+        rng.shuffle(parts)
+        return " ".join(parts)
 
     def _message(self, platform: str, account: str, text: str, *, flagged: bool) -> Message:
         envelope = orjson.loads(self._rng.choice(self._shapes[platform]))

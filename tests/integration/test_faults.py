@@ -252,6 +252,7 @@ async def test_worker_killed_three_times_mid_stream_decides_every_input_once(
             run.start_worker()
             await run.wait_ready(timeout_s=120)
     assert kills == 3
+    print(f"\n[kill -9 x{kills}] killed after chunks {kill_after} of {len(chunks)} (60 each)")
 
     got = await until_decided(run, set(sources), timeout_s=240)
     changed = check_exactly_once(got, set(sources), set(), f"kill -9 x{kills}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -67,7 +67,7 @@ class Document:
     _words: tuple[str, ...] = field(default=(), repr=False)
     _token_starts: list[int] | None = field(default=None, repr=False)
     _post_tokens: tuple[str, ...] | None = field(default=None, repr=False)
-    _memo: dict[int, Any] = field(default_factory=dict, repr=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, text: str, post_text: str = "") -> Document:
@@ -148,7 +148,7 @@ class Document:
             self._post_tokens = tuple(t.text for t in tokenise(normalise(self.post_text).text))
         return self._post_tokens
 
-    def memo(self, key: int, compute: Callable[[], Any]) -> Any:
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """Detectors shared between clauses (e.g. profanity inside a composite) run once."""
         if key not in self._memo:
             self._memo[key] = compute()

@@ -14,6 +14,7 @@ from streams.classify.detectors import (
     Params,
 )
 from streams.classify.document import Document, Hit
+from streams.classify.word_gate import WordGate, WordSets
 
 SURFACES = ("tokens", "normalised", "original")
 
@@ -66,6 +67,9 @@ class PatternDetector(Detector):
         # Most comments match none of a detector's rules: one scan with all of them as a gate
         # is several times cheaper than one scan per rule.
         self.gate = re.compile("|".join(f"(?:{r.pattern})" for _, r in self.rules), flags)
+        # Cheaper still for rules that begin with known words: skip the scan unless the
+        # comment has one of them (see word_gate).
+        self.words = WordGate(self.rules)
 
     @staticmethod
     def _rule(
@@ -90,10 +94,19 @@ class PatternDetector(Detector):
             "normalised": (doc.matching, doc.hit_for_matching),
             "original": (doc.original, doc.hit_for_original),
         }[self.surface]
-        if self.gate.search(text) is None:
+        rules = self.rules
+        if self.words.useful:
+            words: WordSets = doc.memo(
+                (self.surface, self.words.ignore_case),
+                lambda: WordSets(text, self.words.ignore_case),
+            )
+            rules = self.words.candidates(words)
+            if not rules:
+                return []
+        if len(rules) == len(self.rules) and self.gate.search(text) is None:
             return []
         hits: list[Hit] = []
-        for name, regex in self.rules:
+        for name, regex in rules:
             for m in regex.finditer(text):
                 hit = to_hit(m.start(), m.end(), self.confidence, name)
                 if hit is not None and (not self.filter or self.filter.keep(doc, hit)):

@@ -10,7 +10,7 @@ Phases (each prints a markdown table and appends a JSON line to .stack/bench/res
 - ``throughput``: ``--count`` loadgen comments into ``comments.raw`` (4 partitions). First the
   pipeline (one worker process, every stage on) drains them; then, over the same backlog, a
   *baseline* process: bare aiokafka consume → orjson decode/encode → produce on 4 partitions,
-  with the producer settings and commit cadence the Faust app has (acks=all, linger 0, 16 KiB
+  with the producer settings and commit cadence the Faust app has (acks=all, its linger, 16 KiB
   batches, commit every 500 messages or 1 s, after a flush). Rate = outputs over the span of
   their broker timestamps (first to last), the same rule for both; the figure that matters is
   pipeline / baseline, measured minutes apart under the same conditions.
@@ -243,9 +243,12 @@ async def passthrough(namespace: str, count: int) -> dict[str, float]:
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    # The Faust app's producer settings (acks=-1, its default linger and batch size).
+    # The Faust app's producer settings (acks=-1, its linger and batch size).
     producer = AIOKafkaProducer(
-        **kafka_options(settings), acks="all", linger_ms=0, max_batch_size=16384
+        **kafka_options(settings),
+        acks="all",
+        linger_ms=settings.producer_linger_ms,
+        max_batch_size=16384,
     )
     await producer.start()
     await consumer.start()
@@ -690,7 +693,8 @@ def chain_topics(namespace: str, hops: int) -> list[str]:
 def faust_chain(namespace: str, hops: int, web_port: int) -> None:
     """A Faust worker whose agents pass each message along ``hops`` topics (run by the bench)."""
     import faust
-    from faust.worker import Worker
+
+    from workers.worker import QuietWorker
 
     settings = Settings.from_env({**os.environ, "MODSTREAM_NAMESPACE": namespace})
     app = faust.App(
@@ -702,6 +706,7 @@ def faust_chain(namespace: str, hops: int, web_port: int) -> None:
         consumer_auto_offset_reset="earliest",
         autodiscover=False,
         producer_acks=-1,
+        producer_linger=settings.producer_linger_ms / 1000,
         key_serializer="raw",
         value_serializer="raw",
         broker_commit_every=500,
@@ -724,7 +729,7 @@ def faust_chain(namespace: str, hops: int, web_port: int) -> None:
 
     for i in range(hops):
         hop(topics[i], topics[i + 1], i)
-    Worker(app, loglevel="warning", quiet=True).execute_from_commandline()
+    QuietWorker(app, loglevel="warning", quiet=True).execute_from_commandline()
 
 
 async def phase_hops(args: argparse.Namespace) -> None:

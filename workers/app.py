@@ -84,6 +84,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         # Faust's table changelogs survive a crash; a worker that dies loses nothing.
         table_cleanup_interval=30.0,
         producer_acks=-1,
+        producer_linger=settings.producer_linger_ms / 1000,
         # Every record is orjson bytes we encode and decode ourselves (schemas/): tables and
         # topics carry them untouched.
         key_serializer="raw",

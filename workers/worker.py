@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faust.worker import Worker
 
 from workers.app import create_app
 from workers.logging_config import configure_logging
 from workers.settings import Settings
+
+
+class QuietWorker(Worker):
+    """A Faust worker without the terminal spinner. At WARNING and above Faust attaches the
+    spinner by setting the root logger to DEBUG, so every debug call on the hot path builds a
+    log record nobody reads (seen in bench/profile_pipeline.py); a service has no terminal."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spinner = None
 
 
 def main() -> None:
@@ -15,7 +27,7 @@ def main() -> None:
     app = create_app(settings)
     # Faust's own web server serves /metrics, /healthz and /readyz (see workers.web);
     # it starts before the consumer, so readiness can say "not ready" during table recovery.
-    Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
+    QuietWorker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
 
 
 if __name__ == "__main__":

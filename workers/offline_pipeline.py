@@ -11,12 +11,12 @@ Why this reproduces the live run. Every stage but one is keyed by author, and on
 messages reach ``comments.raw`` under one key, hence one partition, in offset order; so as long
 as each partition is replayed in offset order, each author's state sees the same inputs in the
 same order as live, whatever the interleaving across partitions. The exception is the
-cross-author campaign index (``rate_windows.bands``, keyed by text fingerprint): what it has seen
-when a copy arrives depends on how partitions interleaved live, which Kafka does not record.
-Replay feeds it in record-timestamp order (see ``workers.replay``), the order the broker
-received the copies in, which is as close as the log allows. The notices it raises name, as
-their source, the raw input that completed the campaign (live: the band message's offset, a
-topic replay does not have).
+cross-author campaign index (``rate_windows.bands``, keyed by text fingerprint), which sees
+copies in whatever order partitions interleaved live, which Kafka does not record. It does not
+matter: a comment's campaign notice says whether enough accounts posted near-copies around it,
+a fact about the set of copies, and names nothing that depends on which came last
+(``streams.rate_windows.campaign``); replay feeds the index in record-timestamp order and gets
+the same notices, about the same comments, with the same bytes.
 
 Deadlines. Live, ticks fire an author's due deadlines once the worker's event-time watermark
 passes them (and, in production, the wall clock). Here they fire on event time alone: before a
@@ -42,6 +42,7 @@ from streams.enforce.logic import decide, on_behaviour, on_timer
 from streams.enforce.state import AuthorState
 from streams.normalise.ingest import ingest
 from streams.normalise.pseudonymise import Pseudonymiser
+from streams.rate_windows.campaign import campaign_notice
 from streams.rate_windows.cross_author import BandEntry, BandState, band_entries, observe_band
 from streams.rate_windows.logic import AuthorWindows, observe
 from workers.pipeline import StageConfigs
@@ -179,7 +180,7 @@ class OfflinePipeline:
             notices: list[BehaviourNotice] = []
             for entry in entries:
                 stage, kept = _BANDS, orjson.dumps(entry.to_dict())
-                notices.extend(self._band(entry, source))
+                notices.extend(self._band(entry))
             outcome = replace(outcome, notices=tuple(notices))
             stage = _ENFORCE
             campaign = self._on_notices(notices)
@@ -241,32 +242,26 @@ class OfflinePipeline:
         if stats.duplicate:
             return assessed, ()
         entries = band_entries(
-            stats.fingerprint, comment.author_key, comment.comment_id, comment.event_time_ms, cfg
+            stats.fingerprint,
+            comment.author_key,
+            comment.comment_id,
+            comment.event_time_ms,
+            cfg,
+            source=comment.source,
         )
         return assessed, entries
 
-    def _band(self, entry: BandEntry, source: str) -> list[BehaviourNotice]:
+    def _band(self, entry: BandEntry) -> list[BehaviourNotice]:
         band_key = entry.key.encode()
         stored = self.band_table.get(band_key)
         state = BandState.from_dict(orjson.loads(stored)) if stored else BandState()
+        # No wall clock: input in record-timestamp order needs event time alone (live keeps
+        # posts longer, by wall clock, against interleaving; both meet the same copies).
         new_state, outcome = observe_band(state, entry, self.stages.windows)
         self.band_table[band_key] = orjson.dumps(new_state.to_dict())
-        if outcome.finding is None:
-            return []
-        author_of = {p.comment_id: p.author_key for p in new_state.posts}
-        author_of[entry.comment_id] = entry.author_key
         return [
-            BehaviourNotice(
-                author_key=author_of[comment_id],
-                comment_id=comment_id,
-                platform=comment_id.split(":", 1)[0],
-                event_time_ms=entry.event_time_ms,
-                source=source,
-                policy_version=self.policy_version,
-                behaviour=(outcome.finding,),
-            )
-            for comment_id in outcome.finding.comment_ids
-            if comment_id in author_of
+            campaign_notice(member, self.policy_version, self.stages.windows)
+            for member in outcome.members
         ]
 
     def _decide(self, assessed: Verdict) -> Fired:

@@ -6,9 +6,11 @@ on rate_windows.bands. Per-author window state lives in a changelog-backed table
 input topic: partition-local, and it survives a worker restart.
 
 ``rate_windows-bands`` (keyed by fingerprint slice): near-copies from different accounts meet
-on a slice key. A campaign (enough accounts, short window) becomes a BehaviourNotice for every
-author in it, routed to that author's partition on behaviour.notices; each pair of accounts
-becomes a link signal for the sock-puppet stage.
+on a slice key. Each comment that becomes part of a campaign (enough accounts, short window)
+gets one BehaviourNotice about itself, routed to its author's partition on behaviour.notices;
+the notice is a function of the comment alone (streams.rate_windows.campaign), so the slices
+that each find it say the same bytes. Each pair of accounts becomes a link signal for the
+sock-puppet stage.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 import faust
 import orjson
 
-from schemas.verdict import BehaviourNotice, Verdict
+from schemas.verdict import Verdict
+from streams.rate_windows.campaign import campaign_notice
 from streams.rate_windows.config import WindowConfig
 from streams.rate_windows.cross_author import (
     BandEntry,
@@ -30,7 +33,7 @@ from streams.rate_windows.cross_author import (
     observe_band,
 )
 from streams.rate_windows.logic import AuthorWindows, observe
-from streams.runtime import decode, guarded
+from streams.runtime import decode, guarded, wall_ms
 
 STAGE = "rate_windows"
 BANDS_STAGE = "rate_windows_bands"
@@ -77,6 +80,7 @@ def register(
                 comment.comment_id,
                 comment.event_time_ms,
                 cfg,
+                source=comment.source,
             ):
                 await bands.send(key=entry.key.encode(), value=orjson.dumps(entry.to_dict()))
         return "behaviour" if findings else "ok"
@@ -87,33 +91,18 @@ def register(
         band_key = entry.key.encode()
         stored = band_table.get(band_key)
         state = BandState.from_dict(orjson.loads(stored)) if stored else BandState()
-        new_state, outcome = observe_band(state, entry, cfg)
+        # The wall clock only keeps posts longer (partitions interleave); it decides nothing.
+        new_state, outcome = observe_band(state, entry, cfg, wall_ms=wall_ms())
         band_table[band_key] = orjson.dumps(new_state.to_dict())
         if outcome.late:
             metrics.late_events.labels(BANDS_STAGE).inc()
         if on_link is not None:
             for link in outcome.links:
                 await on_link(link, version, entry.event_time_ms)
-        if outcome.finding is None:
-            return "ok"
-        # Tell every account in the campaign, each on its own partition.
-        author_of = {p.comment_id: p.author_key for p in new_state.posts}
-        author_of[entry.comment_id] = entry.author_key
-        for comment_id in outcome.finding.comment_ids:
-            author_key = author_of.get(comment_id)
-            if author_key is None:
-                continue
-            notice = BehaviourNotice(
-                author_key=author_key,
-                comment_id=comment_id,
-                platform=comment_id.split(":", 1)[0],
-                event_time_ms=entry.event_time_ms,
-                source=source,
-                policy_version=version,
-                behaviour=(outcome.finding,),
-            )
-            await notices.send(key=author_key.encode(), value=notice.to_bytes())
-        return "campaign"
+        for member in outcome.members:
+            notice = campaign_notice(member, version, cfg)
+            await notices.send(key=member.author_key.encode(), value=notice.to_bytes())
+        return "campaign" if outcome.members else "ok"
 
     @app.agent(verdicts, name=STAGE)
     async def rate_windows(stream: faust.StreamT[bytes]) -> None:

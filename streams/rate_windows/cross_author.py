@@ -5,15 +5,24 @@ each comment out as one ``BandEntry`` per slice of its SimHash (``band_entries``
 ``BandEntry.key``; near-copies share at least one slice, so they meet on the same key, and each
 key's state (``BandState``) only ever holds texts that agree on that slice.
 
-From one key's state, ``observe_band`` says whether at least ``min_authors`` distinct authors
-posted near-copies of this text within ``window_s`` of it (before or after, in event time, so
-the answer does not depend on arrival order) and yields one ``LinkEvidence`` per other author,
-the input the sock-puppet stage weighs.
+A comment is part of a campaign (``cross_author_spamming``) when, on one key, near-copies from at
+least ``min_authors`` distinct accounts (its own included) lie within ``window_s`` of it, before
+or after, in event time. That is a property of the set of posts on the key, not of the order
+they arrived in, and it only ever turns from false to true as copies arrive. ``observe_band``
+reports each comment the moment it turns true on a key (``BandOutcome.members``), whichever
+copy arrived last; the notice built from it (``streams.rate_windows.campaign``) depends on that
+comment and the policy alone, so every key, every arrival order and every replay says the same
+bytes about it. Why not wait for the window to close on a watermark instead: see
+docs/replay.md, "Campaign notices".
 
-A pair of near-copies usually agrees on several slices and so meets on several keys. A link is
-reported only from the lowest-numbered slice the two agree on, which every key can work out
-alone, so each pair is linked once. The ``cross_author_spamming`` finding can come from each
-key the text reaches; consumers dedupe on (comment id, kind).
+A key keeps a post while an on-time copy could still meet it in event time, and, live, also
+for that long in wall-clock time after it arrived: partitions interleave, so a key's event
+time can jump hours ahead of copies still on their way (measured: 7 hours of event time on a
+2,000-comment burst), and a post dropped on event time alone would miss them.
+
+Each pair of near-copies from two accounts is also reported once as ``LinkEvidence`` for the
+sock-puppet stage: only from the lowest-numbered slice the two agree on, which every key can
+work out alone.
 
 Texts under ``min_tokens`` words are never fanned out: "thank you" from many people is
 gratitude, not a campaign.
@@ -25,7 +34,6 @@ from bisect import insort
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from schemas.verdict import BehaviourFinding
 from streams.rate_windows.config import WindowConfig
 from streams.rate_windows.fingerprint import (
     TextFingerprint,
@@ -46,6 +54,7 @@ class BandEntry:
     event_time_ms: int
     simhash: int
     exact: int
+    source: str = ""  # the comment's own topic[partition]@offset on comments.raw
 
     @property
     def key(self) -> str:
@@ -61,6 +70,7 @@ class BandEntry:
             "event_time_ms": self.event_time_ms,
             "simhash": self.simhash,
             "exact": self.exact,
+            "source": self.source,
         }
 
     @classmethod
@@ -102,6 +112,8 @@ class BandPost(NamedTuple):
     author_key: str
     simhash: int
     exact: int
+    source: str = ""  # the comment's offset on comments.raw, which its notice names
+    seen_ms: int = 0  # wall-clock ms it reached this key (live only; 0 in replay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,30 +136,53 @@ class BandState:
 
 @dataclass(frozen=True, slots=True)
 class BandOutcome:
-    finding: BehaviourFinding | None  # cross_author_spamming for the entry's comment, if any
+    # Comments on this key that became part of a campaign with this entry: the entry's own
+    # comment and/or earlier copies it completed, in post order.
+    members: tuple[BandPost, ...]
     links: tuple[LinkEvidence, ...]  # one per other author with a near-copy in the window
     late: bool  # more than allowed lateness behind this key's watermark
     duplicate: bool  # comment already in this key's state (a redelivery); not stored twice
 
 
 def band_entries(
-    fp: TextFingerprint, author_key: str, comment_id: str, event_time_ms: int, cfg: WindowConfig
+    fp: TextFingerprint,
+    author_key: str,
+    comment_id: str,
+    event_time_ms: int,
+    cfg: WindowConfig,
+    *,
+    source: str = "",
 ) -> tuple[BandEntry, ...]:
     """The messages to fan out for one comment; none for texts too short to be a campaign."""
     if fp.tokens < cfg.cross_author.min_tokens:
         return ()
     return tuple(
-        BandEntry(band, value, author_key, comment_id, event_time_ms, fp.simhash, fp.exact)
+        BandEntry(band, value, author_key, comment_id, event_time_ms, fp.simhash, fp.exact, source)
         for band, value in enumerate(band_values(fp.simhash, cfg.cross_author.bands))
     )
 
 
 def observe_band(
-    state: BandState, entry: BandEntry, cfg: WindowConfig
+    state: BandState, entry: BandEntry, cfg: WindowConfig, *, wall_ms: int | None = None
 ) -> tuple[BandState, BandOutcome]:
+    """Store the entry on its key; say which comments it made campaign members, and which
+    accounts it links.
+
+    ``wall_ms``: the wall clock, live only; posts are then also kept for the allowed lateness
+    plus the window in wall-clock time (see the module docstring). Replay passes None: its
+    input is in record-timestamp order, so event time alone keeps what it needs.
+    """
     ca = cfg.cross_author
     event_ms = entry.event_time_ms
-    post = BandPost(event_ms, entry.comment_id, entry.author_key, entry.simhash, entry.exact)
+    post = BandPost(
+        event_ms,
+        entry.comment_id,
+        entry.author_key,
+        entry.simhash,
+        entry.exact,
+        entry.source,
+        0 if wall_ms is None else wall_ms,
+    )
     duplicate = any(p.comment_id == post.comment_id for p in state.posts)
     previous = state.watermark_ms
     late = previous is not None and event_ms < previous - cfg.allowed_lateness_ms
@@ -157,7 +192,7 @@ def observe_band(
         insort(posts, post)
 
     window_ms = ca.window_s * 1000
-    # Per author, the near-copy closest in time: one link and one piece of evidence each.
+    # Per author, the near-copy closest in time: one link each.
     closest: dict[str, BandPost] = {}
     for p in posts:
         gap = abs(p.event_time_ms - event_ms)
@@ -168,17 +203,7 @@ def observe_band(
             closest[p.author_key] = p
     closest[post.author_key] = post
 
-    finding = None
-    if len(closest) >= ca.min_authors:
-        evidence = sorted(closest.values())
-        finding = BehaviourFinding(
-            kind="cross_author_spamming",
-            window_s=ca.window_s,
-            count=len(closest),
-            threshold=ca.min_authors,
-            window_start_ms=evidence[0].event_time_ms,
-            comment_ids=tuple(p.comment_id for p in evidence[-cfg.max_evidence :]),
-        )
+    members = () if duplicate else _new_members(posts, post, cfg)
     links = tuple(
         _link(post, other)
         for author, other in sorted(closest.items())
@@ -186,10 +211,43 @@ def observe_band(
         and first_common_band(post.simhash, other.simhash, ca.bands) == entry.band
     )
 
-    # Oldest a neighbour of an on-time event can be; newest max_posts_per_band kept.
-    oldest_ms = watermark - cfg.allowed_lateness_ms - window_ms
-    kept = tuple(p for p in posts if p.event_time_ms >= oldest_ms)[-ca.max_posts_per_band :]
-    return BandState(watermark, kept), BandOutcome(finding, links, late, duplicate)
+    # Oldest a neighbour of an on-time event can be (and, live, anything that arrived within
+    # that long in wall-clock time); newest max_posts_per_band kept.
+    hold_ms = cfg.allowed_lateness_ms + window_ms
+    oldest_ms = watermark - hold_ms
+    recent_ms = None if wall_ms is None else wall_ms - hold_ms
+    kept = tuple(
+        p
+        for p in posts
+        if p.event_time_ms >= oldest_ms or (recent_ms is not None and p.seen_ms >= recent_ms)
+    )[-ca.max_posts_per_band :]
+    return BandState(watermark, kept), BandOutcome(members, links, late, duplicate)
+
+
+def _new_members(posts: list[BandPost], post: BandPost, cfg: WindowConfig) -> tuple[BandPost, ...]:
+    """Posts whose campaign test ``post`` just turned true: the count of distinct accounts with
+    a near-copy within the window, which only grows as copies arrive, reached ``min_authors``
+    with ``post`` and not without it. So each comment is reported once per key it reaches."""
+    window_ms = cfg.cross_author.window_s * 1000
+    need = cfg.cross_author.min_authors
+
+    def near(a: BandPost, b: BandPost) -> bool:
+        return (
+            abs(a.event_time_ms - b.event_time_ms) <= window_ms
+            and hamming(a.simhash, b.simhash) <= cfg.near_duplicate_max_distance
+        )
+
+    members = []
+    for subject in posts:
+        if not near(subject, post):
+            continue  # this entry does not count for it: its answer has not changed
+        around = [p for p in posts if near(p, subject)]
+        if len({p.author_key for p in around}) < need:
+            continue
+        before = {p.author_key for p in around if p.comment_id != post.comment_id}
+        if subject.comment_id == post.comment_id or len(before) < need:
+            members.append(subject)
+    return tuple(members)
 
 
 def expire_band(state: BandState, now_ms: int, cfg: WindowConfig) -> BandState:

@@ -17,7 +17,7 @@ from schemas.action import Action, Decision
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers import audit, explain
-from workers.audit import POLICY_CHANGE, STATE_DIFFERENCE, decision_step
+from workers.audit import POLICY_CHANGE, decision_step
 from workers.local_run import LocalPipeline
 from workers.replay import (
     ACTIONS_FILE,
@@ -31,9 +31,11 @@ from workers.replay import (
 from workers.sample_feed import sample_envelopes
 from workers.settings import DEFAULT_POLICY
 
-# Live, each comment crosses four topics and fans out to eight fingerprint slices; on two
-# shared cores that is the slow half of this test. Raise it where there is CPU to spare.
-COMMENTS = int(os.environ.get("MODSTREAM_REPLAY_TEST_COMMENTS", "400"))
+# "A few thousand comments" (the issue's bar): 2,000 is about 14 hours of event time, the flood
+# and the copy-paste campaign in it, and about 106 s on two shared cores (live,
+# each comment crosses four topics and fans out to eight fingerprint slices; that is the slow
+# half). Lower it locally for a quick run; CI runs the default.
+COMMENTS = int(os.environ.get("MODSTREAM_REPLAY_TEST_COMMENTS", "2000"))
 
 
 async def live_decisions(
@@ -102,6 +104,12 @@ async def test_replay_reproduces_the_live_run_and_explains_a_policy_change(
     assert {d.to_bytes() for d in replayed if decision_step(d) == "comment"} == {
         d.to_bytes() for d in live if decision_step(d) == "comment"
     }
+    # And so is every decision a copy-paste campaign caused, however the fingerprint slices'
+    # partitions interleaved live: the same comments, the same bytes.
+    campaign_step = "behaviour:cross_author_spamming"
+    live_campaign = {d.to_bytes() for d in live if decision_step(d) == campaign_step}
+    assert len(live_campaign) >= 5, "the sample feed holds a campaign across five accounts"
+    assert {d.to_bytes() for d in replayed if decision_step(d) == campaign_step} == live_campaign
     letters = [DeadLetter.from_bytes(line) for line in lines(tmp_path / "a" / DEADLETTERS_FILE)]
     assert {(x.reason, x.stage, x.source) for x in letters} == {
         (x.reason, x.stage, x.source) for x in live_letters
@@ -111,8 +119,7 @@ async def test_replay_reproduces_the_live_run_and_explains_a_policy_change(
     actions = [Action.from_bytes(line) for line in lines(tmp_path / "a" / ACTIONS_FILE)]
     assert {a.decision_id for a in actions} <= {d.decision_id for d in replayed}
 
-    # The audit of live against replay: nothing differs but the copy-paste campaign's notices,
-    # whose evidence depends on how partitions interleaved live (see docs/replay.md).
+    # The audit of live against replay: nothing differs, campaign notices included.
     args = audit.build_parser().parse_args(
         [
             "diff",
@@ -124,14 +131,10 @@ async def test_replay_reproduces_the_live_run_and_explains_a_policy_change(
     )
     # The command-line tools run their own event loop: call them as a shell would, off ours.
     same, _ = await asyncio.to_thread(audit.run_diff, args, lambda: pipeline.settings)
-    assert same.identical >= COMMENTS
-    for difference in same.differences:
-        assert (difference.step, difference.reason) == (
-            "behaviour:cross_author_spamming",
-            STATE_DIFFERENCE,
-        )
-    assert all(decision_step(d).startswith("behaviour:") for d in same.only_recorded)
-    assert all(decision_step(d).startswith("behaviour:") for d in same.only_replayed)
+    assert same.identical >= COMMENTS + len(live_campaign)
+    assert not same.differences
+    assert not same.only_recorded
+    assert not same.only_replayed
 
     # Half a range, with the first half read only to build up state: the second half's
     # decisions are the live ones, as if the replay had started from the beginning.

@@ -1,11 +1,13 @@
 import itertools
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pytest
 
 from schemas.codec import dumps, loads
-from schemas.verdict import BehaviourFinding
+from schemas.verdict import BehaviourFinding, BehaviourNotice
+from streams.rate_windows.campaign import campaign_notice
 from streams.rate_windows.config import CrossAuthorConfig, WindowConfig
 from streams.rate_windows.cross_author import (
     BandEntry,
@@ -33,6 +35,15 @@ EDITED = (
     "Save our A&E! Sign the petition today and share with everyone you know",
 )
 
+NOISE = (
+    "What time does the minor injuries unit close on Saturdays please?",
+    "Thank you to the midwives at the Royal Glamorgan, they were brilliant with us.",
+    "Is the blood test clinic in Pontypridd still walk-in or do I need to book now?",
+    "Waited six hours in A&E last night with my dad, the staff were run off their feet",
+    "Can anyone tell me if the car park at Prince Charles is free after six?",
+    "My appointment letter came after the appointment date, who do I ring about that?",
+)
+
 
 @dataclass
 class Index:
@@ -42,17 +53,26 @@ class Index:
     states: dict[str, BandState] = field(default_factory=dict)
     links: list[LinkEvidence] = field(default_factory=list)
 
-    def post(self, author: str, comment_id: str, t: int, text: str) -> list[BehaviourFinding]:
+    notices: list[bytes] = field(default_factory=list)  # every notice, in the order raised
+
+    def post(self, author: str, comment_id: str, t: int, text: str) -> list[set[str]]:
+        """Per key the text reached, the comments that became campaign members on it."""
         found = []
-        for entry in band_entries(fingerprint(text), author, comment_id, t, self.cfg):
+        source = f"comments.raw[0]@{comment_id}"
+        for entry in band_entries(
+            fingerprint(text), author, comment_id, t, self.cfg, source=source
+        ):
             state, outcome = observe_band(self.states.get(entry.key, BandState()), entry, self.cfg)
             self.states[entry.key] = state
             self.links.extend(outcome.links)
-            if outcome.finding is not None:
-                found.append(outcome.finding)
+            if outcome.members:
+                found.append({m.comment_id for m in outcome.members})
+            self.notices.extend(
+                campaign_notice(m, "v1", self.cfg).to_bytes() for m in outcome.members
+            )
         return found
 
-    def posts(self, rows: Iterable[tuple[str, str, int, str]]) -> list[list[BehaviourFinding]]:
+    def posts(self, rows: Iterable[tuple[str, str, int, str]]) -> list[list[set[str]]]:
         return [self.post(*row) for row in rows]
 
 
@@ -63,20 +83,26 @@ def pairs(links: list[LinkEvidence]) -> list[tuple[str, str]]:
 def test_the_same_text_from_five_authors_within_minutes_is_cross_author_spamming() -> None:
     index = Index()
     rows = [(f"u{i}", f"c{i}", i * MINUTE_MS, text) for i, text in enumerate(CAMPAIGN)]
-    findings = index.posts(rows)
-    assert findings[:4] == [[], [], [], []]
-    # Identical fingerprints meet on every key; each key reports the same finding.
-    assert len(findings[4]) == CFG.cross_author.bands
-    assert set(findings[4]) == {
+    members = index.posts(rows)
+    assert members[:4] == [[], [], [], []]
+    # The fifth account makes all five members; identical fingerprints meet on every key, and
+    # every key says so, in the same bytes (enforce acts once per comment).
+    assert members[4] == [{"c0", "c1", "c2", "c3", "c4"}] * CFG.cross_author.bands
+    assert len(set(index.notices)) == 5
+    notice = next(n for n in map(BehaviourNotice.from_bytes, index.notices) if n.comment_id == "c2")
+    assert notice.author_key == "u2"
+    assert notice.event_time_ms == 2 * MINUTE_MS
+    assert notice.source == "comments.raw[0]@c2"
+    assert notice.behaviour == (
         BehaviourFinding(
             kind="cross_author_spamming",
             window_s=600,
-            count=5,
+            count=5,  # the threshold met: at least five accounts
             threshold=5,
-            window_start_ms=0,
-            comment_ids=("c0", "c1", "c2", "c3", "c4"),
-        )
-    }
+            window_start_ms=2 * MINUTE_MS - 600_000,
+            comment_ids=("c2",),
+        ),
+    )
     # Every pair of accounts is linked exactly once, with the evidence the linker weighs.
     assert pairs(index.links) == sorted(itertools.combinations([f"u{i}" for i in range(5)], 2))
     u0_u4 = next(x for x in index.links if (x.author_a, x.author_b) == ("u0", "u4"))
@@ -86,8 +112,8 @@ def test_the_same_text_from_five_authors_within_minutes_is_cross_author_spamming
 def test_edited_copies_are_linked_once_each() -> None:
     index = Index()
     texts = CAMPAIGN[:2] + EDITED
-    findings = index.posts((f"u{i}", f"c{i}", i * MINUTE_MS, t) for i, t in enumerate(texts))
-    assert any(f.count == 5 for f in findings[4])
+    members = index.posts((f"u{i}", f"c{i}", i * MINUTE_MS, t) for i, t in enumerate(texts))
+    assert any(len(m) == 5 for m in members[4])
     linked = pairs(index.links)
     assert len(linked) == len(set(linked))
     # Each edited copy is within near-duplicate distance of the original and linked to it.
@@ -107,8 +133,8 @@ def test_two_people_saying_thank_you_is_not_a_campaign() -> None:
 
 def test_two_authors_with_the_same_long_text_are_linked_but_not_a_campaign() -> None:
     index = Index()
-    findings = index.posts([("u1", "c1", 0, CAMPAIGN[0]), ("u2", "c2", 1_000, CAMPAIGN[1])])
-    assert findings == [[], []]
+    members = index.posts([("u1", "c1", 0, CAMPAIGN[0]), ("u2", "c2", 1_000, CAMPAIGN[1])])
+    assert members == [[], []]
     assert pairs(index.links) == [("u1", "u2")]
 
 
@@ -125,10 +151,53 @@ def test_arrival_order_does_not_hide_a_campaign() -> None:
     # the four copies posted after it.
     index = Index()
     rows = [(f"u{i}", f"c{i}", i * MINUTE_MS, CAMPAIGN[0]) for i in reversed(range(5))]
-    findings = index.posts(rows)
-    assert findings[:4] == [[], [], [], []]
-    assert {f.count for f in findings[4]} == {5}
-    assert {f.window_start_ms for f in findings[4]} == {0}
+    members = index.posts(rows)
+    assert members[:4] == [[], [], [], []]
+    assert members[4] == [{"c0", "c1", "c2", "c3", "c4"}] * CFG.cross_author.bands
+
+
+def _rows_of_two_campaigns_and_noise() -> list[tuple[str, str, int, str]]:
+    """Two rounds of five accounts, a sixth account too late for the first copies' windows,
+    and unrelated texts in between."""
+    rows = [(f"u{i % 5}", f"c{i}", i * 2 * MINUTE_MS, CAMPAIGN[i % 5]) for i in range(10)]
+    rows.append(("u9", "c10", 21 * MINUTE_MS, CAMPAIGN[0]))
+    rows += [(f"n{i}", f"n{i}", i * 90_000, text) for i, text in enumerate(NOISE)]
+    return rows
+
+
+def test_the_notices_do_not_depend_on_arrival_order() -> None:
+    # Live, copies meet on a key in whatever order partitions interleaved; replay feeds them
+    # in timestamp order. Every order within lateness must raise the same notices, byte for
+    # byte (which keys raise them, and when, may differ).
+    rows = sorted(_rows_of_two_campaigns_and_noise(), key=lambda r: r[2])
+    in_order = Index()
+    in_order.posts(rows)
+    expected = set(in_order.notices)
+    assert expected, "the rows hold a campaign"
+    # c10's author makes a sixth account, but only comments within ten minutes of it count it.
+    about = {BehaviourNotice.from_bytes(n).comment_id for n in expected}
+    assert about == {f"c{i}" for i in range(11)}
+    rng = random.Random(3)
+    for _ in range(30):
+        shuffled = Index()
+        # Out of order by up to the allowed lateness (5 minutes): buckets shuffled inside.
+        shuffled.posts(sorted(rows, key=lambda r: (r[2] // (5 * MINUTE_MS), rng.random())))
+        assert set(shuffled.notices) == expected
+
+
+def test_with_the_wall_clock_a_key_keeps_posts_its_event_time_has_passed() -> None:
+    # Live, a key's event time can run hours ahead of copies still on their way through other
+    # partitions; a post is then kept for the lateness plus the window in wall-clock time.
+    late_copies = [(f"u{i}", f"c{i}", i * MINUTE_MS, CAMPAIGN[0]) for i in range(5)]
+    ahead = ("z", "z1", 5 * 60 * MINUTE_MS, CAMPAIGN[0])  # five hours ahead, arrives first
+    states: dict[str, BandState] = {}
+    members: set[str] = set()
+    for at_wall, (author, cid, t, text) in enumerate([ahead, *late_copies]):
+        for entry in band_entries(fingerprint(text), author, cid, t, CFG):
+            state = states.get(entry.key, BandState())
+            states[entry.key], outcome = observe_band(state, entry, CFG, wall_ms=at_wall * 1000)
+            members |= {m.comment_id for m in outcome.members}
+    assert members == {"c0", "c1", "c2", "c3", "c4"}
 
 
 def test_one_author_repeating_themselves_is_not_cross_author() -> None:

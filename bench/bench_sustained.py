@@ -179,7 +179,7 @@ async def sustained(args: argparse.Namespace) -> None:
         counter.stop()
         await counting
     finally:
-        run.stop()
+        await run.close()
     cond.done()
     verdict(samples, rate, args.every, cond)
 

@@ -11,10 +11,14 @@ Three figures:
 2. Graph throughput: the signals that replay produced, fed again into a fresh graph
    (signals/s), against a baseline in the same run: inserting the same pairs into a plain
    dict-of-sets adjacency, the least any graph has to do.
-3. Memory: serialised snapshot bytes and Python heap bytes (tracemalloc) per account of a
-   graph built with the population's edge density, measured at ``--memory-accounts`` and
-   extrapolated linearly to 1M accounts unless 1M was measured. The extrapolation assumes the
-   population's edges per account hold at 1M; ``max_edges_per_account`` bounds the worst case.
+3. Memory at size: a graph built with the population's edge density over ``--memory-accounts``
+   accounts (the population relabelled block by block), fed one block at a time so the input
+   is never held. Reported: resident memory the build added (RSS, ``/proc/self/statm``, after
+   a collection) per account, graph.add signals/s at that size (CPU time of the adds only,
+   overall and for the last tenth), and the serialised snapshot per account. Python heap by
+   tracemalloc only with ``--tracemalloc``: its own bookkeeping costs about as much again
+   as the graph and slows the build several times, which is what kept 1M from being measured
+   before. Below 1M accounts it also prints a linear extrapolation to 1M, marked as such.
 
 Times are CPU time (``time.process_time``), so a busy shared machine slows the wall clock, not
 the figures; the graph and baseline timings are the best of ``--repeats`` runs.
@@ -24,10 +28,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
+import resource
 import sys
 import time
 import tracemalloc
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -85,45 +92,86 @@ def graph_throughput(signals: list[LinkSignal], repeats: int) -> tuple[float, fl
     return len(signals) / best_graph, len(signals) / best_base
 
 
-def synthetic_signals(template: list[LinkSignal], accounts: int, seed: int) -> list[LinkSignal]:
-    """Signals over ``accounts`` accounts with the template's signals per account and mix of
-    kinds: the template's pairs relabelled onto a larger key space, block by block."""
-    rng = random.Random(seed)
+def synthetic_block(template: list[LinkSignal], block: int, rng: random.Random) -> list[LinkSignal]:
+    """The template's signals relabelled onto fresh account keys: one more population's worth
+    of edges, with the same signals per account and mix of kinds."""
     keys = sorted({a for s in template for a in (s.author_a, s.author_b)})
-    per_block = len(keys)
-    out: list[LinkSignal] = []
-    blocks = max(1, accounts // per_block)
-    for block in range(blocks):
-        names = {k: f"{block:07d}{rng.getrandbits(96):024x}" for k in keys}
-        for s in template:
-            a, b = ordered_pair(names[s.author_a], names[s.author_b])
-            out.append(
-                LinkSignal(
-                    kind=s.kind,
-                    author_a=a,
-                    author_b=b,
-                    weight=s.weight,
-                    evidence=s.evidence,
-                    event_time_ms=s.event_time_ms,
-                    source_ids=tuple(f"{block}:{x}" for x in s.source_ids),
-                )
+    names = {k: f"{block:07d}{rng.getrandbits(100):025x}" for k in keys}  # 32 chars, as keys are
+    out = []
+    for s in template:
+        a, b = ordered_pair(names[s.author_a], names[s.author_b])
+        out.append(
+            LinkSignal(
+                kind=s.kind,
+                author_a=a,
+                author_b=b,
+                weight=s.weight,
+                evidence=s.evidence,
+                event_time_ms=s.event_time_ms,
+                # Fresh strings, as comment ids off the wire would be: the graph owns them.
+                source_ids=tuple(f"{block}:{x}" for x in s.source_ids),
             )
+        )
     return out
 
 
-def memory(signals: list[LinkSignal]) -> tuple[int, int, int, int]:
-    """(accounts, edges, snapshot bytes, Python heap bytes) for a graph built from signals."""
+@dataclass(slots=True)
+class MemoryFigures:
+    accounts_with_edges: int
+    edges: int
+    rss_bytes: int  # resident memory the build added, after a collection
+    heap_bytes: int | None  # tracemalloc's count, when asked for
+    snapshot_bytes: int
+    signals: int
+    add_seconds: float  # CPU time inside graph.add, all blocks
+    last_tenth_rate: float  # signals/s over the last tenth of the blocks
+
+
+def rss_bytes() -> int:
+    """Current resident set size (not the peak): the build's cost is a difference of two."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def memory(template: list[LinkSignal], blocks: int, seed: int, trace: bool) -> MemoryFigures:
+    """Build one graph of ``blocks`` relabelled populations and measure it."""
+    rng = random.Random(seed)
     gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
+    if trace:
+        tracemalloc.start()
+    heap_before = tracemalloc.get_traced_memory()[0] if trace else 0
+    rss_before = rss_bytes()
     graph = IdentityGraph(LinkingConfig())
-    for s in signals:
-        graph.add(s)
+    add_seconds = last_tenth = 0.0
+    last_tenth_signals = signals = 0
+    for block in range(blocks):
+        batch = synthetic_block(template, block, rng)
+        started = time.process_time()
+        for s in batch:
+            graph.add(s)
+        spent = time.process_time() - started
+        add_seconds += spent
+        signals += len(batch)
+        if block >= blocks - max(1, blocks // 10):
+            last_tenth += spent
+            last_tenth_signals += len(batch)
+        del batch
     gc.collect()
-    heap = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
+    rss = rss_bytes() - rss_before
+    heap = tracemalloc.get_traced_memory()[0] - heap_before if trace else None
+    if trace:
+        tracemalloc.stop()
     snapshot = len(graph.to_bytes())
-    return graph.account_count, graph.edge_count, snapshot, heap
+    return MemoryFigures(
+        accounts_with_edges=graph.account_count,
+        edges=graph.edge_count,
+        rss_bytes=rss,
+        heap_bytes=heap,
+        snapshot_bytes=snapshot,
+        signals=signals,
+        add_seconds=add_seconds,
+        last_tenth_rate=last_tenth_signals / last_tenth if last_tenth else 0.0,
+    )
 
 
 def _heap_of(profiles: list[StyleProfile]) -> int:
@@ -146,6 +194,9 @@ def main() -> int:
     parser.add_argument("--rings", type=int, default=40)
     parser.add_argument("--memory-accounts", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also count the Python heap (slow, 2x memory)"
+    )
     args = parser.parse_args()
 
     spec = PopulationSpec(seed=args.seed, accounts=args.accounts, rings=args.rings)
@@ -179,23 +230,37 @@ def main() -> int:
         f"{population_accounts} ({graph.edge_count} edges, "
         f"{graph.edge_count / population_accounts:.2f} edges per account)"
     )
-    scaled = synthetic_signals(signals, args.memory_accounts, args.seed)
-    accounts_with_edges, edges, snapshot, heap = memory(scaled)
-    scale = args.memory_accounts / population_accounts
-    represented = round(population_accounts * max(1, int(scale)))
+    # Whole populations only, so every account counted has its population's share of edges.
+    blocks = max(1, round(args.memory_accounts / population_accounts))
+    represented = blocks * population_accounts
+    del replay, population, graph, profiles  # out of the RSS the build is measured against
+    m = memory(signals, blocks, args.seed, args.tracemalloc)
+    heap = "" if m.heap_bytes is None else f", Python heap {m.heap_bytes / represented:,.0f} B"
     print(
-        f"memory at {represented:,} accounts ({accounts_with_edges:,} with edges, {edges:,} "
-        f"edges): snapshot {snapshot / represented:,.0f} B/account, "
-        f"Python heap {heap / represented:,.0f} B/account"
+        f"memory at {represented:,} accounts ({m.accounts_with_edges:,} with edges, "
+        f"{m.edges:,} edges): RSS {m.rss_bytes / represented:,.0f} B/account "
+        f"({m.rss_bytes / m.accounts_with_edges:,.0f} B per account with edges, "
+        f"{m.rss_bytes / m.edges:,.0f} B per edge){heap}; "
+        f"snapshot {m.snapshot_bytes / represented:,.0f} B/account"
     )
+    print(
+        f"graph.add at that size: {m.signals:,} signals in {m.add_seconds:.1f} s CPU, "
+        f"{m.signals / m.add_seconds:,.0f} signals/s; last tenth {m.last_tenth_rate:,.0f}/s"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    totals = (
+        f"RSS added {m.rss_bytes / 2**20:,.0f} MiB, snapshot {m.snapshot_bytes / 2**20:,.0f} MiB"
+    )
+    if m.heap_bytes is not None:
+        totals += f", heap {m.heap_bytes / 2**20:,.0f} MiB"
+    print(f"totals: {totals}; process peak RSS {peak / 2**20:,.0f} MiB")
     if represented < MILLION:
         factor = MILLION / represented
         print(
             f"extrapolated linearly to 1M accounts (same edge density; not measured): "
-            f"snapshot {snapshot * factor / 2**20:,.0f} MiB, heap {heap * factor / 2**20:,.0f} MiB"
+            f"RSS {m.rss_bytes * factor / 2**20:,.0f} MiB, "
+            f"snapshot {m.snapshot_bytes * factor / 2**20:,.0f} MiB"
         )
-    else:
-        print(f"at 1M: snapshot {snapshot / 2**20:,.0f} MiB, heap {heap / 2**20:,.0f} MiB")
     return 0
 
 

@@ -63,7 +63,7 @@ if str(ROOT) not in sys.path:
 from bench.loadgen import LoadGenerator, Message, Mix, send_all, send_paced  # noqa: E402
 from streams import topics as specs  # noqa: E402
 from workers.kafka_clients import kafka_options  # noqa: E402
-from workers.local_run import LocalPipeline  # noqa: E402
+from workers.local_run import LocalPipeline, release_unclosed  # noqa: E402
 from workers.settings import REPO_ROOT, Settings  # noqa: E402
 
 RESULTS = REPO_ROOT / ".stack" / "bench" / "results.jsonl"
@@ -475,7 +475,7 @@ async def phase_throughput(args: argparse.Namespace) -> None:
                 record("latency", {**lat, "namespace": run.namespace})
         memory = await phase_memory(run, args) if "memory" in args.phases else None
     finally:
-        run.stop()
+        await run.close()
     # Over everything in comments.raw by now (the backlog and any later phases' comments):
     # the baseline is fast, and a longer run measures it better.
     raw_total = sum((await end_offsets(run.settings, run.topic(specs.RAW.name))).values())
@@ -560,7 +560,7 @@ async def phase_scaleout(args: argparse.Namespace) -> None:
             await start_workers(run, names)
             rows[workers] = await drain(run, backlog, names)
         finally:
-            run.stop()
+            await run.close()
     speedup = rows[2]["rate"] / rows[1]["rate"] if rows[1]["rate"] else 0.0
     record("scaleout", {"one": rows[1], "two": rows[2], "speedup": speedup})
     print(f"\n### Scale-out ({args.count} comments, 8 partitions)\n")
@@ -586,7 +586,7 @@ async def phase_rates(args: argparse.Namespace) -> None:
             record("rates", {**row, "namespace": run.namespace})
             rows.append(row)
     finally:
-        run.stop()
+        await run.close()
     print("\n### Latency and CPU against offered rate (one worker, 4 partitions)\n")
     print(
         "| offered/s | decided | p50 ms | p95 ms | p99 ms | max ms | CPU s per 1k | CPU share |"
@@ -795,18 +795,23 @@ async def main_async(args: argparse.Namespace) -> None:
     print(f"Python {platform.python_version()}, {os.cpu_count()} cores, load {load()}")
     if args.worker_env:
         print(f"worker environment: {' '.join(args.worker_env)}")
-    if "throughput" in args.phases:
-        await phase_throughput(args)
-    if "scaleout" in args.phases:
-        await phase_scaleout(args)
-    if "rates" in args.phases:
-        await phase_rates(args)
-    if "hops" in args.phases:
-        await phase_hops(args)
-    if "ceiling" in args.phases:
-        phase_ceiling(args)
-    if "state" in args.phases:
-        phase_state(args)
+    try:
+        if "throughput" in args.phases:
+            await phase_throughput(args)
+        if "scaleout" in args.phases:
+            await phase_scaleout(args)
+        if "rates" in args.phases:
+            await phase_rates(args)
+        if "hops" in args.phases:
+            await phase_hops(args)
+        if "ceiling" in args.phases:
+            phase_ceiling(args)
+        if "state" in args.phases:
+            phase_state(args)
+    finally:
+        # Every namespace a phase made and did not close (the hops chains, a phase that
+        # failed): their topics go too, unless MODSTREAM_KEEP_TOPICS=1.
+        await release_unclosed()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -91,7 +91,7 @@ async def main(comments: int, runs: int, timeout_s: float) -> None:
         await pipeline.wait_ready(timeout_s=240)
         inputs, live_s = await live_run(pipeline, comments, timeout_s)
     finally:
-        pipeline.stop()
+        await pipeline.close()
     replays = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(runs):

@@ -365,7 +365,8 @@ async def send_all(settings: Settings, topic: str, messages: Sequence[Message]) 
 async def send_paced(
     settings: Settings, topic: str, messages: Sequence[Message], rate: float
 ) -> list[Sent]:
-    """Send at ``rate`` messages per second (in 10 ms steps); returns where each one landed.
+    """Send at ``rate`` messages per second (in 10 ms steps), or with ``rate`` 0 as fast as the
+    broker takes them; returns where each one landed.
 
     The record timestamp (CreateTime) is the moment of sending, which is what latency is
     measured from."""
@@ -378,7 +379,11 @@ async def send_paced(
         started = time.perf_counter()
         i = 0
         while i < len(messages):
-            due = min(len(messages), int((time.perf_counter() - started) * rate) + 1)
+            due = (
+                min(len(messages), int((time.perf_counter() - started) * rate) + 1)
+                if rate > 0
+                else len(messages)
+            )
             while i < due:
                 k, v = messages[i]
                 futures.append(await producer.send(topic, key=k, value=v))

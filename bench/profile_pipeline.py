@@ -173,7 +173,7 @@ async def profile(args: argparse.Namespace) -> str:
             raise RuntimeError(f"py-spy failed: {err.decode()}")
         after = load()
     finally:
-        run.stop()
+        await run.close()
     header = (
         f"py-spy {args.hz} Hz for {args.seconds:.0f}s on one worker fed "
         + (f"{args.load:g} comments/s" if args.load else f"a backlog of {count} comments")

@@ -62,7 +62,7 @@ async def run(count: int = 400) -> int:
             print("  " + line)
         return 0 if len(decisions) + len(letters) >= sent else 1
     finally:
-        pipeline.stop()
+        await pipeline.close()
 
 
 def _event_time_span_ms(feed: list[tuple[bytes, bytes]]) -> int:

@@ -2,12 +2,15 @@
 integration tests, so both exercise exactly what an operator runs.
 
 Each run gets its own namespace (topics, consumer groups, Redis keys), so runs never see each
-other's messages and a stale topic from an earlier run cannot satisfy an assertion.
+other's messages and a stale topic from an earlier run cannot satisfy an assertion. ``close()``
+deletes the namespace's topics again (``MODSTREAM_KEEP_TOPICS=1`` keeps them, to inspect a
+run), so runs do not pile up partitions in the shared broker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -26,7 +29,15 @@ from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers.kafka_clients import kafka_options
 from workers.settings import REPO_ROOT, Settings
-from workers.topic_admin import ensure_topics
+from workers.topic_admin import delete_namespace_topics, ensure_topics
+
+log = logging.getLogger(__name__)
+
+KEEP_TOPICS_ENV = "MODSTREAM_KEEP_TOPICS"
+
+# Pipelines made in this process and not closed yet: a test session deletes their topics at
+# its end (release_unclosed), for callers that only stop() theirs.
+_unclosed: dict[str, LocalPipeline] = {}
 
 
 def free_port() -> int:
@@ -66,6 +77,7 @@ class LocalPipeline:
             **self.extra_env,
         }
         self.settings = Settings.from_env(self.env)
+        _unclosed[self.namespace] = self
 
     def topic(self, name: str) -> str:
         return self.settings.topic(name)
@@ -107,6 +119,12 @@ class LocalPipeline:
                 proc.kill()
                 proc.wait()
         self.processes.clear()
+
+    async def close(self) -> None:
+        """Stop the processes and delete the namespace's topics (see ``release_namespace``)."""
+        self.stop()
+        _unclosed.pop(self.namespace, None)
+        await release_namespace(self.settings, keep=keep_topics(self.env))
 
     def log_of(self, name: str) -> str:
         path = self.rundir / f"{name}.log"
@@ -203,3 +221,33 @@ class LocalPipeline:
                 pass
             await asyncio.sleep(0.5)
         raise TimeoutError(f"worker not ready after {timeout_s}s:\n{self.log_of('worker')[-3000:]}")
+
+
+def keep_topics(env: Mapping[str, str]) -> bool:
+    return env.get(KEEP_TOPICS_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+async def release_namespace(settings: Settings, *, keep: bool = False) -> None:
+    """Delete a finished run's topics. Never raises: a run's outcome must not depend on its
+    cleanup, and a broker that is down (a fault test's private one, stopped) must not hang
+    it. What was deleted, kept or left is logged by namespace and count only."""
+    if keep:
+        log.info("%s=1: keeping the topics of namespace %s", KEEP_TOPICS_ENV, settings.namespace)
+        return
+    try:
+        deleted = await delete_namespace_topics(settings)
+    except Exception as exc:  # noqa: BLE001 - logged; cleanup must never fail a run
+        log.warning(
+            "could not delete the topics of namespace %s: %s: %s",
+            settings.namespace,
+            type(exc).__name__,
+            exc,
+        )
+        return
+    log.info("deleted %d topics of namespace %s", len(deleted), settings.namespace)
+
+
+async def release_unclosed() -> None:
+    """Delete the topics of every pipeline made in this process that was not closed."""
+    while _unclosed:
+        await _unclosed.popitem()[1].close()

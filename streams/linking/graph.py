@@ -25,8 +25,9 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from schemas.codec import dumps, loads
@@ -59,21 +60,25 @@ class Observation(NamedTuple):
 class KindEvidence:
     """Everything one edge knows about one kind of evidence."""
 
-    __slots__ = ("combined", "count", "first_ms", "last_ms", "recent")
+    __slots__ = ("combined", "count", "first_ms", "kind", "last_ms", "recent")
 
     def __init__(
         self,
+        kind: str,
         count: int = 0,
         combined: float = 0.0,
         first_ms: int = 0,
         last_ms: int = 0,
-        recent: list[Observation] | None = None,
+        recent: tuple[Observation, ...] = (),
     ) -> None:
+        self.kind = kind
         self.count = count
         self.combined = combined  # noisy-OR of every observation so far, uncapped
         self.first_ms = first_ms
         self.last_ms = last_ms
-        self.recent: list[Observation] = recent if recent is not None else []
+        # A tuple, rebuilt per observation (at most max_evidence_per_kind + 1 long): a list
+        # grown by append over-allocates, and at 1M accounts there are 4M+ of these.
+        self.recent = recent
 
     def observe(self, signal: LinkSignal, kind_weight: float, keep: int) -> None:
         """Count one observation; keep it for the trail if it is among the newest ``keep``."""
@@ -89,24 +94,41 @@ class KindEvidence:
             self.combined = 1.0 - (1.0 - self.combined) * (1.0 - kind_weight * signal.weight)
         # Interned: evidence texts are formulaic, so most edges can share one string object.
         evidence = sys.intern(signal.evidence)
-        self.recent.append(Observation(t, signal.weight, evidence, signal.source_ids))
-        if len(self.recent) > keep:
-            self.recent.sort()
-            del self.recent[: len(self.recent) - keep]
+        recent = (*self.recent, Observation(t, signal.weight, evidence, signal.source_ids))
+        if len(recent) > keep:
+            recent = tuple(sorted(recent)[len(recent) - keep :])
+        self.recent = recent
 
 
 class Edge:
     """One pair of accounts and the evidence between them."""
 
-    __slots__ = ("author_a", "author_b", "kinds", "last_ms", "linked", "score")
+    __slots__ = ("author_a", "author_b", "evidence", "last_ms", "linked", "score")
 
     def __init__(self, author_a: str, author_b: str) -> None:
         self.author_a = author_a
         self.author_b = author_b
-        self.kinds: dict[str, KindEvidence] = {}
+        # A tuple, not a dict by kind: nine edges in ten hold one kind, and a one-key dict
+        # costs 184 B against a one-item tuple's 48 (docs/benchmarks.md, linking at 1M).
+        self.evidence: tuple[KindEvidence, ...] = ()
         self.last_ms = 0  # newest evidence of any kind: expiry runs on it
         self.score = 0.0
         self.linked = False
+
+    @property
+    def kinds(self) -> Mapping[str, KindEvidence]:
+        """The evidence by kind, read-only (a view built per call, for readers)."""
+        return MappingProxyType({ev.kind: ev for ev in self.evidence})
+
+    def of_kind(self, kind: str) -> KindEvidence | None:
+        for ev in self.evidence:
+            if ev.kind == kind:
+                return ev
+        return None
+
+    def attach(self, evidence: KindEvidence) -> KindEvidence:
+        self.evidence = (*self.evidence, evidence)
+        return evidence
 
 
 def kind_score(evidence: KindEvidence | None, kind: str, cfg: LinkingConfig) -> float:
@@ -141,8 +163,8 @@ def _rules(cfg: LinkingConfig) -> dict[str, _KindRule]:
 def _edge_score(edge: Edge, rules: dict[str, _KindRule]) -> float:
     """``combine`` of ``kind_score`` over the edge's kinds, inlined: it runs on every signal."""
     remaining = 1.0
-    for kind, ev in edge.kinds.items():
-        rule = rules[kind]
+    for ev in edge.evidence:
+        rule = rules[ev.kind]
         if ev.count >= rule.min_count:
             remaining *= 1.0 - min(rule.cap, ev.combined)
     return 1.0 - remaining
@@ -173,7 +195,11 @@ class IdentityGraph:
         self._rules = _rules(config)
         self._weights = dict(config.weights)
         self._edges: dict[Pair, Edge] = {}
-        self._adjacent: dict[str, set[str]] = {}
+        # Neighbours as lists, not sets: an account has at most max_edges_per_account of them
+        # and every edge is added once (the _edges dict guards it), so a list does the same
+        # job at a quarter of the memory (a set of 5 to 18 keys is 728 B, a list of 9 is 184 B): at
+        # 1M accounts that was the largest single cost (docs/benchmarks.md).
+        self._adjacent: dict[str, list[str]] = {}
         self._overrides: dict[Pair, LinkOverride] = {}
         self._merged: dict[str, set[str]] = {}
         self._split: dict[str, set[str]] = {}
@@ -262,9 +288,9 @@ class IdentityGraph:
             if edge is None:
                 self.stats.dropped_full += 1
                 return ()
-        evidence = edge.kinds.get(signal.kind)
+        evidence = edge.of_kind(signal.kind)
         if evidence is None:
-            evidence = edge.kinds[signal.kind] = KindEvidence()
+            evidence = edge.attach(KindEvidence(signal.kind))
         evidence.observe(signal, kind_weight, cfg.max_evidence_per_kind)
         edge.last_ms = max(edge.last_ms, signal.event_time_ms)
         was_linked = edge.linked
@@ -347,8 +373,8 @@ class IdentityGraph:
         for ia, ib, kinds in d["edges"]:
             edge = Edge(authors[ia], authors[ib])
             for kind, count, combined, first_ms, last_ms, recent in kinds:
-                observations = [Observation(t, w, ev, tuple(src)) for t, w, ev, src in recent]
-                edge.kinds[kind] = KindEvidence(count, combined, first_ms, last_ms, observations)
+                observations = tuple(Observation(t, w, ev, tuple(src)) for t, w, ev, src in recent)
+                edge.attach(KindEvidence(kind, count, combined, first_ms, last_ms, observations))
                 edge.last_ms = max(edge.last_ms, last_ms)
             graph._attach(edge)
         for row in d["overrides"]:
@@ -373,8 +399,7 @@ class IdentityGraph:
         edge.score = _edge_score(edge, self._rules)
         edge.linked = edge.score >= self.config.threshold
         self._edges[(edge.author_a, edge.author_b)] = edge
-        self._adjacent.setdefault(edge.author_a, set()).add(edge.author_b)
-        self._adjacent.setdefault(edge.author_b, set()).add(edge.author_a)
+        self._connect(edge.author_a, edge.author_b)
 
     def _new_edge(self, pair: Pair) -> Edge | None:
         limit = self.config.max_edges_per_account
@@ -394,9 +419,13 @@ class IdentityGraph:
         pair = (sys.intern(pair[0]), sys.intern(pair[1]))
         edge = Edge(*pair)
         self._edges[pair] = edge
-        self._adjacent.setdefault(pair[0], set()).add(pair[1])
-        self._adjacent.setdefault(pair[1], set()).add(pair[0])
+        self._connect(*pair)
         return edge
+
+    def _connect(self, a: str, b: str) -> None:
+        """Record a new edge's pair in both adjacency lists (callers add each pair once)."""
+        self._adjacent.setdefault(a, []).append(b)
+        self._adjacent.setdefault(b, []).append(a)
 
     def _oldest_unlinked(self, author: str) -> Edge | None:
         candidates = (self._edges[ordered_pair(author, o)] for o in self._adjacent[author])
@@ -410,7 +439,7 @@ class IdentityGraph:
         del self._edges[(a, b)]
         for x, y in ((a, b), (b, a)):
             others = self._adjacent[x]
-            others.discard(y)
+            others.remove(y)
             if not others:
                 del self._adjacent[x]
 

@@ -296,7 +296,7 @@ async def private_redis(tmp_path: Path) -> AsyncIterator[tuple[LocalPipeline, Pr
         await run.create_topics()
         yield run, redis
     finally:
-        run.stop()
+        await run.close()
         redis.stop(signal.SIGKILL)
 
 

@@ -43,7 +43,7 @@ async def test_new_policy_version_applies_without_restart_and_nothing_is_lost() 
         await run.produce(specs.RAW.name, second)
         outcomes = await run.collect_outcomes(len(feed))
     finally:
-        run.stop()
+        await run.close()
 
     decisions, letters = outcomes.decisions, outcomes.dead_letters
     assert len({d.comment_id for d in decisions}) + len(letters) == len(feed)

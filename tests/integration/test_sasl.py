@@ -126,7 +126,7 @@ async def test_pipeline_decides_through_authenticated_kafka_and_redis(
             assert "SaslAuthenticationFailed" not in run.log_of(name)
             assert "AuthenticationError" not in run.log_of(name)
     finally:
-        run.stop()
+        await run.close()
 
 
 async def test_clients_without_the_credentials_are_refused(sasl_env: dict[str, str]) -> None:

@@ -46,6 +46,7 @@ from streams.enforce.state import (
     REVIEW,
     AuthorState,
     Case,
+    Decided,
     prune,
 )
 from streams.enforce.working_hours import add_working_hours, next_monitoring_start
@@ -113,10 +114,10 @@ def decide(
     at = comment.event_time_ms
     triage = _triage(verdict, cfg)
     # A verdict seen again (redelivery after a restart) is decided against the author's standing
-    # when it was first decided, which its case keeps: the same decision and action ids come
-    # out, rather than new actions about a post that may be gone by now.
-    seen = before.case(comment.comment_id)
-    standing = seen.standing if seen is not None else _standing(before)
+    # when it was first decided, which its case (or its Decided entry) keeps: the same decision
+    # and actions come out, byte for byte, rather than new ones about a post that may be gone.
+    remembered = before.standing_when_decided(comment.comment_id)
+    standing = remembered if remembered is not None else _standing(before)
     # A block for frequent posting cannot be undone by removing one post; a ladder block can.
     already_blocked_for_good = standing == BLOCKED_FOR_GOOD
     blocked = standing != FREE or bool(triage.block)
@@ -212,6 +213,7 @@ def decide(
 
 
 MAX_NOTICES_SEEN = 64  # per author; a campaign older than this many notices is long over
+MAX_DECIDED = 64  # per author: far more than one worker ever has uncommitted for one author
 
 
 def on_behaviour(
@@ -377,6 +379,17 @@ def _triage(verdict: Verdict, cfg: EnforcementConfig) -> _Triage:
     )
 
 
+def _calls_for_anything(triage: _Triage) -> bool:
+    return bool(
+        triage.content
+        or triage.spam
+        or triage.block
+        or triage.safeguarding
+        or triage.personal_care
+        or triage.emergency
+    )
+
+
 def _under_investigation(comment: Comment, cfg: EnforcementConfig) -> bool:
     listed = cfg.under_investigation
     return comment.comment_id in listed or (bool(comment.post_id) and comment.post_id in listed)
@@ -432,6 +445,10 @@ def _record_verdict(
         stage, counts = ASKED_REMOVAL, counts.bump(requests=1)
     elif triage.content == "warn_then_block" or triage.spam:
         stage = HIDDEN
+    elif _calls_for_anything(triage) and state.standing_when_decided(comment.comment_id) is None:
+        # No case will keep the standing this was decided against: remember it apart.
+        decided = Decided(comment.comment_id, standing, at)
+        return replace(state, counts=counts, decided=(*state.decided, decided)[-MAX_DECIDED:])
     else:
         return replace(state, counts=counts)
     case = Case(

@@ -83,6 +83,19 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
+class Decided:
+    """A comment decided without opening a case, and the author's standing when it was.
+
+    Kept only for verdicts that called for something (a benign verdict's decision does not
+    depend on the standing), so that one delivered again is decided the same way.
+    """
+
+    comment_id: str
+    standing: str  # one of STANDINGS
+    at_ms: int  # event time of the comment, for retention
+
+
+@dataclass(frozen=True, slots=True)
 class Counts:
     """Running totals for the author, for reviewers and metrics (never reset by pruning)."""
 
@@ -110,9 +123,17 @@ class AuthorState:
     # Decision ids of behaviour notices already acted on: a campaign is reported by several
     # fingerprint slices and again as more accounts join, and is acted on once. Newest last.
     notices_seen: tuple[str, ...] = ()
+    decided: tuple[Decided, ...] = ()  # newest last; see Decided
 
     def case(self, comment_id: str) -> Case | None:
         return next((c for c in self.cases if c.comment_id == comment_id), None)
+
+    def standing_when_decided(self, comment_id: str) -> str | None:
+        """The author's standing when this comment was first decided, if it is remembered."""
+        case = self.case(comment_id)
+        if case is not None:
+            return case.standing
+        return next((d.standing for d in self.decided if d.comment_id == comment_id), None)
 
     def with_case(self, case: Case) -> AuthorState:
         others = [c for c in self.cases if c.comment_id != case.comment_id]
@@ -127,7 +148,7 @@ class AuthorState:
     @property
     def is_idle(self) -> bool:
         """Nothing worth keeping: the agent may delete the table entry."""
-        return not self.cases and not self.blocked and not self.notices_seen
+        return not self.cases and not self.blocked and not self.notices_seen and not self.decided
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,6 +166,7 @@ class AuthorState:
             blocked_for=d["blocked_for"],
             counts=Counts(**d["counts"]),
             notices_seen=tuple(d.get("notices_seen", ())),
+            decided=tuple(Decided(**x) for x in d.get("decided", ())),
         )
 
     @classmethod
@@ -153,7 +175,8 @@ class AuthorState:
 
 
 def prune(state: AuthorState, now_ms: int, retention_ms: int, max_cases: int) -> AuthorState:
-    """Drop closed cases older than the retention, then the oldest closed ones over the cap.
+    """Drop closed cases older than the retention, then the oldest closed ones over the cap;
+    and decided comments older than the retention.
 
     Open cases are never dropped: each one has a timer that must still fire. They cannot grow
     without bound either, because a block closes them all.
@@ -164,6 +187,7 @@ def prune(state: AuthorState, now_ms: int, retention_ms: int, max_cases: int) ->
         closed = sorted((c for c in kept if not c.is_open), key=lambda c: c.closed_ms or 0)
         dropped = {c.comment_id for c in closed[:excess]}
         kept = [c for c in kept if c.comment_id not in dropped]
-    if len(kept) == len(state.cases):
+    decided = tuple(d for d in state.decided if now_ms - d.at_ms <= retention_ms)
+    if len(kept) == len(state.cases) and len(decided) == len(state.decided):
         return state
-    return replace(state, cases=tuple(kept))
+    return replace(state, cases=tuple(kept), decided=decided)

@@ -36,6 +36,7 @@ _TOP_KEYS = frozenset(
         "spamming_min_tokens",
         "max_recent_posts",
         "max_evidence",
+        "redelivery_memo_posts",
         "inflammatory_clauses",
         "cross_author",
     }
@@ -82,6 +83,10 @@ class WindowConfig:
     spamming_min_tokens: int = 3  # one- and two-word replies are not "the same message"
     max_recent_posts: int = 32  # per author, for spam comparison and evidence
     max_evidence: int = 10  # comment ids carried by one finding
+    # Per author, the findings given to this many latest posts are kept, so a post delivered
+    # again after a crash gets the very same findings back: enough to cover every post still
+    # uncommitted when a worker dies (the app commits every second), even in a flood.
+    redelivery_memo_posts: int = 64
     inflammatory_clauses: frozenset[str] = DEFAULT_INFLAMMATORY_CLAUSES
     cross_author: CrossAuthorConfig = field(default_factory=CrossAuthorConfig)
 
@@ -127,6 +132,7 @@ def from_dict(section: Mapping[str, Any]) -> WindowConfig:
         spamming_min_tokens=top.int("spamming_min_tokens", minimum=1),
         max_recent_posts=max_recent,
         max_evidence=top.int("max_evidence", minimum=1),
+        redelivery_memo_posts=top.int("redelivery_memo_posts", minimum=1),
         inflammatory_clauses=_clauses(section),
         cross_author=_cross_author(section.get("cross_author", {})),
     )

@@ -13,8 +13,18 @@ because near-duplicate is not something a counter can hold.
 Emission. An event carries a finding for a (kind, window) when the event is itself one of the
 things counted (any post for flooding, a near-copy for spamming, an inflammatory post for
 frequent_inflammatory) and the count with it is at or over the threshold. So every further
-post in a flood carries the finding again: nothing needs remembering to emit it, a lost output
-is re-emitted on redelivery, and enforcement, which keeps a case per author, dedupes.
+post in a flood carries the finding again.
+
+Redelivery. After a crash, inputs whose offsets were not committed come again, but the state
+restored from the changelog may already count them and the posts after them. Findings derived
+from that state would differ from the first ones (higher counts, later evidence), and the
+actions enforcement builds from them would keep their ids with other content. So the findings
+each of the author's latest ``redelivery_memo_posts`` posts got are kept in the state, and a
+post seen again gets exactly those back, without touching the state. A post already counted is
+never counted again: it is recognised by its comment id (memory, recent posts) or, past those,
+by its source offset, because one author's posts reach ``comments.raw`` under one key, so on
+one partition in offset order, and an offset at or below the highest counted there is a
+redelivery. Only such a deep redelivery (beyond the memory) has its findings derived afresh.
 
 Time. The author's watermark is the latest event time seen. An event more than
 ``allowed_lateness_s`` behind it is late: it is still counted in every window whose buckets for
@@ -53,6 +63,20 @@ class WindowCounts:
     buckets: tuple[Bucket, ...]  # ascending number, never empty buckets
 
 
+class Given(NamedTuple):
+    """What one post was given, kept so a redelivery of it gets the same answer."""
+
+    comment_id: str
+    findings: tuple[BehaviourFinding, ...]
+
+
+class Position(NamedTuple):
+    """Where an input sits in ``comments.raw``: ``topic[partition]`` and offset."""
+
+    partition: str
+    offset: int
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorWindows:
     """Everything the stage remembers about one author."""
@@ -60,6 +84,8 @@ class AuthorWindows:
     watermark_ms: int | None = None  # latest event time seen; None before the first post
     windows: tuple[WindowCounts, ...] = ()  # only windows with live buckets
     recent: tuple[RecentPost, ...] = ()  # ascending (event time, comment id), newest kept
+    given: tuple[Given, ...] = ()  # in the order observed, newest last
+    counted_to: Position | None = None  # the highest source position counted
 
     def is_empty(self) -> bool:
         """Nothing left to count against: the table can delete the author's key."""
@@ -73,10 +99,14 @@ class AuthorWindows:
             "r": [
                 [p.event_time_ms, p.comment_id, p.simhash, int(p.inflammatory)] for p in self.recent
             ],
+            **_given_rows(self.given),
+            "c": list(self.counted_to) if self.counted_to is not None else None,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> AuthorWindows:
+        # "g" and "c" are absent from states written before redeliveries were remembered.
+        counted_to = d.get("c")
         return cls(
             watermark_ms=d["wm"],
             windows=tuple(
@@ -84,13 +114,15 @@ class AuthorWindows:
                 for size_s, bucket_ms, buckets in d["w"]
             ),
             recent=tuple(RecentPost(t, cid, sh, bool(inf)) for t, cid, sh, inf in d["r"]),
+            given=_given_of(d.get("gi", ()), d.get("g", ())),
+            counted_to=Position(*counted_to) if counted_to is not None else None,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class ObserveStats:
-    late: bool  # more than allowed lateness behind the author's watermark
-    duplicate: bool  # comment id already counted (a redelivery): findings re-derived, no recount
+    late: bool  # more than allowed lateness behind the author's watermark (never on a redelivery)
+    duplicate: bool  # already counted (a redelivery): not counted again
     uncounted_windows_s: tuple[int, ...]  # windows whose buckets for this event had expired
     fingerprint: TextFingerprint  # for the cross-author fan-out, so the text is hashed once
 
@@ -105,13 +137,21 @@ def observe(
     comment = verdict.comment
     event_ms = comment.event_time_ms
     fp = fingerprint(comment.normalised)
+    given = next((g for g in state.given if g.comment_id == comment.comment_id), None)
+    if given is not None:
+        # A redelivery: the state already counts this post and maybe later ones, so only the
+        # answer it got the first time is the answer as of this post.
+        return state, given.findings, ObserveStats(False, True, (), fp)
     post = RecentPost(
         event_ms,
         comment.comment_id,
         fp.simhash if fp.tokens >= cfg.spamming_min_tokens else None,
         is_inflammatory(verdict, cfg),
     )
-    duplicate = any(p.comment_id == post.comment_id for p in state.recent)
+    position = source_position(comment.source)
+    duplicate = _counted_before(state.counted_to, position) or any(
+        p.comment_id == post.comment_id for p in state.recent
+    )
     previous = state.watermark_ms
     late = previous is not None and event_ms < previous - cfg.allowed_lateness_ms
     watermark = event_ms if previous is None else max(previous, event_ms)
@@ -139,8 +179,15 @@ def observe(
             windows.append(WindowCounts(spec.size_s, bucket_ms, buckets))
 
     kept = _trimmed(recent, oldest_kept_ms, cfg)
-    new_state = AuthorWindows(watermark, tuple(windows), kept)
-    return new_state, tuple(findings), ObserveStats(late, duplicate, tuple(uncounted), fp)
+    found = tuple(findings)
+    new_state = AuthorWindows(
+        watermark,
+        tuple(windows),
+        kept,
+        (*state.given, Given(post.comment_id, found))[-cfg.redelivery_memo_posts :],
+        _furthest(state.counted_to, position),
+    )
+    return new_state, found, ObserveStats(late, duplicate, tuple(uncounted), fp)
 
 
 def expire(state: AuthorWindows, now_ms: int, cfg: WindowConfig) -> AuthorWindows:
@@ -160,7 +207,33 @@ def expire(state: AuthorWindows, now_ms: int, cfg: WindowConfig) -> AuthorWindow
         for spec, bucket_ms in cfg.bucket_sizes
     )
     kept = _trimmed(state.recent, oldest_kept_ms, cfg)
-    return AuthorWindows(state.watermark_ms, tuple(windows), kept)
+    return AuthorWindows(state.watermark_ms, tuple(windows), kept, state.given, state.counted_to)
+
+
+def source_position(source: str) -> Position | None:
+    """``topic[partition]@offset`` as stages name an input; None for anything else."""
+    where, at, offset = source.rpartition("@")
+    if not at or not where.endswith("]") or not offset.isdigit():
+        return None
+    return Position(where, int(offset))
+
+
+def _counted_before(counted_to: Position | None, position: Position | None) -> bool:
+    # Offsets only order inputs within one partition; from elsewhere nothing can be told.
+    return (
+        counted_to is not None
+        and position is not None
+        and position.partition == counted_to.partition
+        and position.offset <= counted_to.offset
+    )
+
+
+def _furthest(counted_to: Position | None, position: Position | None) -> Position | None:
+    if position is None:
+        return counted_to
+    if counted_to is None or position.partition != counted_to.partition:
+        return position
+    return max(counted_to, position, key=lambda p: p.offset)
 
 
 def _first_kept_bucket(watermark_ms: int, size_s: int, bucket_ms: int, cfg: WindowConfig) -> int:
@@ -271,3 +344,30 @@ def _finding(
         window_start_ms=start_ms,
         comment_ids=tuple(p.comment_id for p in evidence[-cfg.max_evidence :]),
     )
+
+
+def _given_rows(given: tuple[Given, ...]) -> dict[str, Any]:
+    # In a flood each post's findings name mostly the same comments as the last post's, so ids
+    # are stored once ("gi") and findings point into that list: a quarter of the bytes.
+    index: dict[str, int] = {}
+
+    def at(comment_id: str) -> int:
+        return index.setdefault(comment_id, len(index))
+
+    def row(f: BehaviourFinding) -> list[Any]:
+        refs = [at(c) for c in f.comment_ids]
+        return [f.kind, f.window_s, f.count, f.threshold, f.window_start_ms, refs]
+
+    rows = [[at(g.comment_id), [row(f) for f in g.findings]] for g in given]
+    return {"gi": list(index), "g": rows}
+
+
+def _given_of(ids: list[str], rows: list[list[Any]]) -> tuple[Given, ...]:
+    def finding(
+        kind: str, window_s: int, count: int, threshold: int, start_ms: int, refs: list[int]
+    ) -> BehaviourFinding:
+        return BehaviourFinding(
+            kind, window_s, count, threshold, start_ms, tuple(ids[i] for i in refs)
+        )
+
+    return tuple(Given(ids[at], tuple(finding(*f) for f in findings)) for at, findings in rows)

@@ -575,6 +575,56 @@ def test_repeated_verdict_does_not_rewind_the_case() -> None:
     assert again.decision.action_ids == first.decision.action_ids
 
 
+def _bytes(out: Outcome) -> list[bytes]:
+    return [out.decision.to_bytes(), *(a.to_bytes() for a in out.actions)]
+
+
+BLOCKING = dict(behaviour=(inflammatory(TUE_10 + 5, "facebook:c9"),))
+# (the verdict redelivered, what happened between its first decision and the redelivery)
+STANDING_CHANGED_SINCE = {
+    "personal care, then blocked": (("personal_care",), {}, BLOCKING),
+    "emergency, then blocked": (("emergency",), {}, BLOCKING),
+    "safeguarding, then blocked": (("safeguarding",), {}, BLOCKING),
+    "the block itself": ((), BLOCKING, {"behaviour": ()}),
+    "abusive, then blocked": (("abusive",), {}, BLOCKING),
+    "spam, then blocked": ((), {"behaviour": (spamming(TUE_10),)}, BLOCKING),
+    "trolling with the block": (("trolling",), BLOCKING, {}),
+}
+
+
+@pytest.mark.parametrize(
+    ("clauses", "first_kw", "later_kw"),
+    STANDING_CHANGED_SINCE.values(),
+    ids=STANDING_CHANGED_SINCE.keys(),
+)
+def test_a_redelivered_verdict_is_decided_as_the_first_time_to_the_byte(
+    clauses: tuple[str, ...], first_kw: dict[str, object], later_kw: dict[str, object]
+) -> None:
+    # After a kill -9 a verdict comes again to a state that already holds what came after it.
+    v = verdict(TUE_10, *clauses, comment_id="facebook:c1", **first_kw)  # type: ignore[arg-type]
+    first = decide(None, v, CFG, linked_authors=[("author-b", "shared device")])
+    later = verdict(TUE_10 + 5, "trolling", comment_id="facebook:c9", offset=8, **later_kw)  # type: ignore[arg-type]
+    after = decide(first.state, later, CFG).state
+    assert after.blocked
+    again = decide(after, v, CFG, linked_authors=[("author-b", "shared device")])
+    assert _bytes(again) == _bytes(first)
+
+
+def test_a_benign_verdict_leaves_nothing_behind() -> None:
+    out = decide(None, verdict(TUE_10), CFG)
+    assert out.state.is_idle  # its decision does not depend on the standing
+
+
+def test_decided_comments_are_forgotten_after_the_retention() -> None:
+    out = decide(None, verdict(TUE_10, "personal_care"), CFG)
+    assert [d.comment_id for d in out.state.decided] == ["facebook:c1"]
+    assert not out.state.is_idle
+    later = london(2026, 7, 20, 10)  # past the 30 days' retention
+    quiet = decide(out.state, verdict(later, comment_id="facebook:c2"), CFG)
+    assert quiet.state.decided == ()
+    assert AuthorState.from_bytes(out.state.to_bytes()) == out.state
+
+
 def test_one_decision_per_verdict_and_counts() -> None:
     state: AuthorState | None = None
     verdicts = [

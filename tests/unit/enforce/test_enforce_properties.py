@@ -91,6 +91,8 @@ class Run:
     noticed: set[str] = field(default_factory=set)
     # Comments whose request (or notice) the executor last reported as not delivered.
     undelivered: dict[str, set[str]] = field(default_factory=dict)
+    # Per verdict: the linked accounts it was decided with, and the bytes it was decided to.
+    first: list[tuple[list[tuple[str, str]], list[bytes]]] = field(default_factory=list)
 
     def new_verdict(self, clauses: list[str], kind: str, linked: bool, dt: int) -> None:
         self.now += dt * 60_000
@@ -105,6 +107,7 @@ class Run:
         self.verdicts.append(v)
         links = [("author-b", "shared device")] if linked else []
         out = decide(self.state, v, CFG, linked_authors=links)
+        self.first.append((links, [out.decision.to_bytes(), *(a.to_bytes() for a in out.actions)]))
         # Exactly one decision per verdict, about that comment, never seen before.
         assert out.decision.comment_id == comment_id
         assert out.decision.decision_id not in self.decision_ids
@@ -114,10 +117,13 @@ class Run:
 
     def redeliver(self, index: int) -> None:
         v = self.verdicts[index % len(self.verdicts)]
-        out = decide(self.state, v, CFG)
-        # The same comment and policy version: the same decision as the first time.
+        links, first = self.first[index % len(self.verdicts)]
+        out = decide(self.state, v, CFG, linked_authors=links)
+        # The same comment and policy version: the same decision and actions as the first
+        # time, byte for byte, whatever happened to the author since.
         assert out.decision.comment_id == v.comment.comment_id
         assert out.decision.decision_id in self.decision_ids
+        assert [out.decision.to_bytes(), *(a.to_bytes() for a in out.actions)] == first
         self.state = out.state
         self.check((out.decision,), out.actions)
 

@@ -34,8 +34,15 @@ DISTINCT_TEXTS = (
 
 
 def verdict(
-    author: str, comment_id: str, event_time_ms: int, text: str, clauses: tuple[str, ...] = ()
+    author: str,
+    comment_id: str,
+    event_time_ms: int,
+    text: str,
+    clauses: tuple[str, ...] = (),
+    offset: int | None = None,
 ) -> Verdict:
+    """``offset``: the input's offset on comments.raw partition 0; None gives a source with
+    no position, so only comment ids tell a redelivery."""
     comment = Comment(
         comment_id=comment_id,
         platform="facebook",
@@ -48,7 +55,7 @@ def verdict(
         text=text,
         normalised=text.lower(),
         lang="en",
-        source="comments.verdicts[0]@0",
+        source="comments.raw" if offset is None else f"comments.raw[0]@{offset}",
     )
     findings = tuple(
         Finding(clause=c, detector=f"test.{c}", start=0, end=1, confidence=0.9, severity="high")

@@ -1,13 +1,22 @@
 from collections.abc import Iterable
+from dataclasses import replace
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.codec import dumps, loads
 from schemas.verdict import BehaviourFinding, Verdict
 from streams.rate_windows.config import WindowConfig, WindowSpec
-from streams.rate_windows.logic import AuthorWindows, ObserveStats, expire, observe
+from streams.rate_windows.logic import (
+    AuthorWindows,
+    ObserveStats,
+    Position,
+    expire,
+    observe,
+    source_position,
+)
 
 from .factory import DISTINCT_TEXTS, HOUR_MS, MINUTE_MS, verdict
 
@@ -128,7 +137,10 @@ def test_state_stays_bounded_over_a_long_stream_and_expires_when_idle() -> None:
     for w in state.windows:
         assert len(w.buckets) <= DEFAULTS.buckets_per_window + lateness_buckets[w.size_s] + 1
     assert len(state.recent) == DEFAULTS.max_recent_posts
-    assert len(orjson.dumps(state.to_dict())) < 3_000
+    assert len(state.given) == DEFAULTS.redelivery_memo_posts
+    # Every post here carries a flooding finding with ten ids: the memory of what was given
+    # is most of it (about 3 kB without).
+    assert len(orjson.dumps(state.to_dict())) < 8_000
 
     last = every_5_min[-1]
     after_an_hour = expire(state, last + 2 * HOUR_MS, DEFAULTS)
@@ -230,6 +242,134 @@ def test_a_redelivered_verdict_is_not_counted_twice_and_yields_the_same_findings
     assert stats.duplicate
     assert again == state
     assert refound == findings[-1]
+
+
+SPAM_3 = WindowConfig(windows=(WindowSpec(600, spamming=3),))
+INFLAMMATORY_2_AND_DAY = WindowConfig(
+    windows=(WindowSpec(600, inflammatory=2), WindowSpec(86_400, flooding=2))
+)
+
+
+def numbered(vs: list[Verdict]) -> list[Verdict]:
+    """The same verdicts at offsets 0, 1, ... of one partition, as the live stage sees them."""
+    return [
+        verdict(
+            v.comment.author_key,
+            v.comment.comment_id,
+            v.comment.event_time_ms,
+            v.comment.normalised,
+            tuple(f.clause for f in v.findings),
+            offset=i,
+        )
+        for i, v in enumerate(vs)
+    ]
+
+
+# (what flows, its config, which one comes again after all of it): each redelivery meets state
+# that already counts later posts, which would change its findings if they were derived again.
+REDELIVERIES = {
+    "flood, more posts after": (posts([0, 1_000, 2_000, 3_000, 4_000]), COUNT_10_MIN, 1),
+    "flood, the first post": (posts([0, 1_000, 2_000]), COUNT_10_MIN, 0),
+    "out of order, a later post earlier in time": (
+        posts([100_000, 400_000, 200_000, 450_000]),
+        COUNT_10_MIN,
+        1,
+    ),
+    "its short window gone since": (
+        posts([0, 1_000, 2 * HOUR_MS, 3 * HOUR_MS]),
+        COUNT_10_MIN_AND_DAY,
+        1,
+    ),
+    "spam copies after it": (
+        [verdict("a", f"a:{i}", i * MINUTE_MS, text) for i, text in enumerate(COPIES)],
+        SPAM_3,
+        2,
+    ),
+    "inflammatory posts after it": (
+        posts([0, 60_000, 120_000, 180_000], clauses=("abusive",)),
+        INFLAMMATORY_2_AND_DAY,
+        1,
+    ),
+    "nothing the first time, a flood after": (
+        posts([0, *range(HOUR_MS, HOUR_MS + 20_000, 1_000)]),
+        WindowConfig(windows=(WindowSpec(86_400, flooding=3),)),
+        0,
+    ),
+}
+
+
+@pytest.mark.parametrize("with_offsets", [True, False], ids=["offsets", "ids-only"])
+@pytest.mark.parametrize(("flow", "cfg", "again"), REDELIVERIES.values(), ids=REDELIVERIES.keys())
+def test_a_redelivered_post_gets_the_findings_it_got_the_first_time(
+    flow: list[Verdict], cfg: WindowConfig, again: int, with_offsets: bool
+) -> None:
+    vs = numbered(flow) if with_offsets else flow
+    state, findings, _ = run(vs, cfg)
+    refound_state, refound, stats = observe(state, vs[again], cfg)
+    assert refound == findings[again]
+    assert stats.duplicate and not stats.late
+    assert refound_state == state  # not counted again
+    # And what comes next is judged exactly as if the redelivery had not happened.
+    nxt = verdict("a", "a:next", vs[-1].comment.event_time_ms, COPIES[0], offset=len(vs))
+    assert observe(refound_state, nxt, cfg)[1] == observe(state, nxt, cfg)[1]
+
+
+def test_a_redelivery_past_the_memory_is_still_not_counted_twice() -> None:
+    # Remembers only the last post's findings and keeps two recent posts: the first post is
+    # known again only by its offset.
+    cfg = WindowConfig(
+        windows=(WindowSpec(600, flooding=1),), redelivery_memo_posts=1, max_recent_posts=2
+    )
+    vs = numbered(posts([0, 1_000, 2_000, 3_000]))
+    state, _, _ = run(vs, cfg)
+    again, _, stats = observe(state, vs[0], cfg)
+    assert stats.duplicate
+    assert sum(b.posts for w in again.windows for b in w.buckets) == 4
+    _, findings, _ = observe(again, verdict("a", "a:4", 4_000, COPIES[0], offset=4), cfg)
+    assert counts([findings]) == [5]
+
+
+def test_an_offset_on_another_partition_says_nothing_about_redelivery() -> None:
+    cfg = WindowConfig(windows=(WindowSpec(600, flooding=1),), redelivery_memo_posts=1)
+    state, _, _ = run(numbered(posts([0, 1_000, 2_000])), cfg)
+    elsewhere = replace(
+        verdict("a", "a:9", 3_000, COPIES[0]),
+        comment=replace(verdict("a", "a:9", 3_000, COPIES[0]).comment, source="other[1]@0"),
+    )
+    _, findings, stats = observe(state, elsewhere, cfg)
+    assert not stats.duplicate
+    assert counts([findings]) == [4]
+
+
+@pytest.mark.parametrize(
+    ("source", "position"),
+    [
+        ("ns.comments.raw[3]@1234", Position("ns.comments.raw[3]", 1234)),
+        ("comments.raw[0]@0", Position("comments.raw[0]", 0)),
+        ("comments.raw", None),
+        ("", None),
+        ("comments.raw[0]@", None),
+        ("comments.raw@12", None),
+        ("comments.raw[0]@-1", None),
+    ],
+)
+def test_source_positions(source: str, position: Position | None) -> None:
+    assert source_position(source) == position
+
+
+def test_what_each_post_was_given_is_bounded() -> None:
+    cfg = WindowConfig(windows=(WindowSpec(600, flooding=1),), redelivery_memo_posts=3)
+    state, _, _ = run(numbered(posts([0, 1_000, 2_000, 3_000, 4_000])), cfg)
+    assert [g.comment_id for g in state.given] == ["a:2", "a:3", "a:4"]
+    assert state.counted_to == Position("comments.raw[0]", 4)
+
+
+def test_a_state_written_before_redeliveries_were_remembered_still_reads() -> None:
+    state, _, _ = run(posts([0, 1_000]), COUNT_10_MIN)
+    old = {k: v for k, v in state.to_dict().items() if k in ("wm", "w", "r")}
+    restored = AuthorWindows.from_dict(old)
+    assert restored.given == () and restored.counted_to is None
+    assert restored.recent == state.recent
 
 
 def test_the_same_verdicts_give_the_same_state_bytes_and_findings() -> None:

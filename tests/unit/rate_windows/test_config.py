@@ -19,6 +19,7 @@ def test_an_empty_section_gives_the_documented_defaults() -> None:
     assert cfg.windows[0].spamming == 3 and cfg.windows[1].spamming == 5
     assert cfg.windows[1].inflammatory == 3 and cfg.windows[2].inflammatory == 5
     assert cfg.allowed_lateness_s == 300
+    assert cfg.redelivery_memo_posts == 64
     assert [ms for _, ms in cfg.bucket_sizes] == [60_000, 360_000, 8_640_000]
     assert {
         "abusive",
@@ -44,6 +45,7 @@ def test_a_frozen_policy_section_is_read_and_windows_sorted() -> None:
             ),
             "buckets_per_window": 6,
             "allowed_lateness_s": 0,
+            "redelivery_memo_posts": 8,
             "inflammatory_clauses": ("hate", "abusive"),
             "cross_author": MappingProxyType({"min_authors": 3, "bands": 4}),
         }
@@ -52,6 +54,7 @@ def test_a_frozen_policy_section_is_read_and_windows_sorted() -> None:
     assert cfg.windows == (WindowSpec(300, flooding=8), WindowSpec(3600, spamming=4))
     assert cfg.buckets_per_window == 6
     assert cfg.allowed_lateness_s == 0
+    assert cfg.redelivery_memo_posts == 8
     assert cfg.inflammatory_clauses == {"hate", "abusive"}
     assert cfg.cross_author == CrossAuthorConfig(min_authors=3, bands=4)
 
@@ -62,6 +65,7 @@ def test_a_frozen_policy_section_is_read_and_windows_sorted() -> None:
         ({"windwos": []}, r"rate_windows: unknown keys \['windwos'\]"),
         ({"allowed_lateness_s": -1}, r"rate_windows.allowed_lateness_s must be a whole number ≥ 0"),
         ({"max_evidence": True}, r"rate_windows.max_evidence must be a whole number ≥ 1, got True"),
+        ({"redelivery_memo_posts": 0}, r"rate_windows.redelivery_memo_posts must be a whole"),
         ({"near_duplicate_max_distance": 40}, r"between 0 and 24, got 40"),
         ({"windows": []}, r"rate_windows.windows is empty"),
         ({"windows": "600"}, r"rate_windows.windows must be a list, got str"),

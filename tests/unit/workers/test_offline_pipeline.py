@@ -174,7 +174,7 @@ def test_state_is_kept_as_the_tables_keep_it(stages: StageConfigs) -> None:
     author = out.decisions[0].author_key.encode()
     # The bytes a Faust table would hold, which decode to the state the next event starts from.
     assert AuthorState.from_bytes(pipeline.enforcement_table[author]).author_key == author.decode()
-    assert set(orjson.loads(pipeline.window_table[author])) == {"wm", "w", "r"}
+    assert set(orjson.loads(pipeline.window_table[author])) == {"wm", "w", "r", "gi", "g", "c"}
     # An author with nothing open leaves the enforcement table, as the agent's store() does.
     clean = pipeline.process(facebook("2_2", "4403", "Thanks for the update", at), "t[0]@1")
     assert clean.decisions[0].author_key.encode() not in pipeline.enforcement_table

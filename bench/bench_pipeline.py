@@ -474,12 +474,17 @@ async def phase_throughput(args: argparse.Namespace) -> None:
                 latency_rows.append(lat)
                 record("latency", {**lat, "namespace": run.namespace})
         memory = await phase_memory(run, args) if "memory" in args.phases else None
+    except BaseException:
+        await run.close()
+        raise
+    run.stop()  # the baseline reads the same comments.raw: delete the topics only after it
+    try:
+        # Over everything in comments.raw by now (the backlog and any later phases' comments):
+        # the baseline is fast, and a longer run measures it better.
+        raw_total = sum((await end_offsets(run.settings, run.topic(specs.RAW.name))).values())
+        base = await run_baseline(run, raw_total)
     finally:
         await run.close()
-    # Over everything in comments.raw by now (the backlog and any later phases' comments):
-    # the baseline is fast, and a longer run measures it better.
-    raw_total = sum((await end_offsets(run.settings, run.topic(specs.RAW.name))).values())
-    base = await run_baseline(run, raw_total)
     ratio = piped["rate"] / base["rate"] if base["rate"] else 0.0
     record(
         "throughput",

@@ -61,6 +61,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import LoadGenerator, Message, Mix, send_all, send_paced  # noqa: E402
+from schemas.action import TRIGGER_COMMENT  # noqa: E402
 from streams import topics as specs  # noqa: E402
 from workers.kafka_clients import kafka_options  # noqa: E402
 from workers.local_run import LocalPipeline, release_unclosed  # noqa: E402
@@ -175,6 +176,8 @@ async def read_outputs(
                         out.timestamps.append(m.timestamp)
                         continue
                     decision = orjson.loads(m.value or b"{}")
+                    if decision.get("trigger", TRIGGER_COMMENT) != TRIGGER_COMMENT:
+                        continue  # a campaign notice or a case moving on, not the answer
                     source = decision.get("source", "")
                     if source.startswith(prefix) and source not in out.sources:
                         out.sources[source] = m.timestamp

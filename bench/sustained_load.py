@@ -27,6 +27,7 @@ import orjson
 
 from bench.bench_pipeline import cpu_seconds, rss_bytes, wait_quiet
 from bench.loadgen import LoadGenerator, Message, Sent, send_paced
+from schemas.action import TRIGGER_COMMENT
 from streams import topics as specs
 from workers.kafka_clients import kafka_options
 from workers.local_run import LocalPipeline
@@ -81,8 +82,12 @@ class DecisionCounter:
             while not self._stop.is_set():
                 for records in (await consumer.getmany(timeout_ms=500)).values():
                     for r in records:
-                        source = orjson.loads(r.value or b"{}").get("source", "")
-                        if source.startswith(self._prefix):
+                        decision = orjson.loads(r.value or b"{}")
+                        # Only the decision that answers a comment: campaign notices name the
+                        # comment's raw input too.
+                        if decision.get("trigger", TRIGGER_COMMENT) != TRIGGER_COMMENT:
+                            continue
+                        if decision.get("source", "").startswith(self._prefix):
                             self.count += 1
         finally:
             await consumer.stop()

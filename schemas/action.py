@@ -99,6 +99,12 @@ class ActionResult:
         return cls.from_dict(loads(data))
 
 
+TRIGGER_COMMENT = "comment"
+TRIGGER_BEHAVIOUR = "behaviour_notice"
+TRIGGER_CASE = "case"
+TRIGGERS = (TRIGGER_COMMENT, TRIGGER_BEHAVIOUR, TRIGGER_CASE)
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The audit record: one per input comment (or per timer firing). Key: ``decision_id``."""
@@ -115,6 +121,10 @@ class Decision:
     action_kinds: tuple[str, ...]
     outcome: str  # "no_action" | "actions" | "deferred"
     event_time_ms: int
+    # What the decision answers: the comment itself, a campaign notice about it, or its case
+    # moving on (a deadline, an executor result). The source alone cannot tell: a notice names
+    # the comment's own raw input so that replay reproduces it.
+    trigger: str = TRIGGER_COMMENT
 
     def to_bytes(self) -> bytes:
         return dumps(self)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from schemas.action import Decision
+from schemas.action import TRIGGER_COMMENT, Decision
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers.kafka_clients import kafka_options
@@ -186,7 +186,7 @@ class LocalPipeline:
         """Wait until each of ``inputs`` raw messages has its outcome: the decision that answers
         it, or a dead letter. Decisions about the same comment that answer other inputs (a
         deadline, a campaign found later) are returned too, apart."""
-        marker = f'"source":"{self.topic(specs.RAW.name)}['.encode()
+        marker = f'"trigger":"{TRIGGER_COMMENT}"'.encode()
 
         def answered(got: dict[str, list[tuple[bytes | None, bytes]]]) -> bool:
             decided = sum(1 for _, v in got[specs.DECISIONS.name] if marker in v)

@@ -25,7 +25,15 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from schemas.action import Action, ActionResult, Decision, action_id
+from schemas.action import (
+    TRIGGER_BEHAVIOUR,
+    TRIGGER_CASE,
+    TRIGGER_COMMENT,
+    Action,
+    ActionResult,
+    Decision,
+    action_id,
+)
 from schemas.comment import Comment
 from schemas.verdict import BehaviourFinding, BehaviourNotice, Finding, Verdict
 from streams.enforce import messages
@@ -248,6 +256,7 @@ def on_behaviour(
         policy_version=notice.policy_version,
         sources=(notice.source,),
         cfg=cfg,
+        trigger=TRIGGER_BEHAVIOUR,
     )
     standing = _standing(current)
     if spam:
@@ -574,6 +583,7 @@ def _case_draft(
         policy_version=case.policy_version,
         sources=case.sources,
         cfg=cfg,
+        trigger=TRIGGER_CASE,
     )
 
 
@@ -594,6 +604,7 @@ class _Draft:
     policy_version: str
     sources: tuple[str, ...]  # the inputs behind the decision; the first is the comment's
     cfg: EnforcementConfig
+    trigger: str = TRIGGER_COMMENT
     actions: list[Action] = field(default_factory=list)
     review_reasons: set[str] = field(default_factory=set)
     review_notes: list[str] = field(default_factory=list)
@@ -677,6 +688,7 @@ class _Draft:
             action_kinds=tuple(a.kind for a in actions),
             outcome=outcome,
             event_time_ms=self.at_ms,
+            trigger=self.trigger,
         )
         return decision, actions
 

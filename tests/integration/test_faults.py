@@ -34,7 +34,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from schemas.action import Action, ActionResult, Decision
+from schemas.action import TRIGGER_COMMENT, Action, ActionResult, Decision
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers.kafka_clients import kafka_options
@@ -71,7 +71,7 @@ class Outcomes:
 
     def answering(self) -> list[Decision]:
         """Decisions that answer an input comment (not a later behaviour notice or timer)."""
-        return [d for d in self.decisions if d.source.startswith(f"{self.raw_topic}[")]
+        return [d for d in self.decisions if d.trigger == TRIGGER_COMMENT]
 
     def decided_sources(self) -> set[str]:
         return {d.source for d in self.answering()} | {

@@ -10,6 +10,7 @@ import faust
 from streams import topics as specs
 from workers.kafka_clients import faust_options
 from workers.metrics import Metrics
+from workers.recovery_consumer import install as install_recovery_safe_consumer
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         broker_commit_interval=1.0,
         **faust_options(settings),
     )
+    # Before any topic or agent touches app.transport: a restarted worker must not fetch
+    # input partitions before recovery has seeked them (workers/recovery_consumer.py).
+    install_recovery_safe_consumer(app)
     topics = declare_topics(app, settings)
     wire_stages(app, settings, topics, metrics)
     return app

@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 from redis.exceptions import AuthenticationError
 
-from schemas.action import ActionResult, Decision
+from schemas.action import TRIGGER_COMMENT, ActionResult, Decision
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers.kafka_clients import kafka_options
@@ -110,7 +110,7 @@ async def test_pipeline_decides_through_authenticated_kafka_and_redis(
         decisions = [
             d
             for d in (Decision.from_bytes(v) for _, v in got[specs.DECISIONS.name])
-            if d.source.split("[")[0] == raw_topic
+            if d.trigger == TRIGGER_COMMENT and d.source.split("[")[0] == raw_topic
         ]
         letters = [DeadLetter.from_bytes(v) for _, v in got[specs.DEADLETTER.name]]
         per_comment = Counter(d.comment_id for d in decisions)

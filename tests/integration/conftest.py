@@ -7,6 +7,7 @@ hide exactly what it exists to catch.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 
@@ -33,7 +34,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def local_stack() -> Iterator[Settings]:
-    settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
+    # The environment picks the stack (MODSTREAM_KAFKA_BOOTSTRAP, MODSTREAM_REDIS_URL), so a
+    # second stack on other ports can run the suite beside a developer's own.
+    settings = Settings.from_env({**os.environ, "MODSTREAM_DEV_MODE": "true"})
     if not _reachable(settings.kafka_bootstrap):
         pytest.fail(f"Kafka not reachable at {settings.kafka_bootstrap}: run deploy/local/stack up")
     yield settings

@@ -95,6 +95,14 @@ class DecisionCounter:
     def stop(self) -> None:
         self._stop.set()
 
+    async def wait_for(self, target: int, size: int, timeout_s: float) -> None:
+        """Until ``target`` decisions have been counted (``size`` of them just sent)."""
+        deadline = time.monotonic() + timeout_s
+        while self.count < target:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{target - self.count} of {size} comments undecided")
+            await asyncio.sleep(0.2)
+
 
 @dataclass(frozen=True)
 class GroupProgress:
@@ -198,11 +206,7 @@ async def measure_max_rate(
         started = time.time()
         landed += await send_paced(run.settings, raw, batch, 0)
         messages += batch
-        deadline = time.monotonic() + timeout_s
-        while counter.count < target:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{target - counter.count} of {size} comments undecided")
-            await asyncio.sleep(0.2)
+        await counter.wait_for(target, size, timeout_s)
         rate = size / (await wait_quiet([pid]) - started)
     # A backlog overstates what a worker sustains: drained, its produce batches fill and the
     # per-comment cost falls; paced, each comment pays more (bench_pipeline's latency phase:
@@ -217,11 +221,7 @@ async def measure_max_rate(
     landed += await send_paced(run.settings, raw, probe, probe_rate)
     sent_s = time.monotonic() - t0
     messages += probe
-    deadline = time.monotonic() + timeout_s
-    while counter.count < target:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{target - counter.count} of {len(probe)} comments undecided")
-        await asyncio.sleep(0.2)
+    await counter.wait_for(target, len(probe), timeout_s)
     await wait_quiet([pid])
     # All the probe's work, side branches included, over the time it took to offer it.
     share = (cpu_seconds(pid) - cpu0) / sent_s

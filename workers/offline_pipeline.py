@@ -42,8 +42,9 @@ from streams.enforce.logic import decide, on_behaviour, on_timer
 from streams.enforce.state import AuthorState
 from streams.normalise.ingest import ingest
 from streams.normalise.pseudonymise import Pseudonymiser
+from streams.rate_windows.band_states import BandStates
 from streams.rate_windows.campaign import campaign_notice
-from streams.rate_windows.cross_author import BandEntry, BandState, band_entries, observe_band
+from streams.rate_windows.cross_author import BandEntry, band_entries, observe_band
 from streams.rate_windows.logic import AuthorWindows, observe
 from workers.pipeline import StageConfigs
 
@@ -134,6 +135,7 @@ class OfflinePipeline:
         # that fingerprint slice's recent posts.
         self.window_table: dict[bytes, bytes] = {}
         self.band_table: dict[bytes, bytes] = {}
+        self.band_states = BandStates(self.band_table)
         self.enforcement_table: dict[bytes, bytes] = {}
         # author key -> next open deadline (event-time ms), as the enforce agent indexes it.
         self._deadlines: dict[str, int] = {}
@@ -253,12 +255,11 @@ class OfflinePipeline:
 
     def _band(self, entry: BandEntry) -> list[BehaviourNotice]:
         band_key = entry.key.encode()
-        stored = self.band_table.get(band_key)
-        state = BandState.from_dict(orjson.loads(stored)) if stored else BandState()
+        state = self.band_states.get(band_key)
         # No wall clock: input in record-timestamp order needs event time alone (live keeps
         # posts longer, by wall clock, against interleaving; both meet the same copies).
         new_state, outcome = observe_band(state, entry, self.stages.windows)
-        self.band_table[band_key] = orjson.dumps(new_state.to_dict())
+        self.band_states.put(band_key, new_state)
         return [
             campaign_notice(member, self.policy_version, self.stages.windows)
             for member in outcome.members

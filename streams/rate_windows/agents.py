@@ -23,11 +23,11 @@ import faust
 import orjson
 
 from schemas.verdict import Verdict
+from streams.rate_windows.band_states import BandStates
 from streams.rate_windows.campaign import campaign_notice
 from streams.rate_windows.config import WindowConfig
 from streams.rate_windows.cross_author import (
     BandEntry,
-    BandState,
     LinkEvidence,
     band_entries,
     observe_band,
@@ -59,6 +59,7 @@ def register(
 ) -> None:
     table = app.Table(TABLE, partitions=partitions, key_type=bytes, value_type=bytes)
     band_table = app.Table(BANDS_TABLE, partitions=partitions, key_type=bytes, value_type=bytes)
+    band_states = BandStates(band_table)
 
     async def handle(value: bytes, key: bytes | None, source: str) -> str:
         verdict: Verdict = decode(Verdict, value)
@@ -89,11 +90,10 @@ def register(
         entry = BandEntry.from_dict(orjson.loads(value))
         version, cfg = config()
         band_key = entry.key.encode()
-        stored = band_table.get(band_key)
-        state = BandState.from_dict(orjson.loads(stored)) if stored else BandState()
+        state = band_states.get(band_key)
         # The wall clock only keeps posts longer (partitions interleave); it decides nothing.
         new_state, outcome = observe_band(state, entry, cfg, wall_ms=wall_ms())
-        band_table[band_key] = orjson.dumps(new_state.to_dict())
+        band_states.put(band_key, new_state)
         if outcome.late:
             metrics.late_events.labels(BANDS_STAGE).inc()
         if on_link is not None:

@@ -30,8 +30,9 @@ gratitude, not a campaign.
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_left, insort
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from streams.rate_windows.config import WindowConfig
@@ -116,6 +117,11 @@ class BandPost(NamedTuple):
     seen_ms: int = 0  # wall-clock ms it reached this key (live only; 0 in replay)
 
 
+# Field readers for the passes over every post on a key (the hot path; see band_states.py).
+_EVENT_TIME_OF = attrgetter("event_time_ms")
+_COMMENT_ID = attrgetter("comment_id")
+
+
 @dataclass(frozen=True, slots=True)
 class BandState:
     """Everything one band key remembers: its recent posts, oldest first."""
@@ -127,11 +133,11 @@ class BandState:
         return not self.posts
 
     def to_dict(self) -> dict[str, Any]:
-        return {"wm": self.watermark_ms, "p": [list(p) for p in self.posts]}
+        return {"wm": self.watermark_ms, "p": list(map(list, self.posts))}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BandState:
-        return cls(d["wm"], tuple(BandPost(*p) for p in d["p"]))
+        return cls(d["wm"], tuple(map(BandPost._make, d["p"])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +189,7 @@ def observe_band(
         entry.source,
         0 if wall_ms is None else wall_ms,
     )
-    duplicate = any(p.comment_id == post.comment_id for p in state.posts)
+    duplicate = post.comment_id in map(_COMMENT_ID, state.posts)
     previous = state.watermark_ms
     late = previous is not None and event_ms < previous - cfg.allowed_lateness_ms
     watermark = event_ms if previous is None else max(previous, event_ms)
@@ -192,18 +198,26 @@ def observe_band(
         insort(posts, post)
 
     window_ms = ca.window_s * 1000
+    max_distance = cfg.near_duplicate_max_distance
+    # Most posts on a key merely share 64/bands bits by chance. Only posts within twice the
+    # window and twice the distance of this one can be near anything near it (both measures
+    # obey the triangle inequality), so the pairwise work below runs on those few, in post
+    # order, and gives exactly what it would give on every post.
+    simhash, reach_bits, reach_ms = post.simhash, 2 * max_distance, 2 * window_ms
+    similar = [p for p in posts if (p.simhash ^ simhash).bit_count() <= reach_bits]
+    region = [p for p in similar if abs(p.event_time_ms - event_ms) <= reach_ms]
     # Per author, the near-copy closest in time: one link each.
     closest: dict[str, BandPost] = {}
-    for p in posts:
+    for p in region:
         gap = abs(p.event_time_ms - event_ms)
-        if gap > window_ms or hamming(p.simhash, post.simhash) > cfg.near_duplicate_max_distance:
+        if gap > window_ms or (p.simhash ^ post.simhash).bit_count() > max_distance:
             continue
         best = closest.get(p.author_key)
         if best is None or gap < abs(best.event_time_ms - event_ms):
             closest[p.author_key] = p
     closest[post.author_key] = post
 
-    members = () if duplicate else _new_members(posts, post, cfg)
+    members = () if duplicate else _new_members(region, post, cfg)
     links = tuple(
         _link(post, other)
         for author, other in sorted(closest.items())
@@ -216,31 +230,40 @@ def observe_band(
     hold_ms = cfg.allowed_lateness_ms + window_ms
     oldest_ms = watermark - hold_ms
     recent_ms = None if wall_ms is None else wall_ms - hold_ms
-    kept = tuple(
-        p
-        for p in posts
-        if p.event_time_ms >= oldest_ms or (recent_ms is not None and p.seen_ms >= recent_ms)
-    )[-ca.max_posts_per_band :]
+    # Posts are in event-time order: the on-time ones are a suffix, found by bisection, and
+    # only the older prefix needs its wall-clock arrival looked at.
+    first_on_time = bisect_left(posts, oldest_ms, key=_EVENT_TIME_OF)
+    held = (
+        [p for p in posts[:first_on_time] if p.seen_ms >= recent_ms]
+        if recent_ms is not None and first_on_time
+        else []
+    )
+    kept = (*held, *posts[first_on_time:])[-ca.max_posts_per_band :]
     return BandState(watermark, kept), BandOutcome(members, links, late, duplicate)
 
 
 def _new_members(posts: list[BandPost], post: BandPost, cfg: WindowConfig) -> tuple[BandPost, ...]:
     """Posts whose campaign test ``post`` just turned true: the count of distinct accounts with
     a near-copy within the window, which only grows as copies arrive, reached ``min_authors``
-    with ``post`` and not without it. So each comment is reported once per key it reaches."""
+    with ``post`` and not without it. So each comment is reported once per key it reaches.
+
+    ``posts`` need only hold every post near something near ``post``, in post order."""
     window_ms = cfg.cross_author.window_s * 1000
+    max_distance = cfg.near_duplicate_max_distance
     need = cfg.cross_author.min_authors
 
     def near(a: BandPost, b: BandPost) -> bool:
         return (
             abs(a.event_time_ms - b.event_time_ms) <= window_ms
-            and hamming(a.simhash, b.simhash) <= cfg.near_duplicate_max_distance
+            and (a.simhash ^ b.simhash).bit_count() <= max_distance
         )
 
+    subjects = [s for s in posts if near(s, post)]
+    if len(subjects) <= 1:
+        # Nothing near this post but itself, and min_authors is at least 2: no count changed.
+        return ()
     members = []
-    for subject in posts:
-        if not near(subject, post):
-            continue  # this entry does not count for it: its answer has not changed
+    for subject in subjects:
         around = [p for p in posts if near(p, subject)]
         if len({p.author_key for p in around}) < need:
             continue

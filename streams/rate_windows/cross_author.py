@@ -206,18 +206,22 @@ def observe_band(
     simhash, reach_bits, reach_ms = post.simhash, 2 * max_distance, 2 * window_ms
     similar = [p for p in posts if (p.simhash ^ simhash).bit_count() <= reach_bits]
     region = [p for p in similar if abs(p.event_time_ms - event_ms) <= reach_ms]
+    neighbours = [
+        p
+        for p in region
+        if abs(p.event_time_ms - event_ms) <= window_ms
+        and (p.simhash ^ simhash).bit_count() <= max_distance
+    ]
     # Per author, the near-copy closest in time: one link each.
     closest: dict[str, BandPost] = {}
-    for p in region:
+    for p in neighbours:
         gap = abs(p.event_time_ms - event_ms)
-        if gap > window_ms or (p.simhash ^ post.simhash).bit_count() > max_distance:
-            continue
         best = closest.get(p.author_key)
         if best is None or gap < abs(best.event_time_ms - event_ms):
             closest[p.author_key] = p
     closest[post.author_key] = post
 
-    members = () if duplicate else _new_members(region, post, cfg)
+    members = () if duplicate else _new_members(region, neighbours, post, cfg)
     links = tuple(
         _link(post, other)
         for author, other in sorted(closest.items())
@@ -242,12 +246,15 @@ def observe_band(
     return BandState(watermark, kept), BandOutcome(members, links, late, duplicate)
 
 
-def _new_members(posts: list[BandPost], post: BandPost, cfg: WindowConfig) -> tuple[BandPost, ...]:
+def _new_members(
+    posts: list[BandPost], subjects: list[BandPost], post: BandPost, cfg: WindowConfig
+) -> tuple[BandPost, ...]:
     """Posts whose campaign test ``post`` just turned true: the count of distinct accounts with
     a near-copy within the window, which only grows as copies arrive, reached ``min_authors``
     with ``post`` and not without it. So each comment is reported once per key it reaches.
 
-    ``posts`` need only hold every post near something near ``post``, in post order."""
+    ``subjects``: the posts near ``post`` (itself included), in post order; ``posts`` need only
+    hold every post near one of them."""
     window_ms = cfg.cross_author.window_s * 1000
     max_distance = cfg.near_duplicate_max_distance
     need = cfg.cross_author.min_authors
@@ -258,7 +265,6 @@ def _new_members(posts: list[BandPost], post: BandPost, cfg: WindowConfig) -> tu
             and (a.simhash ^ b.simhash).bit_count() <= max_distance
         )
 
-    subjects = [s for s in posts if near(s, post)]
     if len(subjects) <= 1:
         # Nothing near this post but itself, and min_authors is at least 2: no count changed.
         return ()

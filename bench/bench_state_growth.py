@@ -1,0 +1,95 @@
+"""Cost per comment as state accumulates: every stage's logic in-process, chunk by chunk.
+
+    python bench/bench_state_growth.py                       # 30,000 comments (about 2 min)
+    python bench/bench_state_growth.py --count 60000 --chunk 5000
+
+A worker's cost per comment must not keep rising as it runs, or a rate it sustains in the
+first minutes falls behind later. The load generator's stream (bench/loadgen.py, 50 comments
+per second of event time) goes through ``workers.offline_pipeline`` (the agents' pure
+functions, state held as the tables' bytes, no Kafka) in chunks; for each chunk it prints CPU
+ms per comment, overall and in the cross-author band stage, and how full the band keys are.
+The baseline is the first chunk of the same run: ratios, not times, are the figures to
+compare, since this 2-core machine's CPU time per operation drifts by tens of per cent with
+its load. Band state is bounded by the hold (allowed lateness + window, 15 min of event time,
+45,000 comments at this rate) and by ``max_posts_per_band``; the cost should level off there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.loadgen import LoadGenerator, Mix
+from streams.normalise.pseudonymise import Pseudonymiser
+from streams.policy import parse_policy
+from workers.offline_pipeline import OfflinePipeline
+from workers.pipeline import build_stage_configs
+from workers.settings import Settings
+
+
+class TimedPipeline(OfflinePipeline):
+    """The offline pipeline, with the CPU time of its band stage kept apart."""
+
+    band_cpu_s = 0.0
+
+    def _band(self, entry):  # type: ignore[no-untyped-def]
+        start = time.process_time()
+        try:
+            return super()._band(entry)
+        finally:
+            self.band_cpu_s += time.process_time() - start
+
+
+def posts_per_key(pipeline: OfflinePipeline) -> tuple[float, int]:
+    sizes = [len(pipeline.band_states.get(key).posts) for key in list(pipeline.band_table)] or [0]
+    return statistics.mean(sizes), max(sizes)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=30_000)
+    parser.add_argument("--chunk", type=int, default=3_000)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
+    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    pipeline = TimedPipeline(
+        stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
+    )
+    generator = LoadGenerator(Mix(), seed=args.seed)
+    print(f"\n### Cost per comment as state accumulates ({args.count:,} comments, one core)\n")
+    print(
+        "| comments so far | ms per comment | of which bands | vs first chunk | "
+        "band keys | posts per key (mean / max) |"
+    )
+    print("|---:|---:|---:|---:|---:|---|")
+    first = None
+    done = 0
+    while done < args.count:
+        messages = generator.take(min(args.chunk, args.count - done))
+        pipeline.band_cpu_s = 0.0
+        start = time.process_time()
+        for i, (_, value) in enumerate(messages):
+            pipeline.process(value, f"raw[0]@{done + i}")
+        per_comment = 1000 * (time.process_time() - start) / len(messages)
+        bands = 1000 * pipeline.band_cpu_s / len(messages)
+        first = first or per_comment
+        done += len(messages)
+        mean, largest = posts_per_key(pipeline)
+        print(
+            f"| {done:,} | {per_comment:.2f} | {bands:.2f} | {per_comment / first:.2f}× | "
+            f"{len(pipeline.band_table):,} | {mean:.0f} / {largest} |",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -20,20 +20,19 @@ What the process holds is what the worker's agents hold, in the same form:
   ``KeyState`` bytes), the identity graph fed every signal (index signals and the bands'
   near-copies), and the enforce stage's global cluster table (author to membership bytes).
 
-Values are stored as the agents store them, the bytes ``orjson.dumps`` returns. orjson 3.12 and
-later over-allocate that buffer (about 4 KB for a 300-byte value) and never shrink it, and
-that is most of a worker's memory per author. ``--right-size`` stores trimmed copies instead:
-what the tables would hold if the agents trimmed values, and roughly what a restarted worker
-holds, as its values come back from the changelog at their real size.
+Values are stored as the agents store them, the bytes ``orjson.dumps`` returns. orjson 3.13
+(installed here) over-allocates that buffer (about 4 KB for a 300-byte value) and never
+shrinks it, and that is most of a worker's memory per author. ``--right-size`` stores trimmed
+copies instead: what the tables would hold if the agents trimmed values before storing them.
 
 Comments come from ``bench/loadgen.py``, every one from a new account, no bursts (what the
 ``memory`` phase of ``bench/bench_pipeline.py`` sends a real worker). The loader draws each
 text from a pool it split with the real classifier, so it knows which comments it meant to
 touch a policy clause. ``--classify flagged`` (the default) runs the classifier on those only
 and gives the rest no findings; ``--classify all`` runs it on every comment (about 1 ms more
-each, 17 minutes at 1M). The two are close but not the same: at 20k, 0.7% of the comments
-drawn as clean do get findings (the comment's own words and the post it answers count), so the
-rate-windows and enforcement digests differ and RSS is 1% lower with ``flagged``.
+each, 17 minutes at 1M). The two are close but not the same: the loader labelled its pooled
+texts, not the comments it builds from them. At 20k, ``all`` acts on 0.7% more comments, the
+rate-windows and enforcement digests differ, and RSS is 1% higher.
 
 The band table is keyed by fingerprint slice and bounded by event time (window + lateness, 15
 minutes: 45,000 comments at the loader's 50 comments/s of event time), not by authors. It is
@@ -383,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             + f" | {r['deadlines']:,} | {graph} | {r['links'].get('near_duplicate', 0):,} | "
             f"{r['notice_decisions']:,} |"
         )
-    print(f"\ntable digests (the same bytes whatever --classify): {digests}")
+    print(f"\ntable digests (to compare runs): {digests}")
     print(f"decisions: {dict(state.stats.outcomes)}; {elapsed:,.0f} s; {cond}")
     return 0
 

@@ -20,6 +20,7 @@ Phases (each prints a markdown table and appends a JSON line to .stack/bench/res
   CPU seconds per 1,000 comments come from the worker's /proc/<pid>/stat over each phase.
 - ``memory``: the same worker, then ``--memory-authors`` comments each from a new account;
   resident memory growth, extrapolated linearly to 1M tracked authors (memory:// store).
+  ``bench/bench_author_memory.py`` measures 1M in one process instead.
 - ``scaleout``: a fresh namespace with 8 partitions, drained by one worker and then (another
   fresh namespace) by two; speed-up = two-worker rate / one-worker rate.
 - ``rates``: a fresh worker fed at each of ``--rates`` comments/s for ``--latency-seconds``:

@@ -17,3 +17,13 @@ def dumps(record: Any) -> bytes:
 
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
+
+
+def right_sized(data: bytes) -> bytes:
+    """A copy of ``data`` that owns only its own length, for values a table keeps.
+
+    orjson (3.13) returns each result in a buffer of about 4 KB and never shrinks it, so a
+    300-byte state held per author kept 4 KB resident: most of a worker's memory per author
+    (docs/benchmarks.md, "Memory per 1M tracked authors"). Records sent and dropped at once do
+    not need this; anything held for the life of a key does."""
+    return bytes(memoryview(data))

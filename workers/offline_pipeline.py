@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 import orjson
 
 from schemas.action import Action, Decision
+from schemas.codec import right_sized
 from schemas.comment import Comment
 from schemas.deadletter import DeadLetter
 from schemas.verdict import BehaviourNotice, Verdict
@@ -239,7 +240,7 @@ class OfflinePipeline:
         stored = self.window_table.get(author)
         state = AuthorWindows.from_dict(orjson.loads(stored)) if stored else AuthorWindows()
         new_state, findings, stats = observe(state, verdict, cfg)
-        self.window_table[author] = orjson.dumps(new_state.to_dict())
+        self.window_table[author] = right_sized(orjson.dumps(new_state.to_dict()))
         assessed = replace(verdict, behaviour=findings) if findings else verdict
         if stats.duplicate:
             return assessed, ()
@@ -313,7 +314,7 @@ class OfflinePipeline:
         if state.is_idle:
             self.enforcement_table.pop(author, None)
         else:
-            self.enforcement_table[author] = state.to_bytes()
+            self.enforcement_table[author] = right_sized(state.to_bytes())
         due = state.next_deadline_ms()
         if due is None:
             self._deadlines.pop(state.author_key, None)

@@ -21,6 +21,7 @@ import faust
 import orjson
 
 from schemas.action import Action, ActionResult, Decision, Tick
+from schemas.codec import right_sized
 from schemas.identity import ClusterMembership
 from schemas.verdict import BehaviourNotice, Verdict
 from streams.enforce.config import EnforcementConfig
@@ -99,7 +100,7 @@ def register(
         if state.is_idle:
             table.pop(author, None)
         else:
-            table[author] = state.to_bytes()
+            table[author] = right_sized(state.to_bytes())
         due = state.next_deadline_ms()
         if due is None:
             deadlines.pop(state.author_key, None)

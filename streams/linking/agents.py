@@ -24,6 +24,7 @@ from typing import Any
 import faust
 import orjson
 
+from schemas.codec import right_sized
 from schemas.comment import Comment
 from schemas.identity import LinkSignal
 from streams.linking.config import LinkingConfig
@@ -66,7 +67,7 @@ def register(
         stored = index_table.get(index_key.encode())
         state = KeyState.from_dict(orjson.loads(stored)) if stored else KeyState()
         new_state, found = observe_key(state, index_key, comment, config())
-        index_table[index_key.encode()] = orjson.dumps(new_state.to_dict())
+        index_table[index_key.encode()] = right_sized(orjson.dumps(new_state.to_dict()))
         for signal in found:
             await signals.send(key=b"graph", value=signal.to_bytes())
         return "signal" if found else "ok"

@@ -22,6 +22,7 @@ from typing import Any
 import faust
 import orjson
 
+from schemas.codec import right_sized
 from schemas.verdict import Verdict
 from streams.rate_windows.band_states import BandStates
 from streams.rate_windows.campaign import campaign_notice
@@ -69,7 +70,7 @@ def register(
         stored = table.get(author)
         state = AuthorWindows.from_dict(orjson.loads(stored)) if stored else AuthorWindows()
         new_state, findings, stats = observe(state, verdict, cfg)
-        table[author] = orjson.dumps(new_state.to_dict())
+        table[author] = right_sized(orjson.dumps(new_state.to_dict()))
         if stats.late:
             metrics.late_events.labels(STAGE).inc()
         out = replace(verdict, behaviour=findings) if findings else verdict

@@ -19,6 +19,7 @@ from collections.abc import MutableMapping
 
 import orjson
 
+from schemas.codec import right_sized
 from streams.rate_windows.cross_author import BandState
 
 # Keys are bands × 2^(64/bands): 2,048 with the default 8 slices. A bound still matters for
@@ -51,7 +52,7 @@ class BandStates:
         return state
 
     def put(self, key: bytes, state: BandState) -> None:
-        encoded = orjson.dumps(state.to_dict())
+        encoded = right_sized(orjson.dumps(state.to_dict()))
         self._table[key] = encoded
         self._remember(key, encoded, state)
 

@@ -2,7 +2,6 @@
 
     nice -n 10 python bench/bench_author_memory.py          # 20k, 50k, 100k, 1M: 22 min
     python bench/bench_author_memory.py --authors 20000 --classify all   # every comment classified
-    python bench/bench_author_memory.py --authors 20000 --right-size     # values trimmed
 
 A real worker takes hours to see 1M authors through Kafka, so this builds, in one process,
 what the worker's state holds after one comment from each of N new authors, and reads the
@@ -20,10 +19,10 @@ What the process holds is what the worker's agents hold, in the same form:
   ``KeyState`` bytes), the identity graph fed every signal (index signals and the bands'
   near-copies), and the enforce stage's global cluster table (author to membership bytes).
 
-Values are stored as the agents store them, the bytes ``orjson.dumps`` returns. orjson 3.13
-(installed here) over-allocates that buffer (about 4 KB for a 300-byte value) and never
-shrinks it, and that is most of a worker's memory per author. ``--right-size`` stores trimmed
-copies instead: what the tables would hold if the agents trimmed values before storing them.
+Values are stored as the agents store them: right-sized copies (``schemas.codec.right_sized``).
+orjson 3.13 (installed here) returns each value in a buffer of about 4 KB and never shrinks
+it; before the agents trimmed values, that was most of a worker's memory per author (5.1 KB
+per author at 1M, against 0.5 KB since: docs/benchmarks.md).
 
 Comments come from ``bench/loadgen.py``, every one from a new account, no bursts (what the
 ``memory`` phase of ``bench/bench_pipeline.py`` sends a real worker). The loader draws each
@@ -70,6 +69,7 @@ if str(ROOT) not in sys.path:
 
 from bench.bench_pipeline import Conditions, record, rss_bytes  # noqa: E402
 from bench.loadgen import LoadGenerator, Mix  # noqa: E402
+from schemas.codec import right_sized  # noqa: E402
 from schemas.comment import Comment  # noqa: E402
 from schemas.identity import LinkSignal  # noqa: E402
 from schemas.verdict import BehaviourNotice, Finding  # noqa: E402
@@ -146,7 +146,7 @@ class WorkerState(OfflinePipeline):
             stored = self.index_table.get(key)
             state = KeyState.from_dict(orjson.loads(stored)) if stored else KeyState()
             new_state, found = observe_key(state, index_key, comment, self.stages.linking)
-            self.index_table[key] = orjson.dumps(new_state.to_dict())
+            self.index_table[key] = right_sized(orjson.dumps(new_state.to_dict()))
             for signal in found:
                 self._link(signal)
 
@@ -156,7 +156,8 @@ class WorkerState(OfflinePipeline):
         for membership in self.graph.add(LinkSignal.from_bytes(signal.to_bytes())):
             author = membership.author_key.encode()
             if len(membership.members) > 1:
-                self.cluster_table[author] = membership.to_bytes()
+                # The agent keeps the record's bytes as Kafka delivered them, right-sized.
+                self.cluster_table[author] = right_sized(membership.to_bytes())
             else:
                 self.cluster_table.pop(author, None)
 
@@ -199,15 +200,6 @@ def rss() -> int:
     return rss_bytes(os.getpid())
 
 
-class RightSized(dict[bytes, bytes]):
-    """A table that stores a right-sized copy of each value (``--right-size``): what the
-    tables would hold if values were trimmed before they are stored, or after a restart, when
-    they are read back from the changelog."""
-
-    def __setitem__(self, key: bytes, value: bytes) -> None:
-        super().__setitem__(key, bytes(memoryview(value)))
-
-
 @dataclass
 class Feed:
     """Comments from new authors into a WorkerState, ticking deadlines as the tick timer would."""
@@ -239,10 +231,6 @@ def build(settings: Settings, args: argparse.Namespace, seed: int) -> Feed:
     classifier = PreClassified(stages.classifier, every=args.classify == "all")
     stages = replace(stages, classifier=cast(Classifier, classifier))
     state = WorkerState(stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes)
-    if args.right_size:
-        state.window_table, state.band_table = RightSized(), RightSized()
-        state.enforcement_table, state.index_table = RightSized(), RightSized()
-        state.cluster_table = RightSized()
     load = FlaggedLoad(
         Mix(fresh_authors=True, burst_every=0, authors=10), seed=seed, start_ms=START_MS
     )
@@ -271,9 +259,6 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=100_000,
         help="comments the band stage sees; after them it stops, its table as it was",
-    )
-    parser.add_argument(
-        "--right-size", action="store_true", help="store right-sized copies of the values"
     )
     args = parser.parse_args(argv)
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
@@ -333,7 +318,6 @@ def main(argv: list[str] | None = None) -> int:
         "authors",
         {
             "classify": args.classify,
-            "right_size": args.right_size,
             "bands_for": args.bands_for,
             "seed": args.seed,
             "rows": rows,
@@ -346,10 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         },
     )
 
-    sized = "right-sized copies" if args.right_size else "as orjson.dumps returns them"
     print(
         f"\n### Resident memory per tracked author, in-process (classify: {args.classify}; "
-        f"values {sized}; bands for the first {args.bands_for:,} comments)\n"
+        f"bands for the first {args.bands_for:,} comments)\n"
     )
     print("| new authors | RSS growth | per author | per author added since the last row |")
     print("|---:|---:|---:|---:|")

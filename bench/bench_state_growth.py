@@ -2,6 +2,8 @@
 
     python bench/bench_state_growth.py                       # 30,000 comments (about 2 min)
     python bench/bench_state_growth.py --count 60000 --chunk 5000
+    python bench/bench_state_growth.py --bands-ab --count 40000   # the band stage against the
+                                                                  # all-pairs version it replaced
 
 A worker's cost per comment must not keep rising as it runs, or a rate it sustains in the
 first minutes falls behind later. The load generator's stream (bench/loadgen.py, 50 comments
@@ -12,6 +14,12 @@ The baseline is the first chunk of the same run: ratios, not times, are the figu
 compare, since this 2-core machine's CPU time per operation drifts by tens of per cent with
 its load. Band state is bounded by the hold (allowed lateness + window, 15 min of event time,
 45,000 comments at this rate) and by ``max_posts_per_band``; the cost should level off there.
+
+``--bands-ab``: the band entries those comments fan out, recorded, then fed in eighths to the
+band stage as it is (``observe_band`` through ``BandStates``) and to the all-pairs version
+with a JSON decode per entry that it replaced (the oracle in
+tests/unit/rate_windows/test_cross_author_equivalence.py), alternating eighth by eighth so
+both see the same machine; the figure is their ratio per eighth.
 """
 
 from __future__ import annotations
@@ -51,11 +59,57 @@ def posts_per_key(pipeline: OfflinePipeline) -> tuple[float, int]:
     return statistics.mean(sizes), max(sizes)
 
 
+def bands_ab(pipeline: OfflinePipeline, generator: LoadGenerator, count: int) -> None:
+    import orjson
+
+    from streams.rate_windows.band_states import BandStates
+    from streams.rate_windows.cross_author import BandEntry, BandState, observe_band
+    from tests.unit.rate_windows.test_cross_author_equivalence import all_pairs_observe_band
+
+    entries: list[BandEntry] = []
+
+    class Recording(type(pipeline)):  # type: ignore[misc]
+        def _band(self, entry):  # type: ignore[no-untyped-def]
+            entries.append(entry)
+            return []
+
+    pipeline.__class__ = Recording
+    for i, (_, value) in enumerate(generator.take(count)):
+        pipeline.process(value, f"raw[0]@{i}")
+    cfg = pipeline.stages.windows
+    states, table = BandStates({}), dict[bytes, bytes]()
+    print(f"\n### Band stage against the all-pairs version ({len(entries):,} entries)\n")
+    print("| entries | all-pairs µs/entry | now µs/entry | ratio | posts per key (mean) |")
+    print("|---|---:|---:|---:|---:|")
+    eighth = len(entries) // 8
+    for part_no in range(8):
+        part = entries[part_no * eighth : (part_no + 1) * eighth]
+        start = time.process_time()
+        for entry in part:
+            key = entry.key.encode()
+            stored = table.get(key)
+            state = BandState.from_dict(orjson.loads(stored)) if stored else BandState()
+            table[key] = orjson.dumps(all_pairs_observe_band(state, entry, cfg, None)[0].to_dict())
+        before = time.process_time() - start
+        start = time.process_time()
+        for entry in part:
+            key = entry.key.encode()
+            states.put(key, observe_band(states.get(key), entry, cfg)[0])
+        now = time.process_time() - start
+        mean = statistics.mean(len(orjson.loads(v)["p"]) for v in table.values())
+        print(
+            f"| {part_no * eighth:,}–{(part_no + 1) * eighth:,} | {1e6 * before / len(part):.0f} | "
+            f"{1e6 * now / len(part):.0f} | {before / now:.1f}× | {mean:.0f} |",
+            flush=True,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=30_000)
     parser.add_argument("--chunk", type=int, default=3_000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--bands-ab", action="store_true", help="compare the band stage only")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
@@ -64,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
     )
     generator = LoadGenerator(Mix(), seed=args.seed)
+    if args.bands_ab:
+        bands_ab(pipeline, generator, args.count)
+        return 0
     print(f"\n### Cost per comment as state accumulates ({args.count:,} comments, one core)\n")
     print(
         "| comments so far | ms per comment | of which bands | vs first chunk | "

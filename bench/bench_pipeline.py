@@ -535,6 +535,11 @@ async def phase_throughput(args: argparse.Namespace) -> None:
             f"memory:// store); the second half added "
             f"{memory['second_half_b_per_author']:,.0f} B per author — {memory['conditions']}"
         )
+    if memory and "control_comments" in memory:
+        print(
+            f"control: {memory['control_comments']:,} more comments from 200 accounts already "
+            f"seen added {memory['control_b_per_comment']:,.0f} B per comment"
+        )
 
 
 async def phase_memory(run: LocalPipeline, args: argparse.Namespace) -> dict[str, Any]:
@@ -552,7 +557,21 @@ async def phase_memory(run: LocalPipeline, args: argparse.Namespace) -> dict[str
     result = await drain(run, gen.take(args.memory_authors - half), ["worker"])
     await asyncio.sleep(3)
     after = rss_bytes(pid)
+    control: dict[str, float] = {}
+    if args.memory_control:
+        # The same number of comments again, from 200 accounts the worker has already seen
+        # (their state is at its bounds after a few posts each): growth here is per comment,
+        # not per author, and a flat line is what a worker with no leak shows.
+        seen = LoadGenerator(Mix(authors=200, burst_every=0), seed=args.seed + 3)
+        await drain(run, seen.take(2_000), ["worker"])
+        await asyncio.sleep(3)
+        start = rss_bytes(pid)
+        n = args.memory_authors - half
+        await drain(run, seen.take(n), ["worker"])
+        await asyncio.sleep(3)
+        control = {"control_comments": n, "control_b_per_comment": (rss_bytes(pid) - start) / n}
     figures = {
+        **control,
         "authors": args.memory_authors,
         "rss_before_mib": before / 2**20,
         "rss_middle_mib": middle / 2**20,
@@ -842,6 +861,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     chain.add_argument("--namespace", required=True)
     chain.add_argument("--hops", type=int, required=True)
     chain.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--memory-control",
+        action="store_true",
+        help="after the memory phase, as many comments again from authors already seen",
+    )
     parser.add_argument("--phases", default="throughput,latency,memory,scaleout,rates,hops,ceiling")
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--latency-seconds", type=float, default=30.0)

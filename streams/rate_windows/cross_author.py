@@ -117,7 +117,8 @@ class BandPost(NamedTuple):
     seen_ms: int = 0  # wall-clock ms it reached this key (live only; 0 in replay)
 
 
-# Field readers for the passes over every post on a key (the hot path; see band_states.py).
+# Field readers for the passes over every post on a key: the hot path once keys fill up
+# (docs/benchmarks.md, "Cost per comment as state accumulates").
 _EVENT_TIME_OF = attrgetter("event_time_ms")
 _COMMENT_ID = attrgetter("comment_id")
 

@@ -4,6 +4,7 @@
     python bench/bench_state_growth.py --count 60000 --chunk 5000
     python bench/bench_state_growth.py --bands-ab --count 40000   # the band stage against the
                                                                   # all-pairs version it replaced
+    python bench/bench_state_growth.py --fingerprints --count 20000  # how even the keys are
 
 A worker's cost per comment must not keep rising as it runs, or a rate it sustains in the
 first minutes falls behind later. The load generator's stream (bench/loadgen.py, 50 comments
@@ -28,14 +29,19 @@ import argparse
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+import orjson
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.loadgen import LoadGenerator, Mix
+from bench.loadgen import LoadGenerator, Mix, text_of
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import parse_policy
+from streams.rate_windows.config import WindowConfig
+from streams.rate_windows.fingerprint import band_values, fingerprint
 from workers.offline_pipeline import OfflinePipeline
 from workers.pipeline import build_stage_configs
 from workers.settings import Settings
@@ -104,12 +110,36 @@ def bands_ab(pipeline: OfflinePipeline, generator: LoadGenerator, count: int) ->
         )
 
 
+def fingerprints(generator: LoadGenerator, count: int, cfg: WindowConfig) -> None:
+    """How evenly the stream's SimHash bits, hence band keys, are spread: uneven bits make a
+    few keys take many entries, and those keys fill first."""
+    ones = [0] * 64
+    keys: Counter[tuple[int, int]] = Counter()
+    texts = 0
+    for _, value in generator.take(count):
+        try:
+            fp = fingerprint(text_of(orjson.loads(value)))
+        except (KeyError, TypeError, ValueError, orjson.JSONDecodeError):
+            continue  # the loader's malformed messages
+        if fp.tokens < cfg.cross_author.min_tokens:
+            continue
+        texts += 1
+        for bit in range(64):
+            ones[bit] += fp.simhash >> bit & 1
+        keys.update(enumerate(band_values(fp.simhash, cfg.cross_author.bands)))
+    top = sum(n for _, n in keys.most_common(len(keys) // 20))
+    print(f"\n### Fingerprint evenness ({texts:,} texts long enough to fan out)\n")
+    print(f"share of ones per SimHash bit: {min(ones) / texts:.0%} to {max(ones) / texts:.0%}")
+    print(f"entries on the busiest 5% of {len(keys):,} band keys: {top / keys.total():.0%}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=30_000)
     parser.add_argument("--chunk", type=int, default=3_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--bands-ab", action="store_true", help="compare the band stage only")
+    parser.add_argument("--fingerprints", action="store_true", help="how even the band keys are")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
@@ -118,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
     )
     generator = LoadGenerator(Mix(), seed=args.seed)
+    if args.fingerprints:
+        fingerprints(generator, args.count, stages.windows)
+        return 0
     if args.bands_ab:
         bands_ab(pipeline, generator, args.count)
         return 0

@@ -4,10 +4,10 @@ The table keeps the JSON bytes: its changelog, standby replicas and replay read 
 Each value written is a right-sized copy (``schemas.codec.right_sized``): a full key holds 256
 posts, and 2,048 keys are held for the life of the worker.
 
-Why no cache of decoded states: it was tried. Keeping every key's last decoded state saved the
-JSON decode per entry, but on the load generator's stream it was no faster (233 against
-220 µs per entry, 30,000 comments) and held about 175,000 post tuples more, which the
-collector then walks; decoding with orjson is not where a band entry's time goes.
+Why no cache of decoded states: it was tried (commit f7cda77). Keeping every key's last
+decoded state saved the JSON decode per entry, but ``bench/bench_state_growth.py --bands-ab``
+gave the same gain with it as without it, and it held every key's posts decoded as well;
+decoding with orjson is not where a band entry's time goes.
 """
 
 from __future__ import annotations

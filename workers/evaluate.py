@@ -4,6 +4,7 @@ python -m workers.evaluate                       # dev set, customer policy, exa
 python -m workers.evaluate --data tests/data/labelled/holdout.jsonl
 python -m workers.evaluate --json                # machine-readable
 python -m workers.evaluate --misses              # list every case the classifier got wrong
+python -m workers.evaluate --all                 # every labelled set, side by side
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from pathlib import Path
 from typing import TextIO
 
 from streams.classify import Classifier, load_registry
-from streams.classify.evaluation import Report, as_comment, load_cases, score
+from streams.classify.evaluation import Report, Score, as_comment, load_cases, score
 from streams.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = ROOT / "deploy" / "policy" / "ctmuhb.yaml"
 DEFAULT_REGISTRY = ROOT / "deploy" / "policy" / "registry.example.yaml"
-DEFAULT_DATA = ROOT / "tests" / "data" / "labelled" / "dev.jsonl"
+LABELLED = ROOT / "tests" / "data" / "labelled"
+DEFAULT_DATA = LABELLED / "dev.jsonl"
 
 
 def evaluate(classifier: Classifier, data_path: Path) -> Report:
@@ -30,6 +32,33 @@ def evaluate(classifier: Classifier, data_path: Path) -> Report:
     policy = classifier.policy
     violations = [c.id for c in policy.violations()]
     return score(cases, predictions, list(policy.clauses), violations)
+
+
+def labelled_sets(folder: Path = LABELLED) -> dict[str, Path]:
+    """Every ``*.jsonl`` set in the folder by name, so a new held-out set is reported as soon as
+    it is committed, without a code change (and cannot be left out of the comparison)."""
+    return {path.stem: path for path in sorted(folder.glob("*.jsonl"))}
+
+
+def _cell(s: Score) -> str:
+    return f"{s.precision:.2f} / {s.recall:.2f} / {s.f1:.2f} ({s.tp + s.fn})"
+
+
+def render_side_by_side(reports: dict[str, Report], out: TextIO) -> None:
+    """One row per clause, one column per set: precision / recall / F1 (support)."""
+    names = list(reports)
+    out.write("| clause | " + " | ".join(f"{n}: P / R / F1 (n)" for n in names) + " |\n")
+    out.write("|---|" + "---:|" * len(names) + "\n")
+    clauses = next(iter(reports.values())).clauses if reports else ()
+    for clause in clauses:
+        cells = [_cell(reports[n].per_clause[clause]) for n in names]
+        out.write(f"| {clause} | " + " | ".join(cells) + " |\n")
+    out.write("| **micro** | " + " | ".join(_cell(reports[n].micro) for n in names) + " |\n")
+    kept = [
+        f"{r.clean_criticism_left_clean}/{r.clean_criticism_cases} = {r.clean_criticism_rate:.3f}"
+        for r in reports.values()
+    ]
+    out.write("| clean_criticism left clean | " + " | ".join(kept) + " |\n")
 
 
 def render(report: Report, out: TextIO, *, misses: bool = False) -> None:
@@ -66,9 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-registry", action="store_true", help="classify without names")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--misses", action="store_true", help="list cases that were wrong")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every *.jsonl under --labelled-dir, each table then side by side (no misses)",
+    )
+    parser.add_argument("--labelled-dir", type=Path, default=LABELLED)
     args = parser.parse_args(argv)
     registry = None if args.no_registry else load_registry(args.registry)
     classifier = Classifier(load_policy(args.policy), registry)
+    if args.all:
+        return _main_all(classifier, args.labelled_dir, as_json=args.json)
     report = evaluate(classifier, args.data)
     if args.json:
         payload = {
@@ -84,6 +121,30 @@ def main(argv: list[str] | None = None) -> int:
             f"(rules {classifier.rules_digest}), {report.cases} cases from {args.data}\n\n"
         )
         render(report, sys.stdout, misses=args.misses)
+    return 0
+
+
+def _main_all(classifier: Classifier, folder: Path, *, as_json: bool) -> int:
+    # Misses are deliberately not printed here: this is the view that includes the held-out sets,
+    # and listing their wrong cases is exactly what would invite tuning on them.
+    reports = {name: evaluate(classifier, path) for name, path in labelled_sets(folder).items()}
+    head = {
+        "policy_version": classifier.policy.version,
+        "rules_digest": classifier.rules_digest,
+    }
+    if as_json:
+        payload = {**head, "sets": {name: r.as_dict() for name, r in reports.items()}}
+        sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        return 0
+    sys.stdout.write(
+        f"policy {classifier.policy.name} version {classifier.policy.version} "
+        f"(rules {classifier.rules_digest}), sets from {folder}\n"
+    )
+    for name, report in reports.items():
+        sys.stdout.write(f"\n## {name} ({report.cases} cases)\n\n")
+        render(report, sys.stdout)
+    sys.stdout.write("\n## side by side\n\n")
+    render_side_by_side(reports, sys.stdout)
     return 0
 
 

@@ -20,6 +20,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "replay": ("workers.replay", "main", "re-run a topic range in an isolated namespace"),
     "audit": ("workers.audit", "main", "compare a replay's decisions with the recorded ones"),
     "explain": ("workers.explain", "main", "the decision trail of one comment or account"),
+    "train": (
+        "streams.classify.models.training",
+        "main",
+        "build the text-model artefact from the corpora",
+    ),
 }
 
 

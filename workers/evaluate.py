@@ -17,6 +17,7 @@ from typing import TextIO
 
 from streams.classify import Classifier, load_registry
 from streams.classify.evaluation import Report, Score, as_comment, load_cases, score
+from streams.classify.models.corpus_eval import CorpusReport, evaluate_corpora
 from streams.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,11 +102,17 @@ def main(argv: list[str] | None = None) -> int:
         help="every *.jsonl under --labelled-dir, each table then side by side (no misses)",
     )
     parser.add_argument("--labelled-dir", type=Path, default=LABELLED)
+    parser.add_argument(
+        "--corpora",
+        type=Path,
+        help="with --all: also the test split of every public corpus under this folder "
+        "(e.g. ../shared/data/corpora), per clause beside the project's sets",
+    )
     args = parser.parse_args(argv)
     registry = None if args.no_registry else load_registry(args.registry)
     classifier = Classifier(load_policy(args.policy), registry)
     if args.all:
-        return _main_all(classifier, args.labelled_dir, as_json=args.json)
+        return _main_all(classifier, args.labelled_dir, as_json=args.json, corpora=args.corpora)
     report = evaluate(classifier, args.data)
     if args.json:
         payload = {
@@ -124,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _main_all(classifier: Classifier, folder: Path, *, as_json: bool) -> int:
+def _main_all(
+    classifier: Classifier, folder: Path, *, as_json: bool, corpora: Path | None = None
+) -> int:
     # Misses are deliberately not printed here: this is the view that includes the held-out sets,
     # and listing their wrong cases is exactly what would invite tuning on them.
     reports = {name: evaluate(classifier, path) for name, path in labelled_sets(folder).items()}
@@ -145,7 +154,41 @@ def _main_all(classifier: Classifier, folder: Path, *, as_json: bool) -> int:
         render(report, sys.stdout)
     sys.stdout.write("\n## side by side\n\n")
     render_side_by_side(reports, sys.stdout)
+    if corpora is not None:
+        render_corpora(reports, evaluate_corpora(classifier, corpora), sys.stdout)
     return 0
+
+
+def render_corpora(reports: dict[str, Report], corpus: CorpusReport, out: TextIO) -> None:
+    """Per clause: the project's sets and every corpus's test split, precision/recall/F1."""
+    out.write("\n## per clause: project sets and corpus test splits (P / R / F1)\n\n")
+    names = list(reports)
+    corpus_columns = sorted({name for _, name in corpus.per_clause})
+    out.write("| clause | " + " | ".join([*names, *corpus_columns]) + " |\n")
+    out.write("|---|" + "---:|" * (len(names) + len(corpus_columns)) + "\n")
+    clauses = sorted({clause for clause, _ in corpus.per_clause})
+    for clause in clauses:
+        cells = []
+        for name in names:
+            s = reports[name].per_clause.get(clause)
+            cells.append(
+                f"{s.precision:.2f} / {s.recall:.2f} / {s.f1:.2f}" if s and s.tp + s.fn else "-"
+            )
+        for name in corpus_columns:
+            c = corpus.per_clause.get((clause, name))
+            cells.append(
+                f"{c.precision:.2f} / {c.recall:.2f} / {c.f(1):.2f}" if c and c.tp + c.fn else "-"
+            )
+        out.write(f"| {clause} | " + " | ".join(cells) + " |\n")
+    out.write(
+        "\n## clean rows of every corpus's test split flagged (any clause, and the worst one)\n\n"
+    )
+    out.write("| corpus | clean rows | flagged | rate | worst clause |\n|---|---:|---:|---:|---|\n")
+    for name, (rows, flagged, by_clause) in corpus.clean.items():
+        worst = max(by_clause.items(), key=lambda kv: (kv[1], kv[0]), default=("-", 0))
+        rate = flagged / rows if rows else 0.0
+        worst_rate = worst[1] / rows if rows else 0.0
+        out.write(f"| {name} | {rows} | {flagged} | {rate:.4f} | {worst[0]} {worst_rate:.4f} |\n")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,16 @@ PROCEDURES = (
     "spam",  # hide the post and limit posting
     "review",  # a human decides
 )
-DETECTOR_TYPES = ("lexicon", "pattern", "registry", "topic_relevance", "composite", "repetition")
+DETECTOR_TYPES = (
+    "lexicon",
+    "pattern",
+    "registry",
+    "topic_relevance",
+    "composite",
+    "repetition",
+    "model",
+    "group_attack",
+)
 
 # The clause ids the customer's policy file uses. Other stages may name them (e.g. rate windows
 # count "spamming" candidates), so they are listed once here; the loader does not require them,

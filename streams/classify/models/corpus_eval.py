@@ -22,8 +22,18 @@ from streams.classify.models.training import CLAUSE_OF, OWN_CORPORA, Counts
 class CorpusReport:
     # (clause, corpus) -> counts on that corpus's labelled test rows
     per_clause: dict[tuple[str, str], Counts] = field(default_factory=dict)
-    # corpus -> (clean test rows, rows any violation clause flagged, flags per clause)
-    clean: dict[str, tuple[int, int, dict[str, int]]] = field(default_factory=dict)
+    # corpus -> its clean test rows (labelled negative for every target it annotated)
+    clean: dict[str, CleanRows] = field(default_factory=dict)
+
+
+@dataclass
+class CleanRows:
+    rows: int = 0
+    # flagged under a clause whose target the corpus's annotators said is absent
+    flagged_annotated: int = 0
+    # flagged under any clause at all (routes included)
+    flagged_any: int = 0
+    per_clause: dict[str, int] = field(default_factory=dict)
 
 
 def _clean_for_every_target(row: CorpusRow) -> bool:
@@ -58,15 +68,16 @@ def evaluate_corpora(
                 tn += (not hit) and not label
             report.per_clause[(clause, corpus)] = Counts(tp, fp, fn, tn)
     for corpus in sorted(wanted):
-        clean_rows = [
-            c
-            for r, c in zip(rows, flagged, strict=True)
-            if r.corpus == corpus and _clean_for_every_target(r)
-        ]
-        by_clause: dict[str, int] = {}
-        for clauses in clean_rows:
-            for clause in clauses & every_clause:
-                by_clause[clause] = by_clause.get(clause, 0) + 1
-        any_flag = sum(1 for c in clean_rows if c & every_clause)
-        report.clean[corpus] = (len(clean_rows), any_flag, by_clause)
+        summary = CleanRows()
+        for row, clauses in zip(rows, flagged, strict=True):
+            if row.corpus != corpus or not _clean_for_every_target(row):
+                continue
+            shown = clauses & every_clause
+            annotated = {CLAUSE_OF[t] for t in TARGETS if row.label(t) is False}
+            summary.rows += 1
+            summary.flagged_any += bool(shown)
+            summary.flagged_annotated += bool(shown & annotated)
+            for clause in shown:
+                summary.per_clause[clause] = summary.per_clause.get(clause, 0) + 1
+        report.clean[corpus] = summary
     return report

@@ -21,6 +21,7 @@ from streams.classify.models.artefact import (
     load_models,
 )
 from streams.classify.models.corpora import CORPORA, hashed_split, load_all
+from streams.classify.models.corpus_eval import evaluate_corpora
 from streams.classify.models.features import features
 from streams.policy import Policy
 
@@ -205,3 +206,19 @@ def test_training_is_reproducible_byte_for_byte(tmp_path: Path) -> None:
         models.scores(_words("you stupid idiot"))[offensive]
         > models.scores(_words("thank you for the lovely care"))[offensive]
     )
+
+
+def test_corpus_evaluation_reads_only_test_rows_and_counts_clean_ones(
+    tmp_path: Path, classifier: Classifier
+) -> None:
+    corpora = tmp_path / "corpora"
+    _tiny_corpora(corpora)
+    report = evaluate_corpora(classifier, corpora)
+    test_rows = [r for r in load_all(corpora) if r.split == "test"]
+    davidson = report.per_clause[("abusive", "davidson")]
+    assert davidson.tp + davidson.fp + davidson.fn + davidson.tn == sum(
+        1 for r in test_rows if r.corpus == "davidson"
+    )
+    druglib = report.clean["druglib"]
+    assert druglib.rows == sum(1 for r in test_rows if r.corpus == "druglib")
+    assert druglib.flagged_annotated <= druglib.flagged_any <= druglib.rows

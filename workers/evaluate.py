@@ -193,9 +193,10 @@ def render_corpora(reports: dict[str, Report], corpus: CorpusReport, out: TextIO
     for name, rows in corpus.clean.items():
         worst = max(rows.per_clause.items(), key=lambda kv: (kv[1], kv[0]), default=("-", 0))
         n = max(1, rows.rows)
+        annotated, flagged = rows.flagged_annotated, rows.flagged_any
         out.write(
-            f"| {name} | {rows.rows} | {rows.flagged_annotated} | {rows.flagged_annotated / n:.4f} | "
-            f"{rows.flagged_any} | {rows.flagged_any / n:.4f} | {worst[0]} {worst[1] / n:.4f} |\n"
+            f"| {name} | {rows.rows} | {annotated} | {annotated / n:.4f} | "
+            f"{flagged} | {flagged / n:.4f} | {worst[0]} {worst[1] / n:.4f} |\n"
         )
 
 

@@ -43,7 +43,7 @@ VIOLATION_CLAUSES = (
     "spamming",
     "trolling",
 )
-ROUTE_CLAUSES = ("personal_care", "emergency", "safeguarding")
+ROUTE_CLAUSES = ("personal_care", "emergency", "safeguarding", "welsh_review")
 HATE_STRANDS = ("race", "religion", "disability", "sexual_orientation", "transgender")
 
 

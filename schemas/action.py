@@ -53,6 +53,11 @@ class Action:
     message: str  # text to post to the author, where the action speaks ("" otherwise)
     # Evidence never goes to a long-retention topic: the executor moves it to the evidence store.
     content: str = ""  # the content copy, on preserve_evidence actions only
+    # The language of ``message``: "en", "cy", or "cy+en" (bilingual, Welsh first); "" if none.
+    language: str = ""
+    # Who reviews a queue_human_review: "welsh" for a comment in Welsh (a Welsh speaker), "" for
+    # the main queue.
+    lane: str = ""
 
     def to_bytes(self) -> bytes:
         return dumps(self)

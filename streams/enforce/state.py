@@ -59,6 +59,9 @@ class Case:
     # called off because its own post turned out to be gone.
     superseded_from: str = ""
     standing: str = FREE  # one of STANDINGS
+    # How the author is answered about this comment, later messages included: "en", "cy" or
+    # "cy+en" (streams.enforce.messages.reply_language).
+    language: str = "en"
 
     @property
     def is_open(self) -> bool:

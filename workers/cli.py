@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("workers.demo", "main", "the whole pipeline on the local stack with a sample feed"),
     "feed": ("workers.sample_feed", "main", "produce the sample feed to comments.raw"),
     "eval": ("workers.evaluate", "main", "classifier precision/recall on labelled data"),
+    "classify": ("workers.classify_cli", "main", "classify comments from stdin or files, as JSON"),
     "links": ("workers.linking_cli", "main", "explain or split sock-puppet links"),
     "link-eval": ("workers.evaluate_linking", "main", "linking precision/recall (synthetic)"),
     "evidence": ("workers.evidence_cli", "main", "export, purge and audit the evidence store"),

@@ -44,40 +44,44 @@ class LanguageReading:
     languages: tuple[str, ...]  # every language it is classified under, sorted
 
 
-@lru_cache(maxsize=1)
-def _detector() -> LanguageDetector:
-    # Imported and built on first use (0.3 s with both models preloaded), once per process:
-    # tools that never classify do not pay for it.
+def build_detector(*, low_accuracy: bool = True) -> LanguageDetector:
+    """Welsh and English only, both models preloaded (0.3 s). ``low_accuracy=False`` is kept
+    for the benchmark that chose the low-accuracy mode (bench/bench_language.py)."""
     from lingua import Language, LanguageDetectorBuilder
 
-    return (
-        LanguageDetectorBuilder.from_languages(Language.WELSH, Language.ENGLISH)
-        .with_low_accuracy_mode()
-        .with_preloaded_language_models()
-        .build()
-    )
+    builder = LanguageDetectorBuilder.from_languages(Language.WELSH, Language.ENGLISH)
+    if low_accuracy:
+        builder = builder.with_low_accuracy_mode()
+    return builder.with_preloaded_language_models().build()
 
 
-def _best(text: str) -> tuple[str, float]:
-    values = _detector().compute_language_confidence_values(text)
+@lru_cache(maxsize=1)
+def _detector() -> LanguageDetector:
+    # Built on first use, once per process: tools that never classify do not pay for it.
+    return build_detector()
+
+
+def _best(text: str, detector: LanguageDetector) -> tuple[str, float]:
+    values = detector.compute_language_confidence_values(text)
     if not values:
         return UNDETERMINED, 0.0
     top = values[0]
     return top.language.iso_code_639_1.name.lower(), top.value
 
 
-def identify(text: str) -> LanguageReading:
+def identify(text: str, detector: LanguageDetector | None = None) -> LanguageReading:
     """The comment's language and the languages it is classified under; deterministic."""
+    detector = detector or _detector()
     words = _WORD.findall(text)
     if not words:
         return LanguageReading(UNDETERMINED, LANGUAGES)
-    language, confidence = _best(" ".join(words))
+    language, confidence = _best(" ".join(words), detector)
     for max_words, needed in _MIN_CONFIDENCE:
         if len(words) <= max_words and confidence < needed:
             return LanguageReading(UNDETERMINED, LANGUAGES)
     found = {language}
     for piece in _pieces(text):
-        piece_language, piece_confidence = _best(piece)
+        piece_language, piece_confidence = _best(piece, detector)
         if piece_confidence >= PIECE_CONFIDENCE:
             found.add(piece_language)
     return LanguageReading(language, tuple(sorted(found)))

@@ -97,3 +97,24 @@ def test_detector_languages_are_checked() -> None:
     bad = POLICY.replace(b"languages: [cy]", b"languages: [fr]", 1)
     with pytest.raises(PolicyError, match="language 'fr' is unknown"):
         parse_policy(bad)
+
+
+def test_language_accuracy_counts_comments_of_five_words_or_more() -> None:
+    from streams.classify.language_eval import language_accuracy
+
+    cases = [
+        Case("Mae'r nyrsys ar ward 4 yn hollol wych", frozenset(), "clean", language="cy"),
+        Case("The nurses on ward 4 are brilliant", frozenset(), "clean", language="en"),
+        Case(
+            "Diolch yn fawr iawn i bawb. The nurses were brilliant",
+            frozenset(),
+            "clean",
+            language="mixed",
+        ),
+        Case("The nurses on ward 4 are brilliant", frozenset(), "clean", language="cy"),  # wrong
+        Case("Diolch", frozenset(), "clean", language="cy"),  # too short to count
+    ]
+    score = language_accuracy(cases)
+    assert (score.correct, score.cases, score.short) == (3, 4, 1)
+    assert score.by_label == {"cy": [1, 2], "en": [1, 1], "mixed": [1, 1]}
+    assert [case.text for case, _ in score.wrong] == ["The nurses on ward 4 are brilliant"]

@@ -13,7 +13,7 @@ from schemas.verdict import Finding, Verdict
 from streams.classify.composite import CompositeDetector
 from streams.classify.detectors import BuildContext, Detector, Params
 from streams.classify.document import Document
-from streams.classify.language import identify
+from streams.classify.language import identify, language_detector_version
 from streams.classify.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_lexicon
 from streams.classify.matchers import LexiconDetector, PatternDetector
 from streams.classify.names import NameRegistry, RegistryDetector
@@ -63,6 +63,9 @@ class Classifier:
         # Word lists ship with the code, not the policy file, so the policy version alone does
         # not pin them: this digest does, for audits and replay comparisons.
         digest = hashlib.sha256(policy.version.encode())
+        # The language detector decides which detectors read a comment and which language it
+        # is answered in, so its version is pinned too.
+        digest.update(f"\nlingua {language_detector_version()}".encode())
         for name in sorted(self._lexicons):
             digest.update(f"\n{name}\n".encode())
             digest.update((lexicon_dir / f"{name}.txt").read_bytes())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.metadata import version
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,6 +54,10 @@ def build_detector(*, low_accuracy: bool = True) -> LanguageDetector:
     if low_accuracy:
         builder = builder.with_low_accuracy_mode()
     return builder.with_preloaded_language_models().build()
+
+
+def language_detector_version() -> str:
+    return version("lingua-language-detector")
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 
 import orjson
 import pytest
-import redis.asyncio as aioredis
 
 from schemas.action import Action
 from streams import topics as specs
@@ -18,22 +17,19 @@ from workers.local_run import LocalPipeline
 from workers.platform_adapters import DRY_RUN_RECORD
 
 from .envelopes import facebook
-
-WELSH = "Mae gan fy nhad boen ofnadwy yn ei frest ac mae e'n chwysu i gyd, beth wna i?"
-ENGLISH = "My dad has crushing chest pain and he is sweating all over, what do I do?"
+from .test_executor import _forget
 
 
 @pytest.fixture
-async def pipeline(pipeline: LocalPipeline) -> AsyncIterator[LocalPipeline]:
+async def cleaned(pipeline: LocalPipeline) -> AsyncIterator[LocalPipeline]:
+    """The conftest's pipeline, whose executor's Redis keys are forgotten afterwards."""
     yield pipeline
     pipeline.stop()  # before the keys go, so no executor writes them back
-    client = aioredis.from_url(pipeline.settings.redis_url)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{pipeline.settings.redis_prefix}*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
+    await _forget(pipeline.settings)
+
+
+WELSH = "Mae gan fy nhad boen ofnadwy yn ei frest ac mae e'n chwysu i gyd, beth wna i?"
+ENGLISH = "My dad has crushing chest pain and he is sweating all over, what do I do?"
 
 
 def _performed(pipeline: LocalPipeline) -> dict[str, str]:
@@ -45,8 +41,9 @@ def _performed(pipeline: LocalPipeline) -> dict[str, str]:
 
 
 async def test_welsh_emergency_gets_the_welsh_signpost_and_english_the_english(
-    pipeline: LocalPipeline,
+    cleaned: LocalPipeline,
 ) -> None:
+    pipeline = cleaned
     now = int(time.time() * 1000)  # due at once: the executor holds actions due later
     pipeline.start_worker()
     pipeline.start_executor()

@@ -105,3 +105,12 @@ def test_a_welsh_risk_cue_goes_to_the_welsh_speaking_lane() -> None:
 def test_the_messages_section_is_checked(override: dict[str, object], error: str) -> None:
     with pytest.raises(ValueError, match=error):
         config(**override)
+
+
+def test_without_welsh_texts_everyone_is_answered_in_english() -> None:
+    from .enforce_builders import CFG as ENGLISH_ONLY_CFG
+
+    out = decide(None, in_language(verdict(MON_10, "emergency"), "cy", ("cy",)), ENGLISH_ONLY_CFG)
+    signpost = action(out, "emergency_signpost")
+    assert signpost.language == "en" and signpost.message.startswith("If you or someone")
+    assert action(out, "queue_human_review").lane == "welsh"  # still read by a Welsh speaker

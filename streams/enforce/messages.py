@@ -53,13 +53,17 @@ def titles(reasons: Iterable[str], overrides: Mapping[str, str] | None = None) -
 
 
 def titles_cy(reasons: Iterable[str], welsh: Mapping[str, str]) -> str:
-    """'a', 'a a b', 'a, b ac c' (Welsh "and" is "ac" before a vowel)."""
+    """'x', 'x a y', 'x, y ac z': Welsh "and" is "ac" before a vowel, and mutates p, t, c."""
     names = [welsh.get(r) or r.replace("_", " ") for r in reasons]
     if len(names) <= 1:
         return "".join(names)
     last = names[-1]
-    joiner = "ac" if last[:1].lower() in "aeiouwy" else "a"
-    return f"{', '.join(names[:-1])} {joiner} {last}"
+    if last[:1].lower() in "aeiouwy":
+        return f"{', '.join(names[:-1])} ac {last}"
+    # "a" takes the aspirate mutation: "a throsedd", "a phostio", "a chynnwys".
+    if last[:1] in "ptc" and last[1:2] != "h":
+        last = last[0] + "h" + last[1:]
+    return f"{', '.join(names[:-1])} a {last}"
 
 
 _DAYS_CY = ("Llun", "Mawrth", "Mercher", "Iau", "Gwener", "Sadwrn", "Sul")

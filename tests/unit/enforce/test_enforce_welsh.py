@@ -114,3 +114,12 @@ def test_without_welsh_texts_everyone_is_answered_in_english() -> None:
     signpost = action(out, "emergency_signpost")
     assert signpost.language == "en" and signpost.message.startswith("If you or someone")
     assert action(out, "queue_human_review").lane == "welsh"  # still read by a Welsh speaker
+
+
+def test_welsh_titles_join_with_a_or_ac_and_the_aspirate_mutation() -> None:
+    from streams.enforce.messages import titles_cy
+
+    welsh = {"a": "iaith sarhaus", "b": "trosedd casineb", "c": "enwi aelod o staff", "d": "bygwth"}
+    assert titles_cy(["a", "b"], welsh) == "iaith sarhaus a throsedd casineb"
+    assert titles_cy(["d", "a", "c"], welsh) == "bygwth, iaith sarhaus ac enwi aelod o staff"
+    assert titles_cy(["a", "d"], welsh) == "iaith sarhaus a bygwth"

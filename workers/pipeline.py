@@ -124,6 +124,7 @@ def wire_stages(
         partitions=settings.partitions,
         metrics=metrics,
         wall_clock_timers=settings.wall_clock_timers,
+        reviews=topics.reviews,
     )
 
     linking_agents.register(

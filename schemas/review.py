@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.action import Action
 from schemas.codec import dumps, loads
 
 VERB_APPROVE = "approve"  # the pipeline was right; its actions stand
@@ -45,11 +46,22 @@ class ReviewedAction:
     keeps no copy of past actions, so the review names what to undo."""
 
     action_id: str
-    kind: str  # one of schemas.action.ACTION_KINDS
+    kind: str  # one of ACTION_KINDS
     target_author: str  # pseudonymous author key
     target_comment: str  # "" for account-level actions
     platform: str
     reasons: tuple[str, ...]  # the policy clause ids the action was taken for
+
+    @classmethod
+    def of(cls, action: Action) -> ReviewedAction:
+        return cls(
+            action_id=action.action_id,
+            kind=action.kind,
+            target_author=action.target_author,
+            target_comment=action.target_comment,
+            platform=action.platform,
+            reasons=action.reasons,
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReviewedAction:

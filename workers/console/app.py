@@ -437,7 +437,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         role=session.role,
         reason=reason,
         at_ms=now,
-        actions=tuple(_reviewed(a) for a in undo),
+        actions=tuple(ReviewedAction.of(a) for a in undo),
         other_author=other,
     )
     await console.reviews.send(review)
@@ -523,17 +523,6 @@ def _read_text(
     except EvidenceError as exc:
         return "", "", f"The text could not be read: {exc}"
     return "", "", "The console has not seen this comment's text (no copy kept, topic expired)."
-
-
-def _reviewed(action: Action) -> ReviewedAction:
-    return ReviewedAction(
-        action_id=action.action_id,
-        kind=action.kind,
-        target_author=action.target_author,
-        target_comment=action.target_comment,
-        platform=action.platform,
-        reasons=action.reasons,
-    )
 
 
 def _render(console: Console, template: str, *, status: int = 200, **context: Any) -> web.Response:

@@ -17,17 +17,6 @@ NEXT_MON_10 = london(2026, 6, 15, 10)
 SOURCE = "reviews[0]@7"
 
 
-def reviewed(action: Action) -> ReviewedAction:
-    return ReviewedAction(
-        action_id=action.action_id,
-        kind=action.kind,
-        target_author=action.target_author,
-        target_comment=action.target_comment,
-        platform=action.platform,
-        reasons=action.reasons,
-    )
-
-
 def review(
     verb: str, about: Action, actions: tuple[Action, ...] = (), *, author: str = "", **extra: str
 ) -> Review:
@@ -42,7 +31,7 @@ def review(
         role="moderator",
         reason="not spam: a charity event",
         at_ms=TUE_11,
-        actions=tuple(reviewed(a) for a in actions),
+        actions=tuple(ReviewedAction.of(a) for a in actions),
         **extra,
     )
 

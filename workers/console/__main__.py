@@ -84,6 +84,7 @@ async def serve(settings: Settings, users: dict[str, auth.User]) -> None:
         evidence = None
     sink = KafkaReviewSink(settings)
     await sink.start()
+    feed = ConsoleFeed(settings, projection, metrics)
     console = Console(
         projection=projection,
         users=users,
@@ -97,13 +98,13 @@ async def serve(settings: Settings, users: dict[str, auth.User]) -> None:
         trusted_proxies=frozenset(settings.console_trusted_proxies),
         session_seconds=settings.console_session_minutes * 60,
         clock=_wall_ms,
+        caught_up=feed.caught_up.is_set,
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stopping.set)
-    feed = ConsoleFeed(settings, projection, metrics)
     feeding = asyncio.create_task(feed.run(stopping))
     site_runner = web.AppRunner(build_app(console), access_log=None)
     metrics_runner = web.AppRunner(_metrics_app(console), access_log=None)

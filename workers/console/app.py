@@ -125,6 +125,8 @@ class Console:
     trusted_proxies: frozenset[str] = frozenset()
     session_seconds: int = 8 * 3600
     clock: Callable[[], int] = field(default=lambda: time.time_ns() // 1_000_000)
+    # False while the feed is still reading the topics' history: the queue says so.
+    caught_up: Callable[[], bool] = field(default=lambda: True)
     templates: Environment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -344,6 +346,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
         platforms=PLATFORMS,
         ages=(*AGE_FILTERS, "older"),
         sees_safeguarding=auth.can_see_safeguarding(session.role),
+        caught_up=console.caught_up(),
         now_ms=now,
     )
 

@@ -310,3 +310,123 @@ async def test_every_text_view_is_in_the_evidence_access_log_with_who_and_why(
     log = [orjson.loads(line) for line in (tmp_path / "access.log").read_bytes().splitlines()]
     assert {"user", "role", "method", "path", "status"} <= set(log[-1])
     assert all("facebook:" not in entry["path"] for entry in log)
+
+
+async def test_the_proxy_header_signs_in_only_from_the_trusted_proxy(
+    served: tuple[str, Console, Sink], http: ClientSession
+) -> None:
+    base, console, _ = served
+    console.trusted_header = "X-Forwarded-User"
+    console.trusted_proxies = frozenset({"10.9.8.7"})
+    stranger = Browser(http, base)
+    response, _ = await stranger.request("GET", "/queue", headers={"X-Forwarded-User": "lead"})
+    assert response.status == 302  # the header from anyone else is ignored
+    console.trusted_proxies = frozenset({"127.0.0.1"})
+    proxied = Browser(http, base)
+    response, page = await proxied.request("GET", "/queue", headers={"X-Forwarded-User": "lead"})
+    assert response.status == 200 and "Safeguarding lead" in page
+    assert proxied.cookie  # a session, so forms get their CSRF token
+    response, _ = await Browser(http, base).request(
+        "GET", "/queue", headers={"X-Forwarded-User": "nobody-we-know"}
+    )
+    assert response.status == 302
+
+
+async def test_sign_in_only_sends_people_back_to_a_page_of_this_site(
+    served: tuple[str, Console, Sink], http: ClientSession
+) -> None:
+    base, _, _ = served
+    for target, expected in (("/case/abc", "/case/abc"), ("//evil.example", "/queue")):
+        browser = Browser(http, base)
+        _, page = await browser.get("/login")
+        response, _ = await browser.post(
+            "/login",
+            {"csrf": csrf_of(page), "name": "mod", "password": PASSWORD, "next": target},
+        )
+        assert response.headers["Location"] == expected
+
+
+async def test_a_session_ends_at_sign_out_and_at_expiry(
+    served: tuple[str, Console, Sink], http: ClientSession
+) -> None:
+    base, console, _ = served
+    browser = Browser(http, base)
+    await browser.sign_in("mod")
+    token = browser.cookie
+    _, page = await browser.get("/queue")
+    response, _ = await browser.post("/logout", {"csrf": csrf_of(page)})
+    assert response.status == 303
+    browser.cookie = token  # the old token, replayed
+    response, _ = await browser.get("/queue")
+    assert response.status == 302
+    await browser.sign_in("mod")
+    now = [NOW]
+    console.sessions = auth.Sessions(60_000, lambda: now[0])
+    await browser.sign_in("mod")
+    assert (await browser.get("/queue"))[0].status == 200
+    now[0] += 61_000
+    assert (await browser.get("/queue"))[0].status == 302
+
+
+async def test_escalate_and_appeal_flow_through_the_forms(
+    served: tuple[str, Console, Sink], http: ClientSession, built: Built
+) -> None:
+    base, console, sink = served
+    moderator = Browser(http, base)
+    await moderator.sign_in("mod")
+    case = built.case_id("trolling")
+    _, page = await moderator.get(f"/case/{case}")
+    assert 'id="form-escalate"' in page and 'id="form-reject"' not in page  # nothing to undo
+    response, _ = await moderator.post(
+        f"/case/{case}/review",
+        {"csrf": csrf_of(page), "verb": "escalate", "reason": "mentions a child"},
+    )
+    assert response.status == 303
+    built.projection.add_review(sink.sent[-1])  # as the feed would read it back
+    response, _ = await moderator.get(f"/case/{case}")
+    assert response.status == 403  # escalated: the safeguarding lead's now
+    lead = Browser(http, base)
+    await lead.sign_in("lead")
+    _, page = await lead.get(f"/case/{case}")
+    response, _ = await lead.post(
+        f"/case/{case}/review", {"csrf": csrf_of(page), "verb": "approve", "reason": ""}
+    )
+    assert response.status == 303
+    built.projection.add_review(sink.sent[-1])
+    _, page = await lead.get(f"/case/{case}")
+    assert 'id="form-appeal_received"' in page and 'id="form-approve"' not in page
+    # A verb that is not open on the case now is refused.
+    response, _ = await lead.post(
+        f"/case/{case}/review", {"csrf": csrf_of(page), "verb": "approve", "reason": ""}
+    )
+    assert response.status == 400
+    assert [r.verb for r in sink.sent] == ["escalate", "approve"]
+    assert console.metrics.reviews.labels("escalate")._value.get() == 1
+
+
+async def test_split_link_names_the_blocks_on_the_linked_account_only(
+    served: tuple[str, Console, Sink], http: ClientSession, built: Built
+) -> None:
+    base, _, sink = served
+    moderator = Browser(http, base)
+    await moderator.sign_in("mod")
+    case = built.case_id("spamming")
+    _, page = await moderator.get(f"/case/{case}")
+    assert "near_duplicate" in page and 'name="other_author" value="author-twin"' in page
+    response, _ = await moderator.post(
+        f"/case/{case}/review",
+        {
+            "csrf": csrf_of(page),
+            "verb": "split_link",
+            "other_author": "someone-else",
+            "reason": "r",
+        },
+    )
+    assert response.status == 400  # not a linked account
+    response, _ = await moderator.post(
+        f"/case/{case}/review",
+        {"csrf": csrf_of(page), "verb": "split_link", "other_author": "author-twin", "reason": "r"},
+    )
+    assert response.status == 303
+    (review,) = sink.sent
+    assert review.other_author == "author-twin" and review.actions == ()

@@ -58,6 +58,7 @@ log = logging.getLogger("modstream.console")
 HERE = Path(__file__).resolve().parent
 COOKIE = "modstream_console"
 PUBLIC_ROUTES = frozenset({"login", "login_post", "static"})
+ROWS_PER_LANE = 200  # a page a person can read; the counts and filters reach the rest
 # Why a person opens a comment's text: the evidence access log records the choice.
 PURPOSES = {
     "queue_review": "reviewing a queued case",
@@ -347,6 +348,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
         ages=(*AGE_FILTERS, "older"),
         sees_safeguarding=auth.can_see_safeguarding(session.role),
         caught_up=console.caught_up(),
+        row_limit=ROWS_PER_LANE,
         now_ms=now,
     )
 

@@ -104,6 +104,8 @@ class _Case:
     decision_ids: list[str] = field(default_factory=list)
     action_ids: list[str] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
+    clauses: tuple[str, ...] = ()  # of its decisions, people's reviews aside; sorted
+    case_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,11 @@ class Projection:
     _comments: dict[str, Comment] = field(default_factory=dict)  # of cases
     _recent: OrderedDict[str, Comment] = field(default_factory=OrderedDict)
     _clusters: dict[str, ClusterMembership] = field(default_factory=dict)
+    _comment_of_action: dict[str, str] = field(default_factory=dict)
+    # Cases that may wait for a person: touched by a record since the queue last found them
+    # waiting for nobody. Nothing but a new record moves a case back into a lane (time only
+    # moves it between lanes, or out of the second-look lane), so the queue walks these alone.
+    _candidates: set[str] = field(default_factory=set)
 
     # --- folding the topics --------------------------------------------------------------
 
@@ -150,8 +157,10 @@ class Projection:
         if decision.decision_id not in self._decisions:
             case.decision_ids.append(decision.decision_id)
         self._decisions[decision.decision_id] = decision
-        if decision.trigger != TRIGGER_REVIEW and not case.posted_ms:
-            case.posted_ms = decision.event_time_ms
+        if decision.trigger != TRIGGER_REVIEW:
+            case.posted_ms = case.posted_ms or decision.event_time_ms
+            case.clauses = tuple(sorted({*case.clauses, *decision.clauses}))
+        self._candidates.add(decision.comment_id)
         comment = self._recent.pop(decision.comment_id, None)
         if comment is not None:
             self._comments[decision.comment_id] = comment
@@ -167,9 +176,14 @@ class Projection:
         self._actions[action.action_id] = replace(action, content="") if action.content else action
         if action.action_id not in case.action_ids:
             case.action_ids.append(action.action_id)
+        self._comment_of_action[action.action_id] = comment_id
+        self._candidates.add(comment_id)
 
     def add_result(self, result: ActionResult) -> None:
         self._results[result.action_id] = result
+        comment_id = self._comment_of_action.get(result.action_id)
+        if comment_id is not None:
+            self._candidates.add(comment_id)
 
     def add_review(self, review: Review) -> None:
         case = self._case(review.comment_id, review.author_key)
@@ -177,6 +191,7 @@ class Projection:
         if all(r.review_id != review.review_id for r in case.reviews):
             case.reviews.append(review)
             case.reviews.sort(key=lambda r: (r.at_ms, r.review_id))
+        self._candidates.add(review.comment_id)
 
     def add_comment(self, comment: Comment) -> None:
         if comment.comment_id in self._cases:
@@ -210,9 +225,12 @@ class Projection:
         lanes: dict[str, list[QueueItem]] = {lane: [] for lane in LANES}
         counts = dict.fromkeys(LANES, 0)
         oldest = 0
-        for case in self._cases.values():
-            item = self._item(case, now_ms)
+        monitoring_now = is_monitoring(now_ms, self.monitoring)
+        for comment_id in list(self._candidates):
+            item = self._item(self._cases[comment_id], now_ms, monitoring_now)
             if item is None:
+                if self._cases[comment_id].decision_ids:
+                    self._candidates.discard(comment_id)
                 continue
             counts[item.lane] += 1
             if item.lane == EMERGENCY:
@@ -227,7 +245,7 @@ class Projection:
             lanes=lanes,
             counts=counts,
             oldest_emergency_ms=oldest,
-            monitoring_now=is_monitoring(now_ms, self.monitoring),
+            monitoring_now=monitoring_now,
         )
 
     def case(self, case_id: str, now_ms: int) -> CaseRecord | None:
@@ -253,7 +271,7 @@ class Projection:
             posted_ms=case.posted_ms,
             lane=item.lane if item else "",
             safeguarding=self._is_safeguarding(case),
-            clauses=self._clauses(case),
+            clauses=case.clauses,
             findings=_unique(f for d in own for f in d.findings),
             behaviour=_unique(b for d in own for b in d.behaviour),
             policy_version=first.policy_version if first else "",
@@ -305,7 +323,9 @@ class Projection:
     def _case(self, comment_id: str, author_key: str) -> _Case:
         case = self._cases.get(comment_id)
         if case is None:
-            case = self._cases[comment_id] = _Case(comment_id=comment_id, author_key=author_key)
+            case = self._cases[comment_id] = _Case(
+                comment_id=comment_id, author_key=author_key, case_id=case_id_of(comment_id)
+            )
             self._by_case_id[case_id_of(comment_id)] = comment_id
             self._by_author.setdefault(author_key, []).append(comment_id)
             recent = self._recent.pop(comment_id, None)
@@ -317,20 +337,8 @@ class Projection:
     def _case_actions(self, case: _Case) -> list[Action]:
         return [self._actions[a] for a in case.action_ids if a in self._actions]
 
-    def _clauses(self, case: _Case) -> tuple[str, ...]:
-        return tuple(
-            sorted(
-                {
-                    c
-                    for d in case.decision_ids
-                    if self._decisions[d].trigger != TRIGGER_REVIEW
-                    for c in self._decisions[d].clauses
-                }
-            )
-        )
-
     def _procedures(self, case: _Case) -> set[str]:
-        return {self.procedures.get(c, "") for c in self._clauses(case)}
+        return {self.procedures.get(c, "") for c in case.clauses}
 
     def _is_safeguarding(self, case: _Case) -> bool:
         escalated = any(r.verb == VERB_ESCALATE for r in case.reviews)
@@ -344,7 +352,7 @@ class Projection:
             return ActionState(action, "held", "", action.due_at_ms)
         return ActionState(action, "pending", "", action.due_at_ms)
 
-    def _lane(self, case: _Case, now_ms: int) -> str:
+    def _lane(self, case: _Case, now_ms: int, safeguarding: bool, actions: list[Action]) -> str:
         settled_at = max((r.at_ms for r in case.reviews if r.verb in SETTLING_VERBS), default=-1)
         appealed_at = max(
             (r.at_ms for r in case.reviews if r.verb == VERB_APPEAL_RECEIVED), default=-1
@@ -354,14 +362,13 @@ class Projection:
         if settled_at >= 0:
             return ""
         procedures = self._procedures(case)
-        clauses = self._clauses(case)
         if "emergency" in procedures:
             return EMERGENCY
-        if self._is_safeguarding(case):
+        if safeguarding:
             return SAFEGUARDING
-        if "immediate_removal" in procedures or UNDER_INVESTIGATION in clauses:
+        if "immediate_removal" in procedures or UNDER_INVESTIGATION in case.clauses:
             return ALLEGATIONS
-        states = [self._state(a, now_ms) for a in self._case_actions(case)]
+        states = [self._state(a, now_ms) for a in actions]
         # A review the pipeline parked until monitoring hours is "held" until then; the
         # same review once due is waiting for a person.
         if any(s.action.kind == "queue_human_review" and s.state != "held" for s in states):
@@ -375,29 +382,30 @@ class Projection:
             return AUTOMATIC
         return ""
 
-    def _item(self, case: _Case, now_ms: int) -> QueueItem | None:
+    def _item(
+        self, case: _Case, now_ms: int, monitoring_now: bool | None = None
+    ) -> QueueItem | None:
         if not case.decision_ids:
             return None  # only a review or an action seen so far: wait for its decision
-        lane = self._lane(case, now_ms)
+        safeguarding = self._is_safeguarding(case)
+        actions = self._case_actions(case)
+        lane = self._lane(case, now_ms, safeguarding, actions)
         if not lane:
             return None
         waiting = max(0, now_ms - case.posted_ms)
-        red = (
-            lane == EMERGENCY
-            and waiting > EMERGENCY_ALERT_MS
-            and is_monitoring(now_ms, self.monitoring)
-        )
+        if monitoring_now is None:
+            monitoring_now = is_monitoring(now_ms, self.monitoring)
         return QueueItem(
-            case_id=case_id_of(case.comment_id),
+            case_id=case.case_id,
             lane=lane,
             platform=case.platform,
             author_key=case.author_key,
-            clauses=self._clauses(case),
+            clauses=case.clauses,
             posted_ms=case.posted_ms,
             waiting_ms=waiting,
-            red=red,
-            safeguarding=self._is_safeguarding(case),
-            action_kinds=tuple(sorted({a.kind for a in self._case_actions(case)})),
+            red=lane == EMERGENCY and waiting > EMERGENCY_ALERT_MS and monitoring_now,
+            safeguarding=safeguarding,
+            action_kinds=tuple(sorted({a.kind for a in actions})),
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from schemas.review import Review, review_id
 from workers.console.highlight import runs
 from workers.console.projection import (
@@ -9,9 +11,11 @@ from workers.console.projection import (
     APPEALS,
     AUTOMATIC,
     EMERGENCY,
+    FAILED,
     HELD,
     REVIEW,
     SAFEGUARDING,
+    case_id_of,
 )
 
 from .cases import NOW, POSTED, build
@@ -112,3 +116,39 @@ def test_runs_mark_each_finding_span_and_clip_spans_outside_the_text() -> None:
     wide = Finding("x", "d", 5, 500, 1.0, "low")
     assert runs("short", [wide]) == runs("short", [wide])
     assert [r.findings for r in runs("short text", [wide])] == [(), (0,)]
+
+
+def test_a_case_out_of_the_queue_comes_back_when_its_action_fails() -> None:
+    from schemas.action import ActionResult
+    from schemas.verdict import Finding, Verdict
+    from streams.enforce.logic import decide
+    from tests.unit.enforce.enforce_builders import CFG
+
+    from .cases import comment
+
+    built = build()
+    note = comment("trolling", POSTED)
+    abusive = Verdict(
+        replace(note, comment_id="facebook:abusive-1", author_key="author-abusive"),
+        (Finding("abusive", "lexicon.profanity", 0, 4, 0.9, "medium"),),
+        "policy-v1",
+    )
+    outcome = decide(None, abusive, CFG)
+    built.projection.add_decision(outcome.decision)
+    for action in outcome.actions:
+        built.projection.add_action(action)
+    assert sum(built.projection.queue(NOW).counts.values()) == 4  # the reply waits for nobody
+    (reply,) = outcome.actions
+    built.projection.add_result(
+        ActionResult(
+            reply.action_id,
+            reply.kind,
+            reply.target_author,
+            reply.target_comment,
+            "failed",
+            "permanent error: PermanentPlatformError",
+            NOW,
+        )
+    )
+    (failed,) = built.projection.queue(NOW).lanes[FAILED]
+    assert failed.case_id == case_id_of("facebook:abusive-1")

@@ -145,6 +145,7 @@ class Projection:
     _recent: OrderedDict[str, Comment] = field(default_factory=OrderedDict)
     _clusters: dict[str, ClusterMembership] = field(default_factory=dict)
     _comment_of_action: dict[str, str] = field(default_factory=dict)
+    _orphans: dict[str, list[Action]] = field(default_factory=dict)  # by decision id
     # Cases that may wait for a person: touched by a record since the queue last found them
     # waiting for nobody. Nothing but a new record moves a case back into a lane (time only
     # moves it between lanes, or out of the second-look lane), so the queue walks these alone.
@@ -157,6 +158,8 @@ class Projection:
         if decision.decision_id not in self._decisions:
             case.decision_ids.append(decision.decision_id)
         self._decisions[decision.decision_id] = decision
+        for orphan in self._orphans.pop(decision.decision_id, ()):
+            self.add_action(orphan)
         if decision.trigger != TRIGGER_REVIEW:
             case.posted_ms = case.posted_ms or decision.event_time_ms
             case.clauses = tuple(sorted({*case.clauses, *decision.clauses}))
@@ -169,7 +172,10 @@ class Projection:
         decision = self._decisions.get(action.decision_id)
         comment_id = decision.comment_id if decision else action.target_comment
         if not comment_id:
-            return  # an account-level action whose decision is not seen yet: rare, skipped
+            # An account-level action read before its decision (the topics are read side by
+            # side): it joins its case when the decision arrives.
+            self._orphans.setdefault(action.decision_id, []).append(action)
+            return
         case = self._case(comment_id, decision.author_key if decision else action.target_author)
         case.platform = case.platform or action.platform
         # The content copy of an evidence action stays in the evidence store, not in memory.

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from schemas.action import Action, ActionResult
 from schemas.review import Review, review_id
+from schemas.verdict import Finding, Verdict
+from streams.enforce.logic import decide
+from tests.unit.enforce.enforce_builders import CFG, PROCEDURES
 from workers.console.highlight import runs
 from workers.console.projection import (
     ALLEGATIONS,
@@ -15,10 +19,11 @@ from workers.console.projection import (
     HELD,
     REVIEW,
     SAFEGUARDING,
+    Projection,
     case_id_of,
 )
 
-from .cases import NOW, POSTED, build
+from .cases import NOW, POSTED, build, comment
 
 
 def first_lane_item(queue, lane):  # type: ignore[no-untyped-def]
@@ -111,7 +116,6 @@ def test_runs_mark_each_finding_span_and_clip_spans_outside_the_text() -> None:
     marked = runs(record.comment.text, record.findings)
     assert "".join(r.text for r in marked) == record.comment.text
     assert [r.text for r in marked if r.findings] == ["going to end it all"]
-    from schemas.verdict import Finding
 
     wide = Finding("x", "d", 5, 500, 1.0, "low")
     assert runs("short", [wide]) == runs("short", [wide])
@@ -119,12 +123,6 @@ def test_runs_mark_each_finding_span_and_clip_spans_outside_the_text() -> None:
 
 
 def test_a_case_out_of_the_queue_comes_back_when_its_action_fails() -> None:
-    from schemas.action import ActionResult
-    from schemas.verdict import Finding, Verdict
-    from streams.enforce.logic import decide
-    from tests.unit.enforce.enforce_builders import CFG
-
-    from .cases import comment
 
     built = build()
     note = comment("trolling", POSTED)
@@ -152,3 +150,38 @@ def test_a_case_out_of_the_queue_comes_back_when_its_action_fails() -> None:
     )
     (failed,) = built.projection.queue(NOW).lanes[FAILED]
     assert failed.case_id == case_id_of("facebook:abusive-1")
+
+
+def test_the_topics_may_be_read_in_any_order() -> None:
+    """The feed reads the topics side by side: an action may come before its decision."""
+
+    forward = build(with_cluster=False)
+    backward = Projection(procedures=PROCEDURES, monitoring=CFG.monitoring)
+    for actions in forward.actions.values():
+        for action in actions:
+            backward.add_action(Action.from_bytes(action.to_bytes()))
+    for clause in forward.actions:
+        record = forward.projection.case(forward.case_id(clause), NOW)
+        assert record is not None
+        for decision in record.decisions:
+            backward.add_decision(decision)
+        for state in record.actions:
+            if state.state == "done":
+                backward.add_result(
+                    ActionResult(
+                        state.action.action_id,
+                        state.action.kind,
+                        state.action.target_author,
+                        state.action.target_comment,
+                        "done",
+                        state.detail,
+                        state.at_ms,
+                    )
+                )
+    ahead, behind = forward.projection.queue(NOW), backward.queue(NOW)
+    assert ahead.counts == behind.counts
+    assert [(i.case_id, i.action_kinds) for lane in ahead.lanes.values() for i in lane] == [
+        (i.case_id, i.action_kinds) for lane in behind.lanes.values() for i in lane
+    ]
+    spam = behind.lanes[AUTOMATIC][0]
+    assert spam.action_kinds == ("hide_post", "limit_posting")

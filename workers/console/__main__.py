@@ -17,6 +17,7 @@ import getpass
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -146,8 +147,6 @@ def _metrics_app(console: Console) -> web.Application:
 
 
 def _wall_ms() -> int:
-    import time
-
     return time.time_ns() // 1_000_000
 
 

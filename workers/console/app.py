@@ -129,8 +129,10 @@ class Console:
     # False while the feed is still reading the topics' history: the queue says so.
     caught_up: Callable[[], bool] = field(default=lambda: True)
     templates: Environment = field(init=False)
+    throttle: auth.SignInThrottle = field(init=False)
 
     def __post_init__(self) -> None:
+        self.throttle = auth.SignInThrottle(self.clock)
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html"]),
@@ -285,9 +287,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
     form = await request.post()
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
-    user = auth.verify_password(console.users, name, password) if name and password else None
+    throttled = console.throttle.blocked(name)
+    user = None
+    if name and password and not throttled:
+        user = auth.verify_password(console.users, name, password)
     if user is None:
-        console.metrics.logins.labels("refused").inc()
+        console.metrics.logins.labels("throttled" if throttled else "refused").inc()
+        if not throttled:
+            console.throttle.failed(name)
         # A new anonymous session: its CSRF token was spent on this attempt.
         old = _session(request)
         if old is not None:
@@ -298,12 +305,17 @@ async def login(request: web.Request) -> web.StreamResponse:
             "login.html",
             session=anonymous,
             next=str(form.get("next", "")),
-            error="That name and password do not match a console user.",
-            status=401,
+            error=(
+                "Too many wrong passwords for this name: try again in 15 minutes."
+                if throttled
+                else "That name and password do not match a console user."
+            ),
+            status=429 if throttled else 401,
         )
         _set_cookie(response, anonymous, console)
         return response
     console.metrics.logins.labels("password").inc()
+    console.throttle.succeeded(name)
     session = console.sessions.sign_in(_session(request), user)
     response = _see_other(_next(str(form.get("next", ""))))
     _set_cookie(response, session, console)

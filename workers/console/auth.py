@@ -194,6 +194,34 @@ class Sessions:
             del self._by_token[token]
 
 
+class SignInThrottle:
+    """After ``limit`` wrong passwords for one name within ``window_ms``, that name cannot
+    sign in until the window has passed: argon2 makes each guess slow, this makes guessing
+    one person's password by the thousand impossible. Names only, never addresses (staff
+    share a NAT); unknown names are throttled alike, so the throttle reveals nothing."""
+
+    def __init__(self, clock: Callable[[], int], limit: int = 5, window_ms: int = 900_000):
+        self._clock = clock
+        self._limit = limit
+        self._window_ms = window_ms
+        self._failures: dict[str, list[int]] = {}
+
+    def blocked(self, name: str) -> bool:
+        return len(self._recent(name)) >= self._limit
+
+    def failed(self, name: str) -> None:
+        self._failures[name] = [*self._recent(name), self._clock()]
+        if len(self._failures) > MAX_SESSIONS:  # bounded like the sessions
+            del self._failures[next(iter(self._failures))]
+
+    def succeeded(self, name: str) -> None:
+        self._failures.pop(name, None)
+
+    def _recent(self, name: str) -> list[int]:
+        since = self._clock() - self._window_ms
+        return [at for at in self._failures.get(name, ()) if at > since]
+
+
 def csrf_ok(session: Session | None, submitted: str | None) -> bool:
     if session is None or not submitted:
         return False

@@ -430,3 +430,19 @@ async def test_split_link_names_the_blocks_on_the_linked_account_only(
     assert response.status == 303
     (review,) = sink.sent
     assert review.other_author == "author-twin" and review.actions == ()
+
+
+async def test_five_wrong_passwords_stop_sign_in_for_that_name(
+    served: tuple[str, Console, Sink], http: ClientSession
+) -> None:
+    base, _, _ = served
+    browser = Browser(http, base)
+    statuses = []
+    for password in ["guess"] * 5 + [PASSWORD]:
+        _, page = await browser.get("/login")
+        response, _ = await browser.post(
+            "/login", {"csrf": csrf_of(page), "name": "mod", "password": password}
+        )
+        statuses.append(response.status)
+    assert statuses == [401] * 5 + [429]  # even the right password, for now
+    await Browser(http, base).sign_in("lead")  # other names are not affected

@@ -9,6 +9,7 @@ status); paths name cases by a digest, never by a platform id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -290,7 +291,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     throttled = console.throttle.blocked(name)
     user = None
     if name and password and not throttled:
-        user = auth.verify_password(console.users, name, password)
+        # argon2 is slow on purpose (tens of ms of CPU and 64 MiB): off the event loop, so one
+        # sign-in does not stall every other page.
+        user = await asyncio.to_thread(auth.verify_password, console.users, name, password)
     if user is None:
         console.metrics.logins.labels("throttled" if throttled else "refused").inc()
         if not throttled:

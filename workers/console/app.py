@@ -379,7 +379,10 @@ async def case(request: web.Request) -> web.StreamResponse:
     purpose = request.query.get("purpose", "")
     text, text_source, text_error = "", "", ""
     if purpose in PURPOSES:
-        text, text_source, text_error = _read_text(console, session, record, purpose)
+        # The access log is fsynced before the text is read: file work, off the event loop.
+        text, text_source, text_error = await asyncio.to_thread(
+            _read_text, console, session, record, purpose
+        )
     projection = console.projection
     history = projection.author_decisions(record.author_key)
     open_cases = [

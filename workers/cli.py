@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "replay": ("workers.replay", "main", "re-run a topic range in an isolated namespace"),
     "audit": ("workers.audit", "main", "compare a replay's decisions with the recorded ones"),
     "explain": ("workers.explain", "main", "the decision trail of one comment or account"),
+    "console": ("workers.console.__main__", "main", "the moderator console (web, port 8080)"),
 }
 
 

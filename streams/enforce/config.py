@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from streams.enforce.messages import MESSAGE_KINDS, PLACEHOLDERS, WELSH_REPLIES, Texts
+from streams.policy.model import Policy
 
 PROCEDURES = (
     "warn_then_block",
@@ -99,6 +100,19 @@ class EnforcementConfig:
     @property
     def closed_case_retention_ms(self) -> int:
         return self.closed_case_retention_days * 86_400_000
+
+
+def from_policy(policy: Policy) -> EnforcementConfig:
+    """The config of one policy version: its sections and each clause's procedure, severity
+    and title."""
+    clauses = policy.clauses.values()
+    return from_dict(
+        policy.sections.get("enforcement", {}),
+        policy.sections.get("monitoring_hours", {}),
+        {c.id: c.procedure for c in clauses},
+        {c.id: c.severity for c in clauses},
+        titles={c.id: c.title for c in clauses},
+    )
 
 
 def from_dict(

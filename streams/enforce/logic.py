@@ -1,7 +1,8 @@
 """The policy's decision procedure, as pure functions over one author's state.
 
-Three inputs move an author's state: a verdict on a new comment (``decide``), event time passing
-a deadline (``on_timer``) and the executor's report on an action (``on_result``). Each returns
+Four inputs move an author's state: a verdict on a new comment (``decide``), event time passing
+a deadline (``on_timer``), the executor's report on an action (``on_result``) and a person's
+decision from the moderator console (``on_review``). Each returns
 the new state, the audit ``Decision`` records and the ``Action`` values to publish; nothing here
 performs an action. Every id is a hash of its inputs, so a replay yields the same bytes.
 
@@ -29,12 +30,15 @@ from schemas.action import (
     TRIGGER_BEHAVIOUR,
     TRIGGER_CASE,
     TRIGGER_COMMENT,
+    TRIGGER_REVIEW,
+    UNDO_KINDS,
     Action,
     ActionResult,
     Decision,
     action_id,
 )
 from schemas.comment import Comment
+from schemas.review import UNDOING_VERBS, Review
 from schemas.verdict import BehaviourFinding, BehaviourNotice, Finding, Verdict
 from streams.enforce import messages
 from streams.enforce.config import EnforcementConfig
@@ -49,6 +53,7 @@ from streams.enforce.state import (
     FREE,
     HIDDEN,
     NOTICED,
+    OVERTURNED,
     PENDING,
     REMOVED,
     REVIEW,
@@ -78,7 +83,9 @@ _NEEDS_A_PERSON = frozenset(
         "queue_human_review",
     }
 )
-_ACCOUNT_LEVEL = frozenset({"block_account", "limit_posting"})
+_ACCOUNT_LEVEL = frozenset(
+    {"block_account", "limit_posting", "unblock_account", "lift_posting_limit"}
+)
 _STAGE_MESSAGE = {ASKED_REMOVAL: "reply_ask_removal", NOTICED: "notice_of_block"}
 
 
@@ -337,6 +344,9 @@ def on_result(state: AuthorState | None, result: ActionResult, cfg: EnforcementC
         return _to_review(current, case, result.at_ms, messages.review_author_replied(), cfg)
     if outcome == "done" and result.kind == "block_account":
         return FollowUp(state=_block(current, result.at_ms, blocked_for=""))
+    if outcome == "done" and result.kind == "unblock_account":
+        # A person reversed the block (on_review); like the block, it counts once performed.
+        return FollowUp(state=replace(current, blocked=False, blocked_for="", blocked_ms=None))
     answers_stage = case is not None and _STAGE_MESSAGE.get(case.stage) == result.kind
     if outcome == "done" and case is not None and answers_stage:
         hours = (
@@ -353,6 +363,58 @@ def on_result(state: AuthorState | None, result: ActionResult, cfg: EnforcementC
     if outcome == "failed" and case is not None and answers_stage:
         return FollowUp(state=current.with_case(replace(case, delivery=FAILED)))
     return FollowUp(state=current)
+
+
+def on_review(
+    state: AuthorState | None, review: Review, source: str, cfg: EnforcementConfig
+) -> FollowUp:
+    """Act on a person's decision from the moderator console (``reviews``).
+
+    Every review yields one decision, so the audit log shows who decided what and when. The
+    undoing verbs (reject, an upheld appeal, splitting a wrong link) also undo each action the
+    review names that can be undone (hide, delete, block, limit: ``UNDO_KINDS``) and close the
+    case as overturned, so no notice or block follows from it. The author counts as unblocked
+    once the executor reports the unblock done (``on_result``), as a block counts once done.
+    Ids derive from the review id: the same review seen again yields the same actions.
+    """
+    current = state if state is not None else AuthorState(author_key=review.author_key)
+    if current.author_key != review.author_key:
+        raise ValueError(
+            f"state of author {current.author_key!r} given a review of {review.author_key!r}: "
+            "look state up by the review's author key"
+        )
+    draft = _Draft(
+        decision_id=_digest(review.review_id, TRIGGER_REVIEW),
+        author_key=review.author_key,
+        comment_id=review.comment_id,
+        platform=review.platform,
+        at_ms=review.at_ms,
+        findings=(),
+        behaviour=(),
+        policy_version=review.policy_version,
+        sources=(source,),
+        cfg=cfg,
+        trigger=TRIGGER_REVIEW,
+    )
+    if review.verb in UNDOING_VERBS:
+        undone: set[tuple[str, str, str]] = set()
+        for reviewed in sorted(review.actions, key=lambda a: a.action_id):
+            undo = UNDO_KINDS.get(reviewed.kind)
+            target = (undo or "", reviewed.target_author, reviewed.target_comment)
+            if undo is None or target in undone:
+                continue
+            undone.add(target)
+            draft.add(
+                undo,
+                reviewed.reasons,
+                target_author=reviewed.target_author,
+                target_comment=reviewed.target_comment,
+            )
+        case = current.case(review.comment_id)
+        if case is not None and case.stage != OVERTURNED:
+            current = current.with_case(case.close(OVERTURNED, review.at_ms))
+    decision, actions = draft.finish(clauses=())
+    return FollowUp(state=current, decisions=(decision,), actions=actions)
 
 
 # --- triage: what the verdict calls for ------------------------------------------------------

@@ -22,7 +22,8 @@ COMPLIED = "complied"
 REMOVED = "removed"  # we deleted the post at once (allegation, investigation, critical)
 HIDDEN = "hidden"  # we hid the post (spam, or the author is blocked and cannot be asked)
 REVIEW = "review"  # handed to a person; automation stops here
-STAGES = (ASKED_REMOVAL, NOTICED, BLOCKED, COMPLIED, REMOVED, HIDDEN, REVIEW)
+OVERTURNED = "overturned"  # a person rejected what was done (console review): nothing follows
+STAGES = (ASKED_REMOVAL, NOTICED, BLOCKED, COMPLIED, REMOVED, HIDDEN, REVIEW, OVERTURNED)
 OPEN_STAGES = frozenset({ASKED_REMOVAL, NOTICED})
 
 # The author's standing when a comment was first decided; kept on its case so that a verdict

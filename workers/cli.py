@@ -22,6 +22,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("workers.audit", "main", "compare a replay's decisions with the recorded ones"),
     "explain": ("workers.explain", "main", "the decision trail of one comment or account"),
     "console": ("workers.console.__main__", "main", "the moderator console (web, port 8080)"),
+    "train": (
+        "streams.classify.models.training",
+        "main",
+        "build the text-model artefact from the corpora",
+    ),
 }
 
 

@@ -8,6 +8,7 @@ python -m workers.evaluate --data tests/data/labelled/welsh.jsonl --data ...   #
 
 Each set's report ends with how well comments' languages were identified (Welsh, English or
 both); with several sets, a last line gives that over all of them.
+python -m workers.evaluate --all                 # every labelled set, side by side
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from pathlib import Path
 from typing import TextIO
 
 from streams.classify import Classifier, load_registry
-from streams.classify.evaluation import Report, as_comment, load_cases, score
+from streams.classify.evaluation import Report, Score, as_comment, load_cases, score
 from streams.classify.language_eval import LanguageScore, language_accuracy
+from streams.classify.models.corpus_eval import CorpusReport, evaluate_corpora
 from streams.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = ROOT / "deploy" / "policy" / "ctmuhb.yaml"
 DEFAULT_REGISTRY = ROOT / "deploy" / "policy" / "registry.example.yaml"
-DEFAULT_DATA = ROOT / "tests" / "data" / "labelled" / "dev.jsonl"
+LABELLED = ROOT / "tests" / "data" / "labelled"
+DEFAULT_DATA = LABELLED / "dev.jsonl"
 
 
 def evaluate(classifier: Classifier, data_path: Path) -> Report:
@@ -35,6 +38,33 @@ def evaluate(classifier: Classifier, data_path: Path) -> Report:
     policy = classifier.policy
     violations = [c.id for c in policy.violations()]
     return score(cases, predictions, list(policy.clauses), violations)
+
+
+def labelled_sets(folder: Path = LABELLED) -> dict[str, Path]:
+    """Every ``*.jsonl`` set in the folder by name, so a new held-out set is reported as soon as
+    it is committed, without a code change (and cannot be left out of the comparison)."""
+    return {path.stem: path for path in sorted(folder.glob("*.jsonl"))}
+
+
+def _cell(s: Score) -> str:
+    return f"{s.precision:.2f} / {s.recall:.2f} / {s.f1:.2f} ({s.tp + s.fn})"
+
+
+def render_side_by_side(reports: dict[str, Report], out: TextIO) -> None:
+    """One row per clause, one column per set: precision / recall / F1 (support)."""
+    names = list(reports)
+    out.write("| clause | " + " | ".join(f"{n}: P / R / F1 (n)" for n in names) + " |\n")
+    out.write("|---|" + "---:|" * len(names) + "\n")
+    clauses = next(iter(reports.values())).clauses if reports else ()
+    for clause in clauses:
+        cells = [_cell(reports[n].per_clause[clause]) for n in names]
+        out.write(f"| {clause} | " + " | ".join(cells) + " |\n")
+    out.write("| **micro** | " + " | ".join(_cell(reports[n].micro) for n in names) + " |\n")
+    kept = [
+        f"{r.clean_criticism_left_clean}/{r.clean_criticism_cases} = {r.clean_criticism_rate:.3f}"
+        for r in reports.values()
+    ]
+    out.write("| clean_criticism left clean | " + " | ".join(kept) + " |\n")
 
 
 def render(report: Report, out: TextIO, *, misses: bool = False) -> None:
@@ -73,9 +103,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-registry", action="store_true", help="classify without names")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--misses", action="store_true", help="list cases that were wrong")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every *.jsonl under --labelled-dir, each table then side by side (no misses)",
+    )
+    parser.add_argument("--labelled-dir", type=Path, default=LABELLED)
+    parser.add_argument(
+        "--corpora",
+        type=Path,
+        help="with --all: also the test split of every public corpus under this folder "
+        "(e.g. ../shared/data/corpora), per clause beside the project's sets",
+    )
     args = parser.parse_args(argv)
     registry = None if args.no_registry else load_registry(args.registry)
     classifier = Classifier(load_policy(args.policy), registry)
+    if args.all:
+        return _main_all(classifier, args.labelled_dir, as_json=args.json, corpora=args.corpora)
     overall = LanguageScore()
     for data in args.data or [DEFAULT_DATA]:
         report = evaluate(classifier, data)
@@ -113,6 +157,75 @@ def render_language(score: LanguageScore, out: TextIO, *, misses: bool = False) 
         for case, reading in score.wrong:
             got = "+".join(reading.languages) if case.language == "mixed" else reading.language
             out.write(f"  language want {case.language} got {got}: {case.text}\n")
+
+
+def _main_all(
+    classifier: Classifier, folder: Path, *, as_json: bool, corpora: Path | None = None
+) -> int:
+    # Misses are deliberately not printed here: this is the view that includes the held-out sets,
+    # and listing their wrong cases is exactly what would invite tuning on them.
+    reports = {name: evaluate(classifier, path) for name, path in labelled_sets(folder).items()}
+    head = {
+        "policy_version": classifier.policy.version,
+        "rules_digest": classifier.rules_digest,
+    }
+    if as_json:
+        payload = {**head, "sets": {name: r.as_dict() for name, r in reports.items()}}
+        sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        return 0
+    sys.stdout.write(
+        f"policy {classifier.policy.name} version {classifier.policy.version} "
+        f"(rules {classifier.rules_digest}), sets from {folder}\n"
+    )
+    for name, report in reports.items():
+        sys.stdout.write(f"\n## {name} ({report.cases} cases)\n\n")
+        render(report, sys.stdout)
+    sys.stdout.write("\n## side by side\n\n")
+    render_side_by_side(reports, sys.stdout)
+    if corpora is not None:
+        render_corpora(reports, evaluate_corpora(classifier, corpora), sys.stdout)
+    return 0
+
+
+def render_corpora(reports: dict[str, Report], corpus: CorpusReport, out: TextIO) -> None:
+    """Per clause: the project's sets and every corpus's test split, precision/recall/F1."""
+    out.write("\n## per clause: project sets and corpus test splits (P / R / F1)\n\n")
+    names = list(reports)
+    corpus_columns = sorted({name for _, name in corpus.per_clause})
+    out.write("| clause | " + " | ".join([*names, *corpus_columns]) + " |\n")
+    out.write("|---|" + "---:|" * (len(names) + len(corpus_columns)) + "\n")
+    clauses = sorted({clause for clause, _ in corpus.per_clause})
+    for clause in clauses:
+        cells = []
+        for name in names:
+            s = reports[name].per_clause.get(clause)
+            cells.append(
+                f"{s.precision:.2f} / {s.recall:.2f} / {s.f1:.2f}" if s and s.tp + s.fn else "-"
+            )
+        for name in corpus_columns:
+            c = corpus.per_clause.get((clause, name))
+            cells.append(
+                f"{c.precision:.2f} / {c.recall:.2f} / {c.f(1):.2f}" if c and c.tp + c.fn else "-"
+            )
+        out.write(f"| {clause} | " + " | ".join(cells) + " |\n")
+    out.write(
+        "\n## clean rows of each corpus's test split flagged\n\n"
+        "A clean row was labelled negative for every target its corpus annotates. "
+        "*annotated*: flagged under a clause whose target the annotators said is absent; "
+        "*any*: under any clause, routes included.\n\n"
+    )
+    out.write(
+        "| corpus | clean rows | annotated | rate | any | rate | worst clause |\n"
+        "|---|---:|---:|---:|---:|---:|---|\n"
+    )
+    for name, rows in corpus.clean.items():
+        worst = max(rows.per_clause.items(), key=lambda kv: (kv[1], kv[0]), default=("-", 0))
+        n = max(1, rows.rows)
+        annotated, flagged = rows.flagged_annotated, rows.flagged_any
+        out.write(
+            f"| {name} | {rows.rows} | {annotated} | {annotated / n:.4f} | "
+            f"{flagged} | {flagged / n:.4f} | {worst[0]} {worst[1] / n:.4f} |\n"
+        )
 
 
 if __name__ == "__main__":

@@ -13,9 +13,11 @@ from schemas.verdict import Finding, Verdict
 from streams.classify.composite import CompositeDetector
 from streams.classify.detectors import BuildContext, Detector, Params
 from streams.classify.document import Document
+from streams.classify.group_attack import GroupAttackDetector
 from streams.classify.language import identify, language_detector_version
 from streams.classify.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_lexicon
 from streams.classify.matchers import LexiconDetector, PatternDetector
+from streams.classify.models.detector import ModelDetector
 from streams.classify.names import NameRegistry, RegistryDetector
 from streams.classify.relevance import TopicRelevanceDetector
 from streams.classify.repetition import RepetitionDetector
@@ -32,6 +34,8 @@ FACTORIES: Mapping[str, Factory] = {
     "topic_relevance": TopicRelevanceDetector,
     "composite": CompositeDetector,
     "repetition": RepetitionDetector,
+    "model": ModelDetector,
+    "group_attack": GroupAttackDetector,
 }
 
 
@@ -69,6 +73,9 @@ class Classifier:
         for name in sorted(self._lexicons):
             digest.update(f"\n{name}\n".encode())
             digest.update((lexicon_dir / f"{name}.txt").read_bytes())
+        # Trained artefacts likewise: replay and audits pin the weights, not just their names.
+        for name, sha256 in sorted(self.model_artefacts.items()):
+            digest.update(f"\nmodel:{name}:{sha256}\n".encode())
         self.rules_digest = digest.hexdigest()[:16]
 
     def verdict(self, comment: Comment, policy_version: str) -> Verdict:
@@ -81,6 +88,15 @@ class Classifier:
             language=reading.language,
             languages=reading.languages,
         )
+
+    @property
+    def model_artefacts(self) -> dict[str, str]:
+        """Artefact name -> sha256 of every trained model this policy uses."""
+        return {
+            d.models.name: d.models.sha256
+            for d in self._built.values()
+            if isinstance(d, ModelDetector)
+        }
 
     def classify(self, comment: Comment) -> tuple[Finding, ...]:
         return self.classify_text(comment.text, comment.post_text, identify(comment.text).languages)

@@ -23,7 +23,16 @@ PROCEDURES = (
     "review",  # a human decides
 )
 COMMENT_LANGUAGES = ("cy", "en")  # the values a detector's ``languages`` may list
-DETECTOR_TYPES = ("lexicon", "pattern", "registry", "topic_relevance", "composite", "repetition")
+DETECTOR_TYPES = (
+    "lexicon",
+    "pattern",
+    "registry",
+    "topic_relevance",
+    "composite",
+    "repetition",
+    "model",
+    "group_attack",
+)
 
 # The clause ids the customer's policy file uses. Other stages may name them (e.g. rate windows
 # count "spamming" candidates), so they are listed once here; the loader does not require them,

@@ -1,0 +1,57 @@
+"""The ``model`` detector type: a trained text model's score as a hit, with its evidence.
+
+Policy file::
+
+    - id: model.offensive
+      type: model
+      threshold: 0.57          # chosen on validation, written in the model card
+      params: {model: offensive, evidence: 3}
+
+``model`` names a target of the committed artefact (``artefact``, default ``text_models``).
+The hits are the ``evidence`` features that pushed the score up most, as spans of the original
+text, each carrying the comment's score as its confidence: the detector's threshold then
+decides, as for every other detector. A score under ``min_score`` (default 0.3, below every
+threshold in use) gives no hit at all, so the evidence is worked out only for comments that
+could become findings. A model reads the normalised words, so a disguised word
+scores as the plain one does. Combining with rules is the policy's job (``composite``:
+``all_of`` for a gate, ``any_of`` beside rules).
+"""
+
+from __future__ import annotations
+
+from streams.classify.detectors import BuildContext, Detector, Params
+from streams.classify.document import Document, Hit
+from streams.classify.models.artefact import DEFAULT_ARTEFACT, ArtefactError, load_models
+
+
+class ModelDetector(Detector):
+    def __init__(self, params: Params, ctx: BuildContext) -> None:
+        artefact = params.get("artefact", DEFAULT_ARTEFACT)
+        target = params.required("model")
+        if not isinstance(artefact, str) or not isinstance(target, str):
+            raise params.error("params.model and params.artefact must be names")
+        try:
+            self.models = load_models(artefact)
+            self.column = self.models.target_index(target)
+        except ArtefactError as exc:
+            raise params.error(str(exc)) from exc
+        self.target = target
+        self.evidence = params.integer("evidence", 3, low=1) or 3
+        self.min_score = params.number("min_score", 0.3)
+
+    def detect(self, doc: Document) -> list[Hit]:
+        if not doc.tokens:
+            return []
+        # All targets of one artefact are scored together, once per comment.
+        scores: tuple[float, ...] = doc.memo(
+            ("model-scores", self.models.name), lambda: self.models.scores(doc.token_words())
+        )
+        score = scores[self.column]
+        if score < self.min_score:
+            return []
+        hits = []
+        for c in self.models.contributions(doc.token_words(), self.target, self.evidence):
+            hits.append(doc.hit_for_tokens(c.first_token, c.last_token, score, self.target))
+        if not hits:  # a score with no positive feature: the whole comment is the evidence
+            hits.append(doc.hit_for_tokens(0, len(doc.tokens) - 1, score, self.target))
+        return hits

@@ -1,0 +1,117 @@
+"""Identity-directed hate phrased without slurs, and what must stay clean around it."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.classify import Classifier
+from streams.classify.composite import CompositeDetector
+from streams.classify.detectors import BuildContext, Params
+from streams.classify.document import Document
+from streams.classify.group_attack import GroupAttackDetector
+from streams.classify.lexicon import load_lexicon
+from streams.classify.matchers import PatternDetector
+from streams.policy.model import PolicyError
+
+
+def _detector(rules: dict[str, str], **extra: object) -> GroupAttackDetector:
+    def build(dtype: str, params: object, where: str) -> GroupAttackDetector:
+        raise AssertionError("no members here")
+
+    ctx = BuildContext(lexicon=lambda name, p: load_lexicon(name), build=build, names=None)
+    return GroupAttackDetector(
+        Params({"groups": "protected_groups", "rules": rules, **extra}, "test"), ctx
+    )
+
+
+def test_the_hit_is_labelled_with_the_strand_of_the_group_it_names() -> None:
+    detector = _detector({"r": r"\bi hate GROUP\b"})
+    text = "Honestly I hate disabled people."
+    hits = detector.hits(Document.build(text))
+    assert [(text[h.start : h.end], h.label) for h in hits] == [
+        ("I hate disabled people", "disability")
+    ]
+
+
+def test_rules_see_the_group_as_one_token_and_nothing_without_a_group() -> None:
+    detector = _detector({"r": r"\bGROUP are scum\b"})
+    assert detector.hits(Document.build("Asylum seekers are scum"))
+    assert not detector.hits(Document.build("Managers are scum"))
+    assert not detector.hits(Document.build("group are scum"))  # the word, not a mention
+
+
+def test_a_rule_that_does_not_compile_is_a_policy_error() -> None:
+    with pytest.raises(PolicyError, match=r"rules\.broken"):
+        _detector({"broken": "(GROUP"})
+
+
+HATEFUL = [
+    ("I really can't stand black people", "race"),
+    ("Muslims are a plague on this country", "religion"),
+    ("Disabled people should be locked away", "disability"),
+    ("Gay people are disgusting", "sexual_orientation"),
+    ("Trans people are mentally ill freaks", "transgender"),
+    ("Immigrants should all be deported", "nationality"),
+    ("I'm going to shoot the next gay person I see", "sexual_orientation"),
+    ("No refugees allowed in this hospital", "nationality"),
+    ("The world would be better without muslims", "religion"),
+]
+
+NOT_HATEFUL = [
+    "I don't hate women",
+    "I never said I hate gay people",
+    "Saying women are scum is disgusting",
+    "If you think disabled people are a burden you need help",
+    "Trans people are valid and deserve respect",
+    "Are immigrants really a drain? No, the figures say otherwise",
+    "The women's ward was lovely, thank you",
+    "I hate waiting on the phone for an hour",
+    "We welcome refugees and asylum seekers at our clinics",
+]
+
+
+@pytest.mark.parametrize(("text", "strand"), HATEFUL)
+def test_hateful_statements_about_a_group_are_hate(
+    classifier: Classifier, text: str, strand: str
+) -> None:
+    findings = [f for f in classifier.classify_text(text) if f.clause == "hate"]
+    assert strand in {f.label for f in findings}
+
+
+def test_attacks_on_women_or_men_are_discriminatory_not_hate(classifier: Classifier) -> None:
+    findings = classifier.classify_text("I hate women.")
+    assert "sex" in {f.label for f in findings if f.clause == "discriminatory"}
+    assert not [f for f in findings if f.clause == "hate"]
+
+
+@pytest.mark.parametrize("text", NOT_HATEFUL)
+def test_negation_quotation_counter_speech_and_support_stay_clean_of_hate(
+    classifier: Classifier, text: str
+) -> None:
+    assert not [f for f in classifier.classify_text(text) if f.clause == "hate"]
+
+
+def test_a_veto_drops_hits_near_it() -> None:
+    members = {
+        "pattern-hit": {"rules": {"bad": r"\bbad\b"}},
+        "pattern-veto": {"rules": {"not": r"\bnot\b"}},
+    }
+
+    def build(dtype: str, params: dict[str, object], where: str) -> PatternDetector:
+        return PatternDetector(Params(params, where), ctx)
+
+    ctx = BuildContext(lexicon=lambda name, p: load_lexicon(name), build=build, names=None)
+    composite = CompositeDetector(
+        Params(
+            {
+                "all_of": [{"type": "pattern", "params": members["pattern-hit"]}],
+                "none_of": [{"type": "pattern", "params": members["pattern-veto"]}],
+                "within_tokens": 2,
+            },
+            "test",
+        ),
+        ctx,
+    )
+    assert composite.hits(Document.build("that was bad"))
+    assert not composite.hits(Document.build("that was not bad"))
+    assert composite.hits(Document.build("not that it matters but it was really very bad"))

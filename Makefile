@@ -32,6 +32,7 @@ demo: up
 # Unit tests, then the integration tests against the real broker and Redis.
 test: up
 	deploy/prometheus/install.sh
+	deploy/console/install-browser.sh
 	MODSTREAM_DEV_MODE=true $(BIN)/python -m pytest -q
 
 unit: install

@@ -22,7 +22,19 @@ ACTION_KINDS = (
     "redirect_personal_care",  # point to the patient experience team; don't discuss care in public
     "emergency_signpost",  # call 999
     "queue_human_review",
+    # A person's reversal (a review on ``reviews``): each undoes one kind above.
+    "unhide_post",
+    "restore_post",
+    "unblock_account",
+    "lift_posting_limit",
 )
+# What a rejected action is undone with; kinds not here (a reply, a referral) cannot be unsaid.
+UNDO_KINDS = {
+    "hide_post": "unhide_post",
+    "delete_post": "restore_post",
+    "block_account": "unblock_account",
+    "limit_posting": "lift_posting_limit",
+}
 
 RESULT_OUTCOMES = ("done", "failed", "post_already_deleted", "author_replied", "duplicate")
 
@@ -53,6 +65,11 @@ class Action:
     message: str  # text to post to the author, where the action speaks ("" otherwise)
     # Evidence never goes to a long-retention topic: the executor moves it to the evidence store.
     content: str = ""  # the content copy, on preserve_evidence actions only
+    # The language of ``message``: "en", "cy", or "cy+en" (bilingual, Welsh first); "" if none.
+    language: str = ""
+    # Who reviews a queue_human_review: "welsh" for a comment in Welsh (a Welsh speaker), "" for
+    # the main queue.
+    lane: str = ""
 
     def to_bytes(self) -> bytes:
         return dumps(self)
@@ -102,7 +119,8 @@ class ActionResult:
 TRIGGER_COMMENT = "comment"
 TRIGGER_BEHAVIOUR = "behaviour_notice"
 TRIGGER_CASE = "case"
-TRIGGERS = (TRIGGER_COMMENT, TRIGGER_BEHAVIOUR, TRIGGER_CASE)
+TRIGGER_REVIEW = "review"  # a person's decision from the console (schemas.review.Review)
+TRIGGERS = (TRIGGER_COMMENT, TRIGGER_BEHAVIOUR, TRIGGER_CASE, TRIGGER_REVIEW)
 
 
 @dataclass(frozen=True, slots=True)

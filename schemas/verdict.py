@@ -50,6 +50,12 @@ class Verdict:
     findings: tuple[Finding, ...]
     policy_version: str  # content hash of the policy file that produced the findings
     behaviour: tuple[BehaviourFinding, ...] = ()  # filled in by the rate-windows stage
+    # "cy" | "en" | "und" (too short to tell): what the comment is mostly written in, and so
+    # the language it is answered in (streams.classify.language).
+    language: str = "und"
+    # Every language the comment was classified under, sorted: ("cy", "en") when it mixes both
+    # (or when the language is "und"); () on records written before languages were identified.
+    languages: tuple[str, ...] = ()
 
     @property
     def clauses(self) -> tuple[str, ...]:
@@ -65,6 +71,8 @@ class Verdict:
             findings=tuple(Finding.from_dict(f) for f in d["findings"]),
             policy_version=d["policy_version"],
             behaviour=tuple(BehaviourFinding.from_dict(b) for b in d.get("behaviour", ())),
+            language=d.get("language", "und"),
+            languages=tuple(d.get("languages", ())),
         )
 
     @classmethod

@@ -46,6 +46,8 @@ ENFORCE_TICKS = TopicSpec("enforce.ticks", "author key", "schemas.action.Tick")
 ACTIONS = TopicSpec("actions", "target author key", "schemas.action.Action")
 ACTION_RESULTS = TopicSpec("actions.results", "target author key", "schemas.action.ActionResult")
 DECISIONS = TopicSpec("decisions", "decision id", "schemas.action.Decision", compacted=True)
+# A person's decisions from the moderator console: an input to enforcement like any other.
+REVIEWS = TopicSpec("reviews", "author key", "schemas.review.Review")
 
 ALL = (
     RAW,
@@ -63,4 +65,5 @@ ALL = (
     ACTIONS,
     ACTION_RESULTS,
     DECISIONS,
+    REVIEWS,
 )

@@ -32,6 +32,7 @@ class PipelineTopics:
     actions: faust.TopicT
     action_results: faust.TopicT
     decisions: faust.TopicT
+    reviews: faust.TopicT
 
 
 def declare_topics(app: faust.App, settings: Settings) -> PipelineTopics:
@@ -62,6 +63,7 @@ def declare_topics(app: faust.App, settings: Settings) -> PipelineTopics:
         actions=topic(specs.ACTIONS),
         action_results=topic(specs.ACTION_RESULTS),
         decisions=topic(specs.DECISIONS),
+        reviews=topic(specs.REVIEWS),
     )
 
 

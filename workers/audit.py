@@ -40,7 +40,7 @@ from typing import Any
 
 import orjson
 
-from schemas.action import Decision
+from schemas.action import TRIGGER_REVIEW, Decision
 from schemas.verdict import BehaviourFinding, Finding
 from streams import topics as specs
 from streams.enforce.state import STAGES
@@ -153,6 +153,8 @@ def decision_step(decision: Decision) -> str:
     a deadline or an executor result moved it to ("noticed", "blocked", "review"), or the
     behaviour found about it later ("behaviour:cross_author_spamming")."""
     comment, version = decision.comment_id, decision.policy_version
+    if decision.trigger == TRIGGER_REVIEW:
+        return "reviewed"  # a person's decision in the console (reviews topic)
     if decision.decision_id == _digest(comment, version):
         return COMMENT_STEP
     for stage in STAGES:

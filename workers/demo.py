@@ -1,21 +1,28 @@
 """``make demo``: the whole pipeline on this machine, with the sample feed, in about a minute.
 
-Runs a worker and the executor against the local stack in a fresh namespace, produces the
-sample feed (with a few malformed messages), waits until every input has an outcome (a
-decision or a dead letter), prints what was decided, and stops the processes it started.
+Runs a worker, the executor and the moderator console against the local stack in a fresh
+namespace, produces the sample feed (with a few malformed messages), waits until every input
+has an outcome (a decision or a dead letter), prints what was decided, and stops the processes
+it started. The console's address and a demo login (a password made for this run) are printed
+first; from a terminal the demo keeps the console up until Enter is pressed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
+import socket
 import sys
 import time
 from collections import Counter
 
+import orjson
+
 from schemas.action import Action
 from schemas.comment import Comment
 from streams import topics as specs
-from workers.local_run import LocalPipeline
+from workers.console.auth import MODERATOR, SAFEGUARDING_LEAD, hash_password
+from workers.local_run import LocalPipeline, free_port
 from workers.sample_feed import sample_envelopes
 
 
@@ -25,6 +32,19 @@ async def run(count: int = 400) -> int:
     await pipeline.create_topics()
     pipeline.start_worker()
     pipeline.start_executor()
+    password = secrets.token_urlsafe(12)
+    users = [
+        {"name": "demo", "role": SAFEGUARDING_LEAD, "password_hash": hash_password(password)},
+        {"name": "demo-moderator", "role": MODERATOR, "password_hash": hash_password(password)},
+    ]
+    port = pipeline.start_console(
+        orjson.dumps(users).decode(), port=_port_or_free(pipeline.settings.console_port)
+    )
+    console_line = (
+        f"moderator console: http://127.0.0.1:{port}  login demo (safeguarding lead) or "
+        f"demo-moderator, password {password}"
+    )
+    print(console_line)
     try:
         await pipeline.wait_ready()
         # The feed ends about now: live workers let wall-clock time pass deadlines (a feed
@@ -60,9 +80,22 @@ async def run(count: int = 400) -> int:
         print(f"\nfirst executor lines ({len(executor_lines)} performed):")
         for line in executor_lines[:25]:
             print("  " + line)
+        print(f"\n{console_line}")
+        if sys.stdin.isatty():
+            await asyncio.to_thread(input, "the console stays up until you press Enter ")
         return 0 if len(decisions) + len(letters) >= sent else 1
     finally:
         await pipeline.close()
+
+
+def _port_or_free(preferred: int) -> int:
+    """The configured console port if nothing listens there (another demo may), else any."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", preferred))
+        except OSError:
+            return free_port()
+    return preferred
 
 
 def _event_time_span_ms(feed: list[tuple[bytes, bytes]]) -> int:

@@ -4,6 +4,10 @@ python -m workers.evaluate                       # dev set, customer policy, exa
 python -m workers.evaluate --data tests/data/labelled/holdout.jsonl
 python -m workers.evaluate --json                # machine-readable
 python -m workers.evaluate --misses              # list every case the classifier got wrong
+python -m workers.evaluate --data tests/data/labelled/welsh.jsonl --data ...   # several sets
+
+Each set's report ends with how well comments' languages were identified (Welsh, English or
+both); with several sets, a last line gives that over all of them.
 python -m workers.evaluate --all                 # every labelled set, side by side
 """
 
@@ -17,6 +21,7 @@ from typing import TextIO
 
 from streams.classify import Classifier, load_registry
 from streams.classify.evaluation import Report, Score, as_comment, load_cases, score
+from streams.classify.language_eval import LanguageScore, language_accuracy
 from streams.classify.models.corpus_eval import CorpusReport, evaluate_corpora
 from streams.policy import load_policy
 
@@ -91,7 +96,9 @@ def render(report: Report, out: TextIO, *, misses: bool = False) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="modstream eval", description=__doc__.splitlines()[0])
     parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument(
+        "--data", type=Path, action="append", help="a labelled set (repeatable; default dev)"
+    )
     parser.add_argument("--registry", type=Path, default=DEFAULT_REGISTRY)
     parser.add_argument("--no-registry", action="store_true", help="classify without names")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -113,22 +120,43 @@ def main(argv: list[str] | None = None) -> int:
     classifier = Classifier(load_policy(args.policy), registry)
     if args.all:
         return _main_all(classifier, args.labelled_dir, as_json=args.json, corpora=args.corpora)
-    report = evaluate(classifier, args.data)
-    if args.json:
-        payload = {
-            "data": str(args.data),
-            "policy_version": classifier.policy.version,
-            "rules_digest": classifier.rules_digest,
-            **report.as_dict(),
-        }
-        sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    else:
+    overall = LanguageScore()
+    for data in args.data or [DEFAULT_DATA]:
+        report = evaluate(classifier, data)
+        language = language_accuracy(load_cases(data))
+        overall.add(language)
+        if args.json:
+            payload = {
+                "data": str(data),
+                "policy_version": classifier.policy.version,
+                "rules_digest": classifier.rules_digest,
+                **report.as_dict(),
+                "language": language.as_dict(),
+            }
+            sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+            continue
         sys.stdout.write(
             f"policy {classifier.policy.name} version {classifier.policy.version} "
-            f"(rules {classifier.rules_digest}), {report.cases} cases from {args.data}\n\n"
+            f"(rules {classifier.rules_digest}), {report.cases} cases from {data}\n\n"
         )
         render(report, sys.stdout, misses=args.misses)
+        render_language(language, sys.stdout, misses=args.misses)
+    if len(args.data or ()) > 1 and not args.json:
+        sys.stdout.write("\nOver all sets: ")
+        render_language(overall, sys.stdout, misses=False)
     return 0
+
+
+def render_language(score: LanguageScore, out: TextIO, *, misses: bool = False) -> None:
+    labels = ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(score.by_label.items()))
+    out.write(
+        f"\nlanguage identified: {score.correct}/{score.cases} = {score.accuracy:.3f} "
+        f"(comments of 5+ words; {labels}; {score.short} shorter not counted)\n"
+    )
+    if misses:
+        for case, reading in score.wrong:
+            got = "+".join(reading.languages) if case.language == "mixed" else reading.language
+            out.write(f"  language want {case.language} got {got}: {case.text}\n")
 
 
 def _main_all(

@@ -211,6 +211,16 @@ class EvidenceStore:
         self._log_access("read", record_id, who, why, at)
         return self._open(record_id)
 
+    def log_view(
+        self, subject: str, *, reviewer: str, purpose: str, now_ms: int | None = None
+    ) -> None:
+        """Log a view of a comment's text shown from elsewhere than this store (the moderator
+        console shows it from the topic when no copy was kept), so the one access log answers
+        who saw which case's text and why. ``subject`` is the console's case id."""
+        who, why = _check_access(reviewer, purpose)
+        _check_record_id(subject)
+        self._log_access("view", subject, who, why, self._clock() if now_ms is None else now_ms)
+
     def export(
         self,
         record_ids: Sequence[str],

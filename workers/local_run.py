@@ -102,6 +102,32 @@ class LocalPipeline:
     def start_executor(self, name: str = "executor") -> None:
         self.start(name, "workers.executor")
 
+    def start_console(self, users_json: str, *, port: int | None = None) -> int:
+        """The moderator console on ``port`` (a free one by default); returns the port."""
+        port = port or free_port()
+        self.start(
+            "console",
+            "workers.console",
+            env={
+                "MODSTREAM_CONSOLE_PORT": str(port),
+                "MODSTREAM_CONSOLE_METRICS_PORT": str(free_port()),
+                "MODSTREAM_CONSOLE_USERS": users_json,
+                "MODSTREAM_CONSOLE_ACCESS_LOG": str(self.rundir / "console-access.log"),
+            },
+        )
+        return port
+
+    async def wait_listening(self, port: int, name: str, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                return
+            except OSError:
+                await asyncio.sleep(0.3)
+        raise TimeoutError(f"{name} not listening after {timeout_s}s:\n{self.log_of(name)[-3000:]}")
+
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.processes.pop(name)
         proc.send_signal(sig)

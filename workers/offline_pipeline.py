@@ -167,11 +167,7 @@ class OfflinePipeline:
         fired = own = campaign = _NOTHING
         try:
             kept = comment.to_bytes()
-            verdict = Verdict(
-                comment=comment,
-                findings=self.stages.classifier.classify(comment),
-                policy_version=self.policy_version,
-            )
+            verdict = self.stages.classifier.verdict(comment, self.policy_version)
             outcome = replace(outcome, verdict=verdict)
             stage, kept = _RATE_WINDOWS, verdict.to_bytes()
             assessed, entries = self._rate_windows(verdict)

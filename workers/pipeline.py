@@ -49,13 +49,7 @@ def build_stage_configs(policy: Policy, settings: Settings) -> StageConfigs:
     return StageConfigs(
         classifier=Classifier(policy, registry),
         windows=window_config.from_dict(policy.sections.get("rate_windows", {})),
-        enforcement=enforce_config.from_dict(
-            policy.sections.get("enforcement", {}),
-            policy.sections.get("monitoring_hours", {}),
-            {c.id: c.procedure for c in policy.clauses.values()},
-            {c.id: c.severity for c in policy.clauses.values()},
-            titles={c.id: c.title for c in policy.clauses.values()},
-        ),
+        enforcement=enforce_config.from_policy(policy),
         linking=LinkingConfig.from_dict(policy.sections.get("linking", {})),
     )
 
@@ -124,6 +118,7 @@ def wire_stages(
         partitions=settings.partitions,
         metrics=metrics,
         wall_clock_timers=settings.wall_clock_timers,
+        reviews=topics.reviews,
     )
 
     linking_agents.register(

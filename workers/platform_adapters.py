@@ -107,9 +107,12 @@ def describe(action: Action) -> str:
     target = f"comment#{_digest(action.target_comment)}" if action.target_comment else "(account)"
     reasons = ",".join(action.reasons) or "-"
     linked = f" linked={len(action.linked_evidence)}" if action.linked_evidence else ""
+    # The reply's language and the review lane (Welsh-speaking reviewers), where they apply.
+    lang = f" lang={action.language}" if action.language else ""
+    lane = f" lane={action.lane}" if action.lane else ""
     return (
         f"[dry-run] {action.kind:<24} author={action.target_author[:8]} on={target} "
-        f"reasons={reasons}{linked} policy={action.policy_version[:8]}"
+        f"reasons={reasons}{linked}{lang}{lane} policy={action.policy_version[:8]}"
     )
 
 

@@ -176,6 +176,18 @@ class Settings:
     producer_linger_ms: int = 10
     # Live workers let wall-clock time pass deadlines; replay runs on event time alone.
     wall_clock_timers: bool = True
+    # Moderator console (workers/console): who may sign in, and how.
+    console_host: str = "127.0.0.1"
+    console_port: int = 8080
+    console_metrics_port: int = 9464  # /metrics for Prometheus only, on its own port
+    console_users_file: str = ""  # YAML list of {name, role, password_hash (argon2)}
+    console_users: str = field(default="", repr=False)  # the same list inline, as JSON
+    # Sign-in through an OIDC proxy: the header carrying the signed-in user's name, honoured
+    # only from the listed proxy addresses (empty header: password sign-in only).
+    console_trusted_header: str = ""
+    console_trusted_proxies: tuple[str, ...] = ()
+    console_session_minutes: int = 480
+    console_access_log: str = str(REPO_ROOT / ".stack" / "console-access.log")
 
     def topic(self, name: str) -> str:
         return f"{self.namespace}.{name}" if self.namespace else name
@@ -227,4 +239,21 @@ class Settings:
             policy_poll_s=float(_int(env, "MODSTREAM_POLICY_POLL_MS", 2000)) / 1000,
             producer_linger_ms=_int(env, "MODSTREAM_PRODUCER_LINGER_MS", d.producer_linger_ms),
             wall_clock_timers=_bool(env, "MODSTREAM_WALL_CLOCK_TIMERS", True),
+            console_host=env.get("MODSTREAM_CONSOLE_HOST", d.console_host),
+            console_port=_int(env, "MODSTREAM_CONSOLE_PORT", d.console_port),
+            console_metrics_port=_int(
+                env, "MODSTREAM_CONSOLE_METRICS_PORT", d.console_metrics_port
+            ),
+            console_users_file=env.get("MODSTREAM_CONSOLE_USERS_FILE", ""),
+            console_users=env.get("MODSTREAM_CONSOLE_USERS", ""),
+            console_trusted_header=env.get("MODSTREAM_CONSOLE_TRUSTED_HEADER", ""),
+            console_trusted_proxies=tuple(
+                p.strip()
+                for p in env.get("MODSTREAM_CONSOLE_TRUSTED_PROXIES", "").split(",")
+                if p.strip()
+            ),
+            console_session_minutes=_int(
+                env, "MODSTREAM_CONSOLE_SESSION_MINUTES", d.console_session_minutes
+            ),
+            console_access_log=env.get("MODSTREAM_CONSOLE_ACCESS_LOG", d.console_access_log),
         )

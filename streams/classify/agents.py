@@ -8,14 +8,14 @@ from typing import Any, Protocol
 import faust
 
 from schemas.comment import Comment
-from schemas.verdict import Finding, Verdict
+from schemas.verdict import Verdict
 from streams.runtime import decode, guarded
 
 STAGE = "classify"
 
 
 class ClassifierLike(Protocol):
-    def classify(self, comment: Comment) -> tuple[Finding, ...]: ...
+    def verdict(self, comment: Comment, policy_version: str) -> Verdict: ...
 
 
 # Returns (policy version, classifier) as of now: the policy can be swapped while running.
@@ -34,9 +34,7 @@ def register(
     async def handle(value: bytes, key: bytes | None, source: str) -> str:
         comment: Comment = decode(Comment, value)
         version, classifier = current()
-        verdict = Verdict(
-            comment=comment, findings=classifier.classify(comment), policy_version=version
-        )
+        verdict = classifier.verdict(comment, version)
         await verdicts.send(key=comment.author_key.encode(), value=verdict.to_bytes())
         for clause in verdict.clauses:
             metrics.verdicts.labels(clause).inc()

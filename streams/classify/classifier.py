@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from schemas.comment import Comment
-from schemas.verdict import Finding
+from schemas.verdict import Finding, Verdict
 from streams.classify.composite import CompositeDetector
 from streams.classify.detectors import BuildContext, Detector, Params
 from streams.classify.document import Document
 from streams.classify.group_attack import GroupAttackDetector
+from streams.classify.language import identify, language_detector_version
 from streams.classify.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_lexicon
 from streams.classify.matchers import LexiconDetector, PatternDetector
 from streams.classify.models.detector import ModelDetector
@@ -62,9 +63,13 @@ class Classifier:
             for clause in policy.clauses.values()
             for spec in clause.detectors
         )
+        self._fallback = {c.id: c.fallback for c in policy.clauses.values()}
         # Word lists ship with the code, not the policy file, so the policy version alone does
         # not pin them: this digest does, for audits and replay comparisons.
         digest = hashlib.sha256(policy.version.encode())
+        # The language detector decides which detectors read a comment and which language it
+        # is answered in, so its version is pinned too.
+        digest.update(f"\nlingua {language_detector_version()}".encode())
         for name in sorted(self._lexicons):
             digest.update(f"\n{name}\n".encode())
             digest.update((lexicon_dir / f"{name}.txt").read_bytes())
@@ -72,6 +77,17 @@ class Classifier:
         for name, sha256 in sorted(self.model_artefacts.items()):
             digest.update(f"\nmodel:{name}:{sha256}\n".encode())
         self.rules_digest = digest.hexdigest()[:16]
+
+    def verdict(self, comment: Comment, policy_version: str) -> Verdict:
+        """The comment's findings and language, as the classify stage publishes them."""
+        reading = identify(comment.text)
+        return Verdict(
+            comment=comment,
+            findings=self.classify_text(comment.text, comment.post_text, reading.languages),
+            policy_version=policy_version,
+            language=reading.language,
+            languages=reading.languages,
+        )
 
     @property
     def model_artefacts(self) -> dict[str, str]:
@@ -83,12 +99,17 @@ class Classifier:
         }
 
     def classify(self, comment: Comment) -> tuple[Finding, ...]:
-        return self.classify_text(comment.text, comment.post_text)
+        return self.classify_text(comment.text, comment.post_text, identify(comment.text).languages)
 
-    def classify_text(self, text: str, post_text: str = "") -> tuple[Finding, ...]:
+    def classify_text(
+        self, text: str, post_text: str = "", languages: tuple[str, ...] = ()
+    ) -> tuple[Finding, ...]:
+        """``languages``: those the comment is classified under; () runs every detector."""
         doc = Document.build(text, post_text)
         findings: set[Finding] = set()
         for clause, spec, detector in self._detectors:
+            if spec.languages and languages and not set(spec.languages) & set(languages):
+                continue
             for hit in detector.hits(doc):
                 if hit.confidence >= spec.threshold:
                     findings.add(
@@ -102,6 +123,8 @@ class Classifier:
                             label=hit.label,
                         )
                     )
+        if any(not self._fallback[f.clause] for f in findings):
+            findings = {f for f in findings if not self._fallback[f.clause]}
         return tuple(sorted(findings, key=_finding_order))
 
     def _build_spec(self, clause: Clause, spec: DetectorSpec) -> Detector:

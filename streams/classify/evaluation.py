@@ -25,6 +25,7 @@ class Case:
     group: str
     post_text: str = ""
     about: str = ""  # for a hard negative: the clause it is meant to trip up
+    language: str = "en"  # "cy", "en", or "mixed" (both): what a fluent reader would say
 
 
 class DataError(ValueError):
@@ -45,6 +46,7 @@ def load_cases(path: str | Path) -> list[Case]:
                     group=raw["group"],
                     post_text=raw.get("post_text") or "",
                     about=raw.get("about", ""),
+                    language=raw.get("language", "en"),
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 raise DataError(f"{path} line {number}: {exc}") from exc

@@ -7,6 +7,9 @@ File format (``streams/classify/lexicons/<name>.txt``), one entry a line::
     fuck*                    -> prefix: fucking, fucker, fuckwit ...
     go back to your country<TAB>race
 
+A Welsh list starts with the line ``#! welsh_mutations``: each entry is written in its
+dictionary form and also matches its mutated forms (``lladd`` -> ``ladd``; see welsh_mutations).
+
 Entries are put through the same normaliser as comments, so a list is written in plain
 spelling and still matches "f.u.c.k", "fuuuck" or homoglyph spellings of the comment.
 """
@@ -20,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from streams.classify.document import tokenise
+from streams.classify.welsh_mutations import DIRECTIVE, mutations
 from streams.normalise.text import normalise
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
@@ -126,6 +130,8 @@ def _words_match(entry: Entry, words: Sequence[str], index: int) -> bool:
 
 def parse_lexicon(name: str, text: str) -> Lexicon:
     entries: list[Entry] = []
+    # A Welsh list names each word once; its mutated forms are added here (welsh_mutations).
+    welsh = text.lstrip().startswith(DIRECTIVE)
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -136,7 +142,8 @@ def parse_lexicon(name: str, text: str) -> Lexicon:
         words = tuple(t.text for t in tokenise(normalise(phrase.rstrip("*")).text))
         if not words:
             raise LexiconError(f"lexicon '{name}' line {number}: entry has no letters or digits")
-        entries.append(Entry(words, label.strip() or name, prefix))
+        firsts = mutations(words[0]) if welsh else (words[0],)
+        entries.extend(Entry((f, *words[1:]), label.strip() or name, prefix) for f in firsts)
     return Lexicon(name, entries)
 
 

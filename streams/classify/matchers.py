@@ -14,6 +14,7 @@ from streams.classify.detectors import (
     Params,
 )
 from streams.classify.document import Document, Hit
+from streams.classify.welsh_mutations import expand_macros
 from streams.classify.word_gate import WordGate, WordSets
 
 SURFACES = ("tokens", "normalised", "original")
@@ -50,6 +51,7 @@ class PatternDetector(Detector):
     ``terms: {med: [tablets, pills, sertraline]}`` the rule ``swallowed (\\w+ ){0,3}{med}``
     reads ``{med}`` as ``(?:tablets|pills|sertraline)``. A term may use earlier terms. A
     ``{name}`` that is not a term is a PolicyError (regex repeats such as ``{0,3}`` are digits).
+    ``{mut:poen}`` is a Welsh word with all its mutated forms (see ``welsh_mutations``).
     """
 
     def __init__(self, params: Params, ctx: BuildContext) -> None:
@@ -157,6 +159,8 @@ def _terms(params: Params) -> dict[str, str]:
 
 
 def _expand(params: Params, name: str, regex: str, terms: dict[str, str]) -> str:
+    regex = expand_macros(regex)  # {mut:poen}: the word and its Welsh mutations
+
     def replace(m: re.Match[str]) -> str:
         if m.group(1) not in terms:
             raise params.error(f"rule '{name}' uses unknown term {{{m.group(1)}}}")

@@ -3,8 +3,8 @@
 One table holds each author's enforcement state. Three co-partitioned inputs (all keyed by
 author) write it, each inside its own stream so the table's changelog partition is known:
 ``comments.assessed`` (decide), ``behaviour.notices`` (campaigns found later),
-``enforce.ticks`` (fire due deadlines) and ``actions.results``
-(learn what the executor did).
+``enforce.ticks`` (fire due deadlines), ``actions.results`` (learn what the executor did) and
+``reviews`` (a person's decision from the moderator console).
 
 Deadlines fire through ticks: a timer on each worker finds authors whose next deadline has
 passed and sends a Tick keyed by the author; the tick agent then runs ``on_timer``. Each firing
@@ -23,9 +23,10 @@ import orjson
 from schemas.action import Action, ActionResult, Decision, Tick
 from schemas.codec import right_sized
 from schemas.identity import ClusterMembership
+from schemas.review import Review
 from schemas.verdict import BehaviourNotice, Verdict
 from streams.enforce.config import EnforcementConfig
-from streams.enforce.logic import decide, on_behaviour, on_result, on_timer
+from streams.enforce.logic import decide, on_behaviour, on_result, on_review, on_timer
 from streams.enforce.state import AuthorState
 from streams.runtime import decode, guarded
 
@@ -63,6 +64,7 @@ def register(
     metrics: Any,
     wall_clock_timers: bool = True,
     tick_interval_s: float = 5.0,
+    reviews: faust.TopicT | None = None,
 ) -> None:
     table = app.Table(
         TABLE,
@@ -155,6 +157,14 @@ def register(
         await emit(follow.decisions, follow.actions)
         return result.outcome
 
+    async def handle_review(value: bytes, key: bytes | None, source: str) -> str:
+        review: Review = decode(Review, value)
+        author = review.author_key.encode()
+        follow = on_review(load(author), review, source, config())
+        store(author, follow.state)
+        await emit(follow.decisions, follow.actions)
+        return review.verb
+
     async def handle_cluster(value: bytes, key: bytes | None, source: str) -> str:
         membership: ClusterMembership = decode(ClusterMembership, value)
         if len(membership.members) > 1:
@@ -178,6 +188,8 @@ def register(
     agent(clusters, f"{STAGE}-clusters", handle_cluster)
     agent(ticks, f"{STAGE}-ticks", handle_tick)
     agent(results, f"{STAGE}-results", handle_result)
+    if reviews is not None:
+        agent(reviews, f"{STAGE}-reviews", handle_review)
 
     # mode's stub types want a plain callable; it awaits coroutine receivers all the same.
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]

@@ -15,6 +15,9 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from streams.enforce.messages import MESSAGE_KINDS, PLACEHOLDERS, WELSH_REPLIES, Texts
+from streams.policy.model import Policy
+
 PROCEDURES = (
     "warn_then_block",
     "immediate_removal",
@@ -41,8 +44,14 @@ _ENFORCEMENT_KEYS = frozenset(
         "closed_case_retention_days",
         "max_cases_per_author",
         "patient_experience_contact",
+        "messages",
     }
 )
+_MESSAGES_KEYS = frozenset(
+    {"welsh_replies", "clause_titles_cy", "patient_experience_contact_cy", *MESSAGE_KINDS}
+)
+# Clauses whose titles an author reads (in a request, notice or removal); each needs a Welsh one.
+_TITLED_PROCEDURES = frozenset({"warn_then_block", "immediate_removal"})
 _MONITORING_KEYS = frozenset({"timezone", "days", "start", "end", "bank_holidays"})
 
 DEFAULT_CONTACT = "our patient experience team (you will find their contact details on our website)"
@@ -79,6 +88,7 @@ class EnforcementConfig:
     closed_case_retention_days: int = 30
     max_cases_per_author: int = 200
     patient_experience_contact: str = DEFAULT_CONTACT
+    texts: Texts = field(default_factory=Texts)  # what authors are told, in Welsh and English
 
     def procedure(self, clause: str) -> str:
         # A clause enforcement has never heard of goes to a person rather than being ignored.
@@ -90,6 +100,19 @@ class EnforcementConfig:
     @property
     def closed_case_retention_ms(self) -> int:
         return self.closed_case_retention_days * 86_400_000
+
+
+def from_policy(policy: Policy) -> EnforcementConfig:
+    """The config of one policy version: its sections and each clause's procedure, severity
+    and title."""
+    clauses = policy.clauses.values()
+    return from_dict(
+        policy.sections.get("enforcement", {}),
+        policy.sections.get("monitoring_hours", {}),
+        {c.id: c.procedure for c in clauses},
+        {c.id: c.severity for c in clauses},
+        titles={c.id: c.title for c in clauses},
+    )
 
 
 def from_dict(
@@ -132,7 +155,69 @@ def from_dict(
         closed_case_retention_days=_positive_int(enforcement, "closed_case_retention_days", 30),
         max_cases_per_author=_positive_int(enforcement, "max_cases_per_author", 200),
         patient_experience_contact=_text(enforcement, "patient_experience_contact"),
+        texts=_texts(enforcement.get("messages"), procedures),
     )
+
+
+def _texts(section: Any, procedures: Mapping[str, str]) -> Texts:
+    """``enforcement.messages``: every message in English and Welsh, Welsh clause titles and
+    contact, and how a Welsh comment is answered. Absent: everyone is answered in English."""
+    if section is None:
+        return Texts()
+    _no_unknown_keys(section, _MESSAGES_KEYS, "enforcement.messages")
+    english: dict[str, str] = {}
+    welsh: dict[str, str] = {}
+    for kind in MESSAGE_KINDS:
+        texts = section.get(kind)
+        where = f"enforcement.messages.{kind}"
+        if not isinstance(texts, Mapping) or set(texts) != {"en", "cy"}:
+            raise ValueError(f"{where} must give the text in English and Welsh: {{en: .., cy: ..}}")
+        english[kind] = _template(texts["en"], kind, f"{where}.en")
+        welsh[kind] = _template(texts["cy"], kind, f"{where}.cy")
+    titles = section.get("clause_titles_cy", {})
+    if not isinstance(titles, Mapping):
+        raise ValueError("enforcement.messages.clause_titles_cy must map clause ids to titles")
+    needed = {c for c, p in procedures.items() if p in _TITLED_PROCEDURES}
+    needed.add("under_investigation")
+    missing = sorted(needed - {c for c, t in titles.items() if isinstance(t, str) and t.strip()})
+    if missing:
+        raise ValueError(f"enforcement.messages.clause_titles_cy has no Welsh title for {missing}")
+    return Texts(
+        welsh=MappingProxyType(welsh),
+        welsh_titles=MappingProxyType({str(c): str(t).strip() for c, t in titles.items()}),
+        welsh_contact=_welsh_contact(section),
+        english=MappingProxyType(english),
+        welsh_replies=_one_of(
+            section.get("welsh_replies", "bilingual"),
+            WELSH_REPLIES,
+            "enforcement.messages.welsh_replies",
+        ),
+    )
+
+
+def _welsh_contact(section: Mapping[str, Any]) -> str:
+    value = section.get("patient_experience_contact_cy")
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("enforcement.messages.patient_experience_contact_cy must be Welsh text")
+    return value.strip()
+
+
+def _template(text: Any, kind: str, where: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{where} must be non-empty text")
+    allowed = PLACEHOLDERS[kind]
+    try:
+        text.format(**dict.fromkeys(allowed, ""))
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"{where}: placeholder {exc} is unknown; this message may use "
+            f"{sorted('{' + p + '}' for p in allowed) or 'none'}"
+        ) from None
+    # A Welsh text that drops the deadline or the reasons would break a promise the English keeps.
+    missing = sorted(p for p in allowed if "{" + p + "}" not in text)
+    if missing:
+        raise ValueError(f"{where} must say {', '.join('{' + p + '}' for p in missing)}")
+    return " ".join(text.split())
 
 
 def _no_unknown_keys(section: Mapping[str, Any], known: frozenset[str], name: str) -> None:

@@ -1,7 +1,8 @@
 """The policy's decision procedure, as pure functions over one author's state.
 
-Three inputs move an author's state: a verdict on a new comment (``decide``), event time passing
-a deadline (``on_timer``) and the executor's report on an action (``on_result``). Each returns
+Four inputs move an author's state: a verdict on a new comment (``decide``), event time passing
+a deadline (``on_timer``), the executor's report on an action (``on_result``) and a person's
+decision from the moderator console (``on_review``). Each returns
 the new state, the audit ``Decision`` records and the ``Action`` values to publish; nothing here
 performs an action. Every id is a hash of its inputs, so a replay yields the same bytes.
 
@@ -29,12 +30,15 @@ from schemas.action import (
     TRIGGER_BEHAVIOUR,
     TRIGGER_CASE,
     TRIGGER_COMMENT,
+    TRIGGER_REVIEW,
+    UNDO_KINDS,
     Action,
     ActionResult,
     Decision,
     action_id,
 )
 from schemas.comment import Comment
+from schemas.review import UNDOING_VERBS, Review
 from schemas.verdict import BehaviourFinding, BehaviourNotice, Finding, Verdict
 from streams.enforce import messages
 from streams.enforce.config import EnforcementConfig
@@ -49,6 +53,7 @@ from streams.enforce.state import (
     FREE,
     HIDDEN,
     NOTICED,
+    OVERTURNED,
     PENDING,
     REMOVED,
     REVIEW,
@@ -78,7 +83,9 @@ _NEEDS_A_PERSON = frozenset(
         "queue_human_review",
     }
 )
-_ACCOUNT_LEVEL = frozenset({"block_account", "limit_posting"})
+_ACCOUNT_LEVEL = frozenset(
+    {"block_account", "limit_posting", "unblock_account", "lift_posting_limit"}
+)
 _STAGE_MESSAGE = {ASKED_REMOVAL: "reply_ask_removal", NOTICED: "notice_of_block"}
 
 
@@ -121,6 +128,8 @@ def decide(
         )
     at = comment.event_time_ms
     triage = _triage(verdict, cfg)
+    # Welsh is answered in Welsh, and a person who reads Welsh reviews it.
+    audience = messages.reply_language(verdict.language, verdict.languages)
     # A verdict seen again (redelivery after a restart) is decided against the author's standing
     # when it was first decided, which its case (or its Decided entry) keeps: the same decision
     # and actions come out, byte for byte, rather than new ones about a post that may be gone.
@@ -140,13 +149,16 @@ def decide(
         policy_version=verdict.policy_version,
         sources=(comment.source,),
         cfg=cfg,
+        lane=_lane(audience),
     )
     removal = triage.content == "immediate_removal"
     ladder = triage.content == "warn_then_block"
     deadline = add_working_hours(at, cfg.reply_deadline_hours, cfg.monitoring)
 
     if triage.emergency:
-        draft.add("emergency_signpost", triage.emergency, message=messages.emergency_signpost())
+        draft.add(
+            "emergency_signpost", triage.emergency, said=_say(cfg, "emergency_signpost", audience)
+        )
         draft.review(triage.emergency, messages.review_emergency(), urgent=True)
     # The copy goes first: once the post is deleted there is nothing left to copy.
     if triage.safeguarding or removal:
@@ -159,10 +171,7 @@ def decide(
         draft.add(
             "delete_post",
             triage.content_reasons,
-            message=messages.removal_explained(
-                messages.titles(triage.content_reasons, cfg.titles),
-                cfg.patient_experience_contact,
-            ),
+            said=_say(cfg, "removal_explained", audience, reasons=triage.content_reasons),
         )
     # A blocked author cannot be asked to remove anything, so hiding is the step left.
     hide_reasons = triage.spam + (triage.content_reasons if ladder and blocked else ())
@@ -174,16 +183,17 @@ def decide(
                 "block_account",
                 triage.block,
                 target_comment="",
-                message=messages.block_frequent_inflammatory(),
+                said=_say(cfg, "block_frequent_inflammatory", audience),
             )
         for key, evidence in _linked(linked_authors, comment.author_key):
+            # The linked account did not write this comment: its language is not known.
             draft.add(
                 "block_account",
                 triage.block,
                 target_author=key,
                 target_comment="",
                 linked_evidence=(evidence,),
-                message=messages.block_linked(),
+                said=_say(cfg, "block_linked", messages.ENGLISH_ONLY),
             )
     if triage.spam and not blocked:
         draft.add("limit_posting", triage.spam, target_comment="")
@@ -191,16 +201,15 @@ def decide(
         draft.add(
             "reply_ask_removal",
             triage.content_reasons,
-            message=messages.ask_removal(
-                messages.titles(triage.content_reasons, cfg.titles),
-                messages.local_deadline(deadline, cfg.monitoring.zone),
+            said=_say(
+                cfg, "ask_removal", audience, reasons=triage.content_reasons, deadline_ms=deadline
             ),
         )
     if triage.personal_care and not blocked:
         draft.add(
             "redirect_personal_care",
             triage.personal_care,
-            message=messages.personal_care(cfg.patient_experience_contact),
+            said=_say(cfg, "personal_care", audience),
         )
     if triage.safeguarding:
         draft.add("refer_safeguarding", triage.safeguarding)
@@ -210,7 +219,13 @@ def decide(
 
     decision, actions = draft.finish(clauses=verdict.clauses)
     after = _record_verdict(
-        before, verdict, triage, blocked=blocked, standing=standing, deadline_ms=deadline
+        before,
+        verdict,
+        triage,
+        blocked=blocked,
+        standing=standing,
+        deadline_ms=deadline,
+        language=audience,
     )
     if triage.block:
         after = _block(after, at, blocked_for="")
@@ -259,6 +274,9 @@ def on_behaviour(
         trigger=TRIGGER_BEHAVIOUR,
     )
     standing = _standing(current)
+    # The notice does not say what language the comment was in; its case, if any, does.
+    case = current.case(notice.comment_id)
+    audience = case.language if case is not None else messages.ENGLISH_ONLY
     if spam:
         draft.add("hide_post", spam)
         if standing == FREE and not block:
@@ -268,7 +286,7 @@ def on_behaviour(
             "block_account",
             block,
             target_comment="",
-            message=messages.block_frequent_inflammatory(),
+            said=_say(cfg, "block_frequent_inflammatory", audience),
         )
         current = _block(current, notice.event_time_ms, blocked_for="")
     decision, actions = draft.finish(clauses=())
@@ -326,6 +344,9 @@ def on_result(state: AuthorState | None, result: ActionResult, cfg: EnforcementC
         return _to_review(current, case, result.at_ms, messages.review_author_replied(), cfg)
     if outcome == "done" and result.kind == "block_account":
         return FollowUp(state=_block(current, result.at_ms, blocked_for=""))
+    if outcome == "done" and result.kind == "unblock_account":
+        # A person reversed the block (on_review); like the block, it counts once performed.
+        return FollowUp(state=replace(current, blocked=False, blocked_for="", blocked_ms=None))
     answers_stage = case is not None and _STAGE_MESSAGE.get(case.stage) == result.kind
     if outcome == "done" and case is not None and answers_stage:
         hours = (
@@ -342,6 +363,58 @@ def on_result(state: AuthorState | None, result: ActionResult, cfg: EnforcementC
     if outcome == "failed" and case is not None and answers_stage:
         return FollowUp(state=current.with_case(replace(case, delivery=FAILED)))
     return FollowUp(state=current)
+
+
+def on_review(
+    state: AuthorState | None, review: Review, source: str, cfg: EnforcementConfig
+) -> FollowUp:
+    """Act on a person's decision from the moderator console (``reviews``).
+
+    Every review yields one decision, so the audit log shows who decided what and when. The
+    undoing verbs (reject, an upheld appeal, splitting a wrong link) also undo each action the
+    review names that can be undone (hide, delete, block, limit: ``UNDO_KINDS``) and close the
+    case as overturned, so no notice or block follows from it. The author counts as unblocked
+    once the executor reports the unblock done (``on_result``), as a block counts once done.
+    Ids derive from the review id: the same review seen again yields the same actions.
+    """
+    current = state if state is not None else AuthorState(author_key=review.author_key)
+    if current.author_key != review.author_key:
+        raise ValueError(
+            f"state of author {current.author_key!r} given a review of {review.author_key!r}: "
+            "look state up by the review's author key"
+        )
+    draft = _Draft(
+        decision_id=_digest(review.review_id, TRIGGER_REVIEW),
+        author_key=review.author_key,
+        comment_id=review.comment_id,
+        platform=review.platform,
+        at_ms=review.at_ms,
+        findings=(),
+        behaviour=(),
+        policy_version=review.policy_version,
+        sources=(source,),
+        cfg=cfg,
+        trigger=TRIGGER_REVIEW,
+    )
+    if review.verb in UNDOING_VERBS:
+        undone: set[tuple[str, str, str]] = set()
+        for reviewed in sorted(review.actions, key=lambda a: a.action_id):
+            undo = UNDO_KINDS.get(reviewed.kind)
+            target = (undo or "", reviewed.target_author, reviewed.target_comment)
+            if undo is None or target in undone:
+                continue
+            undone.add(target)
+            draft.add(
+                undo,
+                reviewed.reasons,
+                target_author=reviewed.target_author,
+                target_comment=reviewed.target_comment,
+            )
+        case = current.case(review.comment_id)
+        if case is not None and case.stage != OVERTURNED:
+            current = current.with_case(case.close(OVERTURNED, review.at_ms))
+    decision, actions = draft.finish(clauses=())
+    return FollowUp(state=current, decisions=(decision,), actions=actions)
 
 
 # --- triage: what the verdict calls for ------------------------------------------------------
@@ -441,6 +514,7 @@ def _record_verdict(
     blocked: bool,
     standing: str,
     deadline_ms: int,
+    language: str,
 ) -> AuthorState:
     comment = verdict.comment
     counts = state.counts.bump(verdicts=1, violations=int(bool(triage.content or triage.spam)))
@@ -473,6 +547,7 @@ def _record_verdict(
         policy_version=verdict.policy_version,
         closed_ms=None if stage == ASKED_REMOVAL else at,
         standing=standing,
+        language=language,
     )
     return replace(state, counts=counts).with_case(case)
 
@@ -533,9 +608,8 @@ def _fire(
         draft.add(
             "notice_of_block",
             case.clauses,
-            message=messages.notice_of_block(
-                messages.titles(case.clauses, cfg.titles),
-                messages.local_deadline(deadline, cfg.monitoring.zone),
+            said=_say(
+                cfg, "notice_of_block", case.language, reasons=case.clauses, deadline_ms=deadline
             ),
         )
         moved = replace(case, stage=NOTICED, deadline_ms=deadline, delivery=PENDING)
@@ -548,7 +622,7 @@ def _fire(
         draft.add(
             "block_account",
             case.clauses,
-            message=messages.block_after_notice(messages.titles(case.clauses, cfg.titles)),
+            said=_say(cfg, "block_after_notice", case.language, reasons=case.clauses),
         )
         after = state.with_case(case.close(BLOCKED, at_ms))
         after = _block(after, at_ms, blocked_for=case.comment_id)
@@ -584,6 +658,7 @@ def _case_draft(
         sources=case.sources,
         cfg=cfg,
         trigger=TRIGGER_CASE,
+        lane=_lane(case.language),
     )
 
 
@@ -605,6 +680,7 @@ class _Draft:
     sources: tuple[str, ...]  # the inputs behind the decision; the first is the comment's
     cfg: EnforcementConfig
     trigger: str = TRIGGER_COMMENT
+    lane: str = ""  # the review lane: "welsh" when the comment is (partly) in Welsh
     actions: list[Action] = field(default_factory=list)
     review_reasons: set[str] = field(default_factory=set)
     review_notes: list[str] = field(default_factory=list)
@@ -615,7 +691,7 @@ class _Draft:
         kind: str,
         reasons: Iterable[str],
         *,
-        message: str = "",
+        said: messages.Said | None = None,
         target_author: str | None = None,
         target_comment: str | None = None,
         linked_evidence: tuple[str, ...] = (),
@@ -644,8 +720,10 @@ class _Draft:
                 policy_version=self.policy_version,
                 source=self.sources,
                 due_at_ms=due,
-                message=message,
+                message=said.text if said else "",
                 content=content,
+                language=said.language if said else "",
+                lane=self.lane if kind == "queue_human_review" else "",
             )
         )
 
@@ -663,7 +741,8 @@ class _Draft:
                 messages.review_deferred(a.kind for a in waiting),
             )
         if self.review_notes:
-            self.add("queue_human_review", self.review_reasons, message=" ".join(self.review_notes))
+            note = messages.Said(" ".join(self.review_notes), messages.ENGLISH_ONLY)
+            self.add("queue_human_review", self.review_reasons, said=note)
             if self.urgent:
                 # An urgent review is queued at once, whatever the hour.
                 self.actions[-1] = replace(self.actions[-1], due_at_ms=self.at_ms)
@@ -691,6 +770,30 @@ class _Draft:
             trigger=self.trigger,
         )
         return decision, actions
+
+
+def _say(
+    cfg: EnforcementConfig,
+    kind: str,
+    audience: str,
+    *,
+    reasons: Iterable[str] = (),
+    deadline_ms: int | None = None,
+) -> messages.Said:
+    return messages.say(
+        cfg.texts,
+        kind,
+        audience,
+        reasons=reasons,
+        titles_en=cfg.titles,
+        deadline_ms=deadline_ms,
+        zone=cfg.monitoring.zone,
+        contact=cfg.patient_experience_contact,
+    )
+
+
+def _lane(audience: str) -> str:
+    return "welsh" if audience in (messages.WELSH, messages.BILINGUAL) else ""
 
 
 def _digest(*parts: str) -> str:

@@ -22,7 +22,8 @@ COMPLIED = "complied"
 REMOVED = "removed"  # we deleted the post at once (allegation, investigation, critical)
 HIDDEN = "hidden"  # we hid the post (spam, or the author is blocked and cannot be asked)
 REVIEW = "review"  # handed to a person; automation stops here
-STAGES = (ASKED_REMOVAL, NOTICED, BLOCKED, COMPLIED, REMOVED, HIDDEN, REVIEW)
+OVERTURNED = "overturned"  # a person rejected what was done (console review): nothing follows
+STAGES = (ASKED_REMOVAL, NOTICED, BLOCKED, COMPLIED, REMOVED, HIDDEN, REVIEW, OVERTURNED)
 OPEN_STAGES = frozenset({ASKED_REMOVAL, NOTICED})
 
 # The author's standing when a comment was first decided; kept on its case so that a verdict
@@ -59,6 +60,9 @@ class Case:
     # called off because its own post turned out to be gone.
     superseded_from: str = ""
     standing: str = FREE  # one of STANDINGS
+    # How the author is answered about this comment, later messages included: "en", "cy" or
+    # "cy+en" (streams.enforce.messages.reply_language).
+    language: str = "en"
 
     @property
     def is_open(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from streams.policy.model import (
+    COMMENT_LANGUAGES,
     DETECTOR_TYPES,
     KINDS,
     PROCEDURES,
@@ -25,8 +26,8 @@ from streams.policy.model import (
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _DETECTOR_ID = re.compile(r"^[a-z][a-z0-9_.]*$")
-_CLAUSE_KEYS = frozenset({"id", "title", "kind", "severity", "procedure", "detectors"})
-_DETECTOR_KEYS = frozenset({"id", "type", "params", "threshold"})
+_CLAUSE_KEYS = frozenset({"id", "title", "kind", "severity", "procedure", "detectors", "fallback"})
+_DETECTOR_KEYS = frozenset({"id", "type", "params", "threshold", "languages"})
 _MEMBER_KEYS = frozenset({"id", "type", "params"})
 _RESERVED_TOP = frozenset({"name", "clauses", "version"})
 
@@ -104,6 +105,9 @@ def _clause(raw: Any, index: int) -> Clause:
             raise PolicyError(f"{where}: detector id '{spec.id}' is used twice in this clause")
         seen.add(spec.id)
         detectors.append(spec)
+    fallback = raw.get("fallback", False)
+    if not isinstance(fallback, bool):
+        raise PolicyError(f"{where}: 'fallback' must be true or false")
     return Clause(
         id=cid,
         title=title.strip(),
@@ -111,6 +115,7 @@ def _clause(raw: Any, index: int) -> Clause:
         severity=severity,
         procedure=procedure,
         detectors=tuple(detectors),
+        fallback=fallback,
     )
 
 
@@ -140,7 +145,18 @@ def _detector(raw: Any, where: str) -> DetectorSpec:
         raise PolicyError(f"{where}: 'params' must be a mapping")
     if dtype == "composite":
         _composite_members(params, where)
-    return DetectorSpec(id=did, type=dtype, params=_freeze(params), threshold=float(threshold))
+    languages = raw.get("languages", [])
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        raise PolicyError(f"{where}: 'languages' must be a list such as [cy]")
+    for language in languages:
+        _one_of(language, COMMENT_LANGUAGES, f"{where}: language")
+    return DetectorSpec(
+        id=did,
+        type=dtype,
+        params=_freeze(params),
+        threshold=float(threshold),
+        languages=tuple(sorted(set(languages))),
+    )
 
 
 def _composite_members(params: Mapping[str, Any], where: str) -> None:

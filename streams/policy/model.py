@@ -22,6 +22,7 @@ PROCEDURES = (
     "spam",  # hide the post and limit posting
     "review",  # a human decides
 )
+COMMENT_LANGUAGES = ("cy", "en")  # the values a detector's ``languages`` may list
 DETECTOR_TYPES = (
     "lexicon",
     "pattern",
@@ -51,7 +52,7 @@ VIOLATION_CLAUSES = (
     "spamming",
     "trolling",
 )
-ROUTE_CLAUSES = ("personal_care", "emergency", "safeguarding")
+ROUTE_CLAUSES = ("personal_care", "emergency", "safeguarding", "welsh_review")
 HATE_STRANDS = ("race", "religion", "disability", "sexual_orientation", "transgender")
 
 
@@ -67,6 +68,9 @@ class DetectorSpec:
     type: str
     params: Mapping[str, Any]
     threshold: float
+    # The comment languages ("cy", "en") the detector reads; () for every comment. A comment is
+    # classified under each language found in it, so a mixed one meets both sets of detectors.
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,9 @@ class Clause:
     severity: str  # one of SEVERITIES
     procedure: str  # one of PROCEDURES
     detectors: tuple[DetectorSpec, ...]
+    # A fallback clause's findings count only when no other clause found anything in the
+    # comment: "a risk cue nobody is sure about" goes to a person, a confident finding does not.
+    fallback: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from workers import evaluate
 LABELLED = Path(__file__).resolve().parents[2] / "data" / "labelled"
 DEV_SET = LABELLED / "dev.jsonl"
 HOLDOUT_SET = LABELLED / "holdout.jsonl"
+WELSH_SET = LABELLED / "welsh.jsonl"
+WELSH_HOLDOUT = LABELLED / "welsh_holdout.jsonl"
 
 
 def test_dev_set_meets_the_quality_bar(capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,7 +46,11 @@ def test_markdown_report_lists_every_clause_and_the_misses(
     assert "want abusive got -: Lovely staff" in out
 
 
-@pytest.mark.parametrize("path", [DEV_SET, HOLDOUT_SET], ids=["dev", "holdout"])
+@pytest.mark.parametrize(
+    "path",
+    [DEV_SET, HOLDOUT_SET, WELSH_SET, WELSH_HOLDOUT],
+    ids=["dev", "holdout", "welsh", "welsh_holdout"],
+)
 def test_labelled_sets_use_only_policy_clauses(path: Path, policy: Policy) -> None:
     cases = load_cases(path)
     for case in cases:
@@ -57,10 +63,33 @@ def test_every_clause_has_enough_labelled_cases(policy: Policy) -> None:
     cases = load_cases(DEV_SET)
     bearing = cases_per_clause(cases)
     positives = cases_per_clause(c for c in cases if c.group != "hard_negative")
-    for clause in policy.clauses:
+    for clause in _clauses_read_in("en", policy):
         assert bearing.get(clause, 0) >= 20, clause
         assert positives.get(clause, 0) >= 20, clause
     assert sum(c.group == "clean_criticism" for c in cases) >= 60
+
+
+def test_every_clause_read_in_welsh_has_welsh_cases_in_both_welsh_sets(policy: Policy) -> None:
+    dev, holdout = load_cases(WELSH_SET), load_cases(WELSH_HOLDOUT)
+    welsh = {c.id for c in policy.clauses.values() if any(d.languages for d in c.detectors)}
+    assert welsh >= {"abusive", "intimidation", "emergency", "hate", "welsh_review"}
+    for clause in welsh:
+        assert sum(clause in c.labels for c in dev) >= 5, clause
+        assert sum(clause in c.labels for c in holdout) >= 4, clause
+    for cases in (dev, holdout):
+        assert all(c.language in {"cy", "mixed"} for c in cases)
+        assert sum(c.group == "hard_negative" for c in cases) >= 9
+        assert sum(c.group == "clean_criticism" for c in cases) >= 8
+    assert not {c.text for c in holdout} & {c.text for c in dev}
+
+
+def _clauses_read_in(language: str, policy: Policy) -> set[str]:
+    """Clauses with a detector that reads comments in ``language`` (or in every language)."""
+    return {
+        clause.id
+        for clause in policy.clauses.values()
+        if any(not d.languages or language in d.languages for d in clause.detectors)
+    }
 
 
 def test_holdout_is_a_separate_set_of_at_least_100_cases() -> None:

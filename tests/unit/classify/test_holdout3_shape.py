@@ -72,7 +72,10 @@ def test_every_clause_and_route_has_enough_positives_and_hard_negatives(
 ) -> None:
     positives = Counter(label for c in cases if c.group == "positive" for label in c.labels)
     hard_negatives = Counter(c.about for c in cases if c.group == "hard_negative")
-    for clause in policy.clauses:
+    # holdout3 is English; a fallback route for Welsh comments (welsh_review) is measured on
+    # the Welsh sets.
+    english = [c.id for c in policy.clauses.values() if not c.fallback]
+    for clause in english:
         assert positives[clause] >= MIN_POSITIVES_PER_CLAUSE, clause
         assert hard_negatives[clause] >= MIN_HARD_NEGATIVES_PER_CLAUSE, clause
 

@@ -39,10 +39,19 @@ def test_every_violation_clause_has_a_plain_title() -> None:
 
 
 def test_texts_keep_the_guidance_promises() -> None:
-    ask = messages.ask_removal("x", "4pm on Wednesday 10 June 2026")
+    texts = messages.Texts()
+
+    def english(kind: str, **values: object) -> str:
+        said = messages.say(texts, kind, "en", **values)  # type: ignore[arg-type]
+        assert said.language == "en"
+        return said.text
+
+    ask = english(
+        "ask_removal", reasons=["abusive"], deadline_ms=london(2026, 6, 10, 16), zone=LONDON
+    )
     assert "Please remove it by 4pm on Wednesday 10 June 2026" in ask
     assert "let you know before" in ask
-    assert "999" in messages.emergency_signpost()
-    care = messages.personal_care("the patient experience team")
+    assert "999" in english("emergency_signpost") and "111" in english("emergency_signpost")
+    care = english("personal_care", contact="the patient experience team")
     assert "confidentiality" in care and "the patient experience team" in care
-    assert "same user" in messages.block_linked()
+    assert "same user" in english("block_linked")

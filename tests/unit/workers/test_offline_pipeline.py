@@ -15,7 +15,7 @@ import pytest
 
 from schemas.action import Decision
 from schemas.comment import Comment
-from schemas.verdict import Finding
+from schemas.verdict import Verdict
 from streams.enforce.state import AuthorState
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import load_policy
@@ -187,10 +187,10 @@ class _Exploding:
         self.policy = real.policy  # type: ignore[attr-defined]
         self._real = real
 
-    def classify(self, comment: Comment) -> tuple[Finding, ...]:
+    def verdict(self, comment: Comment, policy_version: str) -> Verdict:
         if "explode" in comment.text:
             raise ZeroDivisionError("detector bug")
-        return self._real.classify(comment)  # type: ignore[attr-defined, no-any-return]
+        return self._real.verdict(comment, policy_version)  # type: ignore[attr-defined, no-any-return]
 
 
 def test_a_failing_stage_dead_letters_that_message_and_replay_goes_on(

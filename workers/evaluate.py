@@ -8,15 +8,18 @@ python -m workers.evaluate --misses              # list every case the classifie
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
+
+import click
 
 from streams.classify import Classifier, load_registry
 from streams.classify.evaluation import Report, as_comment, load_cases, score
 from streams.policy import load_policy
+from workers.cli_conventions import command, run_command
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = ROOT / "deploy" / "policy" / "ctmuhb.yaml"
@@ -58,21 +61,22 @@ def render(report: Report, out: TextIO, *, misses: bool = False) -> None:
             out.write(f"  [{miss.case.group}] want {want} got {got}: {miss.case.text}\n")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="modstream eval", description=__doc__.splitlines()[0])
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--registry", type=Path, default=DEFAULT_REGISTRY)
-    parser.add_argument("--no-registry", action="store_true", help="classify without names")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--misses", action="store_true", help="list cases that were wrong")
-    args = parser.parse_args(argv)
-    registry = None if args.no_registry else load_registry(args.registry)
-    classifier = Classifier(load_policy(args.policy), registry)
-    report = evaluate(classifier, args.data)
-    if args.json:
+@command("eval", help=(__doc__ or "").splitlines()[0])
+@click.option("--policy", type=click.Path(path_type=Path), default=DEFAULT_POLICY)
+@click.option("--data", type=click.Path(path_type=Path), default=DEFAULT_DATA)
+@click.option("--registry", type=click.Path(path_type=Path), default=DEFAULT_REGISTRY)
+@click.option("--no-registry", is_flag=True, help="classify without names")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--misses", is_flag=True, help="list cases that were wrong")
+def eval_command(
+    policy: Path, data: Path, registry: Path, no_registry: bool, as_json: bool, misses: bool
+) -> int:
+    names = None if no_registry else load_registry(registry)
+    classifier = Classifier(load_policy(policy), names)
+    report = evaluate(classifier, data)
+    if as_json:
         payload = {
-            "data": str(args.data),
+            "data": str(data),
             "policy_version": classifier.policy.version,
             "rules_digest": classifier.rules_digest,
             **report.as_dict(),
@@ -81,10 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sys.stdout.write(
             f"policy {classifier.policy.name} version {classifier.policy.version} "
-            f"(rules {classifier.rules_digest}), {report.cases} cases from {args.data}\n\n"
+            f"(rules {classifier.rules_digest}), {report.cases} cases from {data}\n\n"
         )
-        render(report, sys.stdout, misses=args.misses)
+        render(report, sys.stdout, misses=misses)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(eval_command, argv, "modstream eval")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -60,6 +60,7 @@ from schemas.action import ACTION_KINDS, Action, ActionResult
 from schemas.codec import loads
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
+from workers.cli_conventions import command, run_command
 from workers.evidence_store import EvidenceError, EvidenceStore
 from workers.kafka_clients import kafka_options, redis_options
 from workers.metrics import Metrics
@@ -821,7 +822,8 @@ class ExecutorService:
         executor.outage.end()
 
 
-def main() -> None:
+@command("executor", help="Run the action executor: carries out the decided actions.")
+def executor_command() -> None:
     from prometheus_client import start_http_server
 
     from workers.logging_config import configure_logging
@@ -848,5 +850,9 @@ def main() -> None:
     asyncio.run(run())
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(executor_command, argv, "modstream executor")
+
+
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

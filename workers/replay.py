@@ -42,6 +42,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from schemas.action import Action, Decision
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
+from streams.enforce.config import config_digest
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import Policy, load_policy
 from workers.cli_conventions import command, run_command
@@ -637,6 +638,9 @@ async def replay(
             "name": policy.name,
             "version": policy.version,
             "rules_digest": stages.classifier.rules_digest,
+            # Bank holidays resolved to dates: a calendar that moved one shows up here.
+            "enforcement_digest": config_digest(stages.enforcement),
+            "calendar": stages.enforcement.monitoring.calendar.describe(),
         },
         "output": sink.describe(),
         "timers_fired_until_ms": timers_until,

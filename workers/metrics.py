@@ -50,6 +50,7 @@ class Metrics:
     # The executor (workers.executor) and its evidence store.
     executor_paused: Gauge
     executor_held: Gauge
+    retries: Counter
     executor_retries: Counter
     evidence_purged: Counter
 
@@ -173,6 +174,12 @@ class Metrics:
             executor_held=Gauge(
                 "modstream_executor_held_actions",
                 "Actions the executor holds in Redis until they are due",
+                registry=reg,
+            ),
+            retries=Counter(
+                "modstream_retries",
+                "Retries after a transient failure, by op (workers/retry_policy.py)",
+                ["op"],
                 registry=reg,
             ),
             executor_retries=Counter(

@@ -4,12 +4,14 @@
     modstream evidence purge [--now-ms MS]
     modstream evidence list
     modstream evidence access-log
+    modstream evidence rotate
 
 ``export`` writes the decrypted bundle for a safeguarding referral to ``--out`` (created 0600,
 never overwritten) or to standard output; every record in it is logged in the store's access
 log with the reviewer and purpose. ``list`` shows only the clear metadata (ids, dates, clause
-ids) so a reviewer can choose records without reading any. The key comes from
-``MODSTREAM_EVIDENCE_KEY`` and the store from ``MODSTREAM_EVIDENCE_DIR``.
+ids, key id) so a reviewer can choose records without reading any. ``rotate`` re-encrypts
+every record under the current key, reading the others with ``MODSTREAM_EVIDENCE_OLD_KEYS``.
+The key comes from ``MODSTREAM_EVIDENCE_KEY`` and the store from ``MODSTREAM_EVIDENCE_DIR``.
 """
 
 from __future__ import annotations
@@ -68,6 +70,26 @@ def list_command() -> int:
             sys.stdout.write(orjson.dumps(meta.to_dict()).decode() + "\n")
 
     return _with_store(list_records)
+
+
+@subcommand(
+    evidence_command,
+    "rotate",
+    help="re-encrypt every record under MODSTREAM_EVIDENCE_KEY (safe while the executor runs)",
+)
+def rotate_command() -> int:
+    def rotate(store: EvidenceStore) -> None:
+        moved = store.rotate()
+        sys.stdout.write(f"re-encrypted {len(moved)} record(s) under key {store.current.kid}\n")
+        left = sorted({m.kid or "legacy" for m in store.list_records()} - {store.current.kid})
+        if left:  # records written under an old key while this ran: run it again
+            sys.stdout.write(f"records still under {', '.join(left)}: run rotate again\n")
+        else:
+            sys.stdout.write(
+                "no record needs the old keys now: MODSTREAM_EVIDENCE_OLD_KEYS can go\n"
+            )
+
+    return _with_store(rotate)
 
 
 @subcommand(evidence_command, "access-log", help="print the access log, one JSON line per access")

@@ -17,6 +17,7 @@ import pytest
 
 from schemas.action import Action, ActionResult
 from schemas.deadletter import DeadLetter
+from workers.evidence_keys import KeySpec
 from workers.evidence_store import EvidenceStore
 from workers.executor import ActionState, Executor, LedgerUnavailable
 from workers.metrics import Metrics
@@ -321,10 +322,7 @@ async def test_ledger_retries_are_counted_by_operation() -> None:
 
     rig.clock.on_sleep = redis_comes_back
     await rig.executor.start()
-    assert (
-        rig.metrics.registry.get_sample_value("modstream_retries_total", {"op": "ledger"})
-        == 4
-    )
+    assert rig.metrics.registry.get_sample_value("modstream_retries_total", {"op": "ledger"}) == 4
     assert within_steps(rig.clock.sleeps, 0.2, 30)
 
 
@@ -576,7 +574,7 @@ async def test_the_due_loop_waits_out_an_outage_and_keeps_the_action() -> None:
 async def test_preserve_evidence_goes_to_the_store_at_once_and_not_to_the_platform(
     tmp_path: Path,
 ) -> None:
-    store = EvidenceStore(tmp_path, b"unit-test-evidence-key-0123", retention_days=90)
+    store = EvidenceStore(tmp_path, KeySpec("random", bytes(32)), retention_days=90)
     rig = Rig(evidence=store)
     text = "the words to keep for safeguarding"
     action = _action("preserve_evidence", due_at_ms=NOW + 3_600_000, content=text)

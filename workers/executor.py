@@ -852,7 +852,7 @@ def executor_command() -> None:
     from workers.logging_config import configure_logging
 
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     metrics = Metrics.create()
     start_http_server(settings.web_port + 100, addr=settings.web_host, registry=metrics.registry)
     adapter = adapter_from_settings(settings)

@@ -742,7 +742,7 @@ def replay_command(**params: Any) -> int:
         raise click.UsageError("--out and --to-topics are alternatives: give one")
     try:
         settings = Settings.from_env()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         options = options_from_args(args, settings)
         summary = asyncio.run(replay(options))
     except (ReplayError, ValueError) as exc:

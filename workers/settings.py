@@ -54,6 +54,13 @@ def _key(env: Mapping[str, str], name: str, *, dev_default: str | None) -> bytes
     return raw.encode()
 
 
+def _one_of(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
 def _evidence_key(env: Mapping[str, str], name: str, *, dev_default: KeySpec | None) -> KeySpec:
     raw = env.get(name, "")
     if not raw:
@@ -194,6 +201,7 @@ class Settings:
     executor_adapter: str = ""
     dev_mode: bool = False
     log_level: str = "INFO"
+    log_format: str = "text"  # or json: one JSON object per line (workers/logging_config.py)
     policy_poll_s: float = 2.0
     # Every stage hop produces; sending each record in its own request cost a third of a
     # worker's CPU (bench/profile_pipeline.py). 10 ms per hop is invisible to moderators.
@@ -249,6 +257,7 @@ class Settings:
             executor_adapter=env.get("MODSTREAM_EXECUTOR_ADAPTER", ""),
             dev_mode=dev,
             log_level=env.get("MODSTREAM_LOG_LEVEL", "INFO").upper(),
+            log_format=_one_of(env, "MODSTREAM_LOG_FORMAT", ("text", "json"), "text"),
             policy_poll_s=float(_int(env, "MODSTREAM_POLICY_POLL_MS", 2000)) / 1000,
             producer_linger_ms=_int(env, "MODSTREAM_PRODUCER_LINGER_MS", d.producer_linger_ms),
             wall_clock_timers=_bool(env, "MODSTREAM_WALL_CLOCK_TIMERS", True),

@@ -7,6 +7,7 @@ Prometheus operator, External Secrets) get structural checks of the fields they 
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import shutil
 import subprocess
@@ -567,3 +568,21 @@ def test_dashboards_are_provisioned_as_config_maps(overlay: tuple[str, list[Reso
     for configmap in maps:
         size = sum(len(v.encode()) for v in configmap["data"].values())
         assert size < 900_000, "a ConfigMap holds at most 1 MiB"
+
+
+def test_the_dashboards_datasource_is_created_with_the_uid_they_select(
+    overlay: tuple[str, list[Resource]],
+) -> None:
+    _, resources = overlay
+    (source_map,) = [
+        m
+        for m in by_kind(resources, "ConfigMap")
+        if m["metadata"].get("labels", {}).get("grafana_datasource") == "1"
+    ]
+    (text,) = source_map["data"].values()
+    (source,) = yaml.safe_load(text)["datasources"]
+    assert source["type"] == "prometheus" and source["url"].startswith("http://")
+    for path in (REPO_ROOT / "dashboards").glob("*.json"):
+        templating = json.loads(path.read_text())["templating"]["list"]
+        chooser = next(v for v in templating if v["name"] == "datasource")
+        assert chooser["current"]["value"] == source["uid"], path.name

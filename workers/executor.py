@@ -60,6 +60,7 @@ from tenacity import retry_if_exception, retry_if_exception_type
 
 from schemas.action import ACTION_KINDS, Action, ActionResult
 from schemas.codec import loads
+from schemas.codec import replace as replace_record
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers.cli_conventions import command, run_command
@@ -602,7 +603,7 @@ class Executor:
         if performed.outcome == "failed":
             # The content copy of a preserve_evidence action stays out of the dead-letter
             # topic: evidence never goes to a long-retention topic.
-            original = replace(action, content="").to_bytes() if action.content else raw
+            original = replace_record(action, content="").to_bytes() if action.content else raw
             key = action.target_author.encode()
             await self._dead_letter(original, source, key, "action_failed", performed.detail)
 

@@ -34,6 +34,7 @@ from schemas.action import (
     Decision,
     action_id,
 )
+from schemas.codec import replace as replace_record
 from schemas.comment import Comment
 from schemas.verdict import BehaviourFinding, BehaviourNotice, Finding, Verdict
 from streams.enforce import messages
@@ -666,7 +667,7 @@ class _Draft:
             self.add("queue_human_review", self.review_reasons, message=" ".join(self.review_notes))
             if self.urgent:
                 # An urgent review is queued at once, whatever the hour.
-                self.actions[-1] = replace(self.actions[-1], due_at_ms=self.at_ms)
+                self.actions[-1] = replace_record(self.actions[-1], due_at_ms=self.at_ms)
         actions = tuple(self.actions)
         all_reasons = sorted({*clauses, *(r for a in actions for r in a.reasons)})
         if not actions:

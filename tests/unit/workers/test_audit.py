@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import orjson
 
 from schemas.action import Decision
+from schemas.codec import replace
 from schemas.verdict import Finding
 from streams.enforce.logic import decide, on_timer
 from tests.unit.enforce.enforce_builders import CFG, london, verdict
@@ -217,5 +218,5 @@ def test_the_cli_limits_recorded_decisions_to_the_replayed_range(tmp_path: Path)
     )
     result, _ = run_diff(args, settings=lambda: (_ for _ in ()).throw(AssertionError("no env")))
     assert result.identical == 1 and not result.differs
-    result_all, _ = run_diff(replace(args, all=True))
+    result_all, _ = run_diff(dataclasses.replace(args, all=True))
     assert [d.comment_id for d in result_all.only_recorded] == ["facebook:c9"]

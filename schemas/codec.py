@@ -67,10 +67,18 @@ def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
 
 
+# One decoder per record type: building one per call costs about as much as the decoding.
+_DECODERS: dict[type, msgspec.json.Decoder[Any]] = {}
+
+
 def decode(data: bytes | str, record: type[T]) -> T:
     """``data`` as a ``record``, every field type-checked; raises RecordError."""
+    decoder = _DECODERS.get(record)
+    if decoder is None:
+        decoder = _DECODERS[record] = msgspec.json.Decoder(record)
     try:
-        return msgspec.json.decode(data, type=record)
+        value: T = decoder.decode(data)
+        return value
     except msgspec.ValidationError as exc:
         raise _record_error(record, exc) from None
     except msgspec.DecodeError as exc:

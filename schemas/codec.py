@@ -20,6 +20,7 @@ T = TypeVar("T")
 _ENCODER = msgspec.json.Encoder(order="deterministic")
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`")
+UNKNOWN_FIELD = "not a field of this record"
 _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`")
 
 
@@ -35,6 +36,7 @@ class RecordError(ValueError):
         self.path = path
         self.problem = problem
         self.missing = problem == "required field is missing"
+        self.unknown = problem == UNKNOWN_FIELD
 
 
 class Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -106,7 +108,7 @@ def _record_error(record: type, exc: msgspec.ValidationError) -> RecordError:
     if missing or unknown:
         field = (missing or unknown).group("field")  # type: ignore[union-attr]
         path = f"{path}.{field}" if path else field
-        problem = "required field is missing" if missing else "not a field of this record"
+        problem = "required field is missing" if missing else UNKNOWN_FIELD
     elif "got `null`" in problem:
         problem = "required field is missing"
     return RecordError(record.__name__, path, problem)

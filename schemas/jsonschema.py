@@ -56,7 +56,11 @@ def _is_record(hint: object) -> bool:
 
 def _object_schema(record: type, defs: dict[str, Schema]) -> Schema:
     if not _is_record(record):
-        raise TypeError(f"{record.__qualname__} is not a record (a msgspec Struct)")
+        raise TypeError(
+            f"{record.__qualname__} is not a record (a msgspec Struct): declare it as "
+            f"`class {record.__name__}(Record, frozen=True)` with Record from schemas.codec, "
+            "so stages decode it with every field checked"
+        )
     hints = typing.get_type_hints(record)
     comments = _field_comments(record)
     properties: dict[str, Schema] = {}

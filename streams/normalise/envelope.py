@@ -80,6 +80,15 @@ class InvalidField(FieldError):
         super().__init__(path, f"expected {expected}")
 
 
+class UnknownField(FieldError):
+    """The envelope or its context has a key the envelope record does not define."""
+
+    reason = "invalid_field"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, "not a field of the envelope")
+
+
 class UnknownPlatform(Exception):
     """The envelope's ``platform`` is not one the pipeline has an adapter for."""
 
@@ -217,6 +226,8 @@ def parse_envelope(decoded: Mapping[str, object]) -> Envelope:
             raise UnknownPlatform() from None
         if exc.missing:
             raise MissingField(exc.path) from None
+        if exc.unknown:
+            raise UnknownField(exc.path) from None
         raise InvalidField(exc.path, _expected(exc.problem)) from None
     context = raw.context or RawContext()
     return Envelope(

@@ -19,6 +19,7 @@ from schemas.verdict import BehaviourFinding, Finding, Verdict
 from streams.normalise.envelope import (
     InvalidField,
     MissingField,
+    UnknownField,
     UnknownPlatform,
     parse_envelope,
 )
@@ -186,9 +187,9 @@ def test_the_raw_schema_describes_the_envelope_record() -> None:
         ({"platform": "x", "payload": {}, "context": ["p1"]}, InvalidField, "context"),
         ({"platform": "x", "payload": {}, "context": {"signals": [1]}}, InvalidField,
          "context.signals[0]"),
-        ({"platform": "x", "payload": {}, "context": {"post": "p1"}}, InvalidField,
+        ({"platform": "x", "payload": {}, "context": {"post": "p1"}}, UnknownField,
          "context.post"),
-        ({"platform": "x", "payload": {}, "extra": 1}, InvalidField, "extra"),
+        ({"platform": "x", "payload": {}, "extra": 1}, UnknownField, "extra"),
     ],
 )  # fmt: skip
 def test_envelope_errors_name_the_field(envelope: dict[str, Any], error: type, path: str) -> None:

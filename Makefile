@@ -12,6 +12,7 @@ LOCK := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashe
 $(STAMP): pyproject.toml requirements-dev.lock
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY)"; exit 1; }
 	@[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
+	$(PY) deploy/check_lock.py requirements-dev.lock dev
 	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
@@ -44,7 +45,10 @@ lint: install
 
 # After changing dependencies in pyproject.toml: rewrite both locks (the image uses
 # requirements.lock, CI and developers requirements-dev.lock), then commit them.
-lock: install
+# Needs only uv, not the locked environment: the locks may be stale when this runs.
+lock:
+	@[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
+	@[ -x $(BIN)/uv ] || $(BIN)/pip install -q uv
 	$(LOCK) pyproject.toml build-requirements.in -o requirements.lock
 	$(LOCK) --extra dev pyproject.toml build-requirements.in -o requirements-dev.lock
 

@@ -95,3 +95,33 @@ _DIGEST = re.compile(r"^ARG BASE=python:\S+@sha256:([0-9a-f]{64})$", re.MULTILIN
 )
 def test_the_base_image_is_pinned_by_a_real_digest() -> None:
     assert _DIGEST.search((REPO_ROOT / "Dockerfile").read_text())
+
+
+def test_make_install_stops_with_make_lock_when_a_dependency_is_not_locked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_lock", REPO_ROOT / "deploy/check_lock.py")
+    assert spec and spec.loader
+    check_lock = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check_lock)
+    assert check_lock.main(["requirements-dev.lock", "dev"]) == 0
+    assert check_lock.main(["requirements.lock"]) == 0
+    # A dependency added to pyproject.toml (here through the project's own extra) and not
+    # locked yet: install refuses, and says what to run.
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    project["optional-dependencies"]["extra"] = ["numpy>=2"]
+    project["optional-dependencies"]["dev"] = [*project["optional-dependencies"]["dev"],
+                                               "modstream[extra]"]  # fmt: skip
+    assert "numpy" in check_lock.wanted(project, ["dev"])
+    assert "modstream" not in check_lock.wanted(project, ["dev"])
+    stale = tmp_path / "stale.lock"
+    locked_text = (REPO_ROOT / "requirements.lock").read_text()
+    stale.write_text(re.sub(r"(?m)^click==.*$", "", locked_text))
+    assert check_lock.main([str(stale)]) == 1
+    assert "does not pin click" in capsys.readouterr().err
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert makefile.index("deploy/check_lock.py requirements-dev.lock dev") < makefile.index(
+        "--require-hashes -r requirements-dev.lock"
+    )

@@ -8,20 +8,32 @@ the one place panels are edited. Every query here is evaluated against a real Pr
 a running pipeline in tests/integration/test_observability.py: a panel that names a metric the
 code does not export fails that test.
 
-Queries use only Grafana's ``$__rate_interval`` variable (the test substitutes ``1m``).
+Every dashboard imports anywhere: a ``datasource`` variable picks the Prometheus (the
+provisioned ``modstream-prometheus`` when there is one, else Grafana's default, e.g.
+kube-prometheus-stack's ``prometheus``), and ``namespace`` and ``instance`` variables filter every
+raw series; recording rules (``modstream:*``) are cluster-wide and left unfiltered. Queries use
+Grafana's ``$__rate_interval``, ``$namespace`` and ``$instance`` (the test substitutes values).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-DATASOURCE = {"type": "prometheus", "uid": "modstream-prometheus"}  # provisioning/datasources.yaml
+PROVISIONED_UID = "modstream-prometheus"  # provisioning/datasources.yaml, deploy/k8s
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 RI = "$__rate_interval"
+# Added to every raw series selector. A Prometheus outside Kubernetes has no namespace label:
+# the "All" value .* matches the empty label too.
+FILTER = 'namespace=~"$namespace", instance=~"$instance"'
+# A metric name not preceded by a name character, a colon or a quote (label values), and
+# its own label matchers if it has any.
+_SELECTOR = re.compile(r'(?<![\w:"])(modstream_\w+|process_\w+|up)(?![\w:])(?:\{([^}]*)\})?')
 WIDTH = 24
 
 
@@ -64,7 +76,56 @@ def q(expr: str, legend: str = "") -> Q:
     one_line = " ".join(expr.split())
     for spaced, tight in (("( ", "("), (" )", ")"), ("{ ", "{"), (" }", "}")):
         one_line = one_line.replace(spaced, tight)
-    return Q(one_line, legend)
+    return Q(filtered(one_line), legend)
+
+
+def filtered(expr: str) -> str:
+    """``expr`` with the namespace and instance filters on every raw series selector."""
+
+    def add(match: re.Match[str]) -> str:
+        name, matchers = match.group(1), match.group(2)
+        return f"{name}{{{matchers}, {FILTER}}}" if matchers else f"{name}{{{FILTER}}}"
+
+    return _SELECTOR.sub(add, expr)
+
+
+def _query_variable(name: str, label: str, query: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": label,
+        "type": "query",
+        "datasource": DATASOURCE,
+        "query": {"query": query, "refId": f"{name}-values"},
+        "definition": query,
+        "refresh": 2,  # on time-range change: pods come and go
+        "includeAll": True,
+        "allValue": ".*",
+        "multi": True,
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "sort": 1,
+        "hide": 0,
+    }
+
+
+TEMPLATING = [
+    {
+        "name": "datasource",
+        "label": "Data source",
+        "type": "datasource",
+        "query": "prometheus",
+        "regex": "",
+        "refresh": 1,
+        # The provisioned one when it exists; Grafana falls back to its default otherwise.
+        "current": {"selected": True, "text": PROVISIONED_UID, "value": PROVISIONED_UID},
+        "hide": 0,
+    },
+    _query_variable("namespace", "Namespace", 'label_values(up{job=~"modstream-.*"}, namespace)'),
+    _query_variable(
+        "instance",
+        "Instance",
+        'label_values(up{job=~"modstream-.*", namespace=~"$namespace"}, instance)',
+    ),
+]
 
 
 def quantiles(metric: str, by: str, legend: str) -> tuple[Q, ...]:
@@ -202,7 +263,12 @@ SRE = Dashboard(
             (
                 Panel(
                     "Consumer lag by group and topic",
-                    (q("sum by (group, topic) (modstream_consumer_lag)", "{{group}} {{topic}}"),),
+                    (
+                        q(
+                            "sum by (group, topic) (modstream_consumer_lag_records)",
+                            "{{group}} {{topic}}",
+                        ),
+                    ),
                     description="Reported by the leader worker; alert at 1000 and growing.",
                 ),
                 Panel(
@@ -445,7 +511,7 @@ CAPACITY = Dashboard(
                     "Partitions per topic (the ceiling on workers)",
                     (
                         q(
-                            'count by (topic) (modstream_consumer_lag{group="worker"})',
+                            'count by (topic) (modstream_consumer_lag_records{group="worker"})',
                             "{{topic}}",
                         ),
                     ),
@@ -461,14 +527,14 @@ CAPACITY = Dashboard(
                     (q("sum by (table) (modstream_table_keys)", "{{table}}"),),
                 ),
                 Panel(
-                    "Rebalances and buffer-full events per worker",
+                    "Rebalances and buffer-full events per worker (per hour)",
                     (
                         q(
-                            "max by (instance) (modstream_faust_rebalances)",
+                            "sum by (instance) (increase(modstream_faust_rebalances_total[1h]))",
                             "rebalances {{instance}}",
                         ),
                         q(
-                            "max by (instance) (modstream_faust_buffer_full)",
+                            "sum by (instance) (increase(modstream_faust_buffer_full_total[1h]))",
                             "buffer full {{instance}}",
                         ),
                     ),
@@ -577,7 +643,7 @@ def render(d: Dashboard) -> dict[str, Any]:
         "schemaVersion": 39,
         "version": 1,
         "time": {"from": d.time_from, "to": "now"},
-        "templating": {"list": []},
+        "templating": {"list": TEMPLATING},
         "annotations": {"list": []},
         "links": [
             {"type": "dashboards", "tags": ["modstream"], "title": "modstream", "asDropdown": True}

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Any
 
-from schemas.codec import dumps, loads
+from schemas.codec import Record
 from schemas.verdict import BehaviourFinding, Finding
 
 # The policy's promises, one kind each. Frozen once deployed: executors switch on them.
@@ -45,8 +43,7 @@ def action_id(decision_id: str, kind: str, target: str) -> str:
     return digest[:32]
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+class Action(Record, frozen=True):
     """Key on ``actions``: ``target_author``, so one author's actions stay in order."""
 
     action_id: str
@@ -71,29 +68,8 @@ class Action:
     # the main queue.
     lane: str = ""
 
-    def to_bytes(self) -> bytes:
-        return dumps(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Action:
-        return cls(
-            **{
-                **d,
-                "reasons": tuple(d["reasons"]),
-                "evidence": tuple(Finding.from_dict(f) for f in d["evidence"]),
-                "behaviour": tuple(BehaviourFinding.from_dict(b) for b in d["behaviour"]),
-                "linked_evidence": tuple(d["linked_evidence"]),
-                "source": tuple(d["source"]),
-            }
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Action:
-        return cls.from_dict(loads(data))
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
+class ActionResult(Record, frozen=True):
     """Key on ``actions.results``: ``target_author``; written by the executor."""
 
     action_id: str
@@ -104,17 +80,6 @@ class ActionResult:
     detail: str
     at_ms: int
 
-    def to_bytes(self) -> bytes:
-        return dumps(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ActionResult:
-        return cls(**d)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> ActionResult:
-        return cls.from_dict(loads(data))
-
 
 TRIGGER_COMMENT = "comment"
 TRIGGER_BEHAVIOUR = "behaviour_notice"
@@ -123,8 +88,7 @@ TRIGGER_REVIEW = "review"  # a person's decision from the console (schemas.revie
 TRIGGERS = (TRIGGER_COMMENT, TRIGGER_BEHAVIOUR, TRIGGER_CASE, TRIGGER_REVIEW)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(Record, frozen=True):
     """The audit record: one per input comment (or per timer firing). Key: ``decision_id``."""
 
     decision_id: str
@@ -144,29 +108,8 @@ class Decision:
     # the comment's own raw input so that replay reproduces it.
     trigger: str = TRIGGER_COMMENT
 
-    def to_bytes(self) -> bytes:
-        return dumps(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Decision:
-        return cls(
-            **{
-                **d,
-                "clauses": tuple(d["clauses"]),
-                "findings": tuple(Finding.from_dict(f) for f in d["findings"]),
-                "behaviour": tuple(BehaviourFinding.from_dict(b) for b in d["behaviour"]),
-                "action_ids": tuple(d["action_ids"]),
-                "action_kinds": tuple(d["action_kinds"]),
-            }
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Decision:
-        return cls.from_dict(loads(data))
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
+class Tick(Record, frozen=True):
     """Asks the enforce stage to fire an author's due deadlines as of ``now_ms`` (event time).
 
     Deadlines fire through a topic, not a wall-clock callback, so each firing is an input
@@ -176,10 +119,3 @@ class Tick:
 
     author_key: str
     now_ms: int
-
-    def to_bytes(self) -> bytes:
-        return dumps(self)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Tick:
-        return cls(**loads(data))

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from schemas.codec import dumps, loads
+from schemas.codec import Record
 
 PLATFORMS = ("x", "facebook", "instagram", "linkedin", "youtube")
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(Record, frozen=True):
     """One comment from one platform, with the author pseudonymised.
 
     Key on ``comments.normalised``: ``author_key``.
@@ -30,14 +26,3 @@ class Comment:
     lang: str  # BCP-47 tag when the platform gives one, else ""
     source: str  # "topic[partition]@offset" of the raw message this came from
     signals: tuple[str, ...] = ()  # platform-provided hashed signals (device/IP hash), if any
-
-    def to_bytes(self) -> bytes:
-        return dumps(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Comment:
-        return cls(**{**d, "signals": tuple(d.get("signals", ()))})
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Comment:
-        return cls.from_dict(loads(data))

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
-from typing import Any
 
-from schemas.codec import dumps, loads
+from schemas.codec import Record
 
 # Reason codes are a closed set: they label metrics and alert rules.
 REASONS = (
@@ -22,8 +20,7 @@ REASONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
+class DeadLetter(Record, frozen=True):
     """Key on ``comments.deadletter``: the original key, so a retry lands on the same partition."""
 
     reason: str  # one of REASONS
@@ -39,14 +36,3 @@ class DeadLetter:
 
     def original(self) -> bytes:
         return base64.b64decode(self.original_b64)
-
-    def to_bytes(self) -> bytes:
-        return dumps(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> DeadLetter:
-        return cls(**d)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> DeadLetter:
-        return cls.from_dict(loads(data))

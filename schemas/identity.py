@@ -9,10 +9,7 @@ match, a gap in seconds, a count) and never quote comment text, handles, names o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from schemas.codec import dumps, loads
+from schemas.codec import Record
 
 # Frozen once deployed: per-kind weights in the policy file and stored graph snapshots name them.
 LINK_KINDS = (
@@ -38,8 +35,7 @@ def _check_pair(author_a: str, author_b: str, record: str) -> None:
         raise ValueError(f"{record}: author_a must sort strictly before author_b")
 
 
-@dataclass(frozen=True, slots=True)
-class LinkSignal:
+class LinkSignal(Record, frozen=True):
     """One observation that two accounts may be one person.
 
     Key on ``identity.signals``: the index key the observation was made under (a device hash,
@@ -62,20 +58,8 @@ class LinkSignal:
         if not 0.0 <= self.weight <= 1.0:
             raise ValueError(f"LinkSignal.weight must be between 0 and 1, got {self.weight!r}")
 
-    def to_bytes(self) -> bytes:
-        return dumps(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LinkSignal:
-        return cls(**{**d, "source_ids": tuple(d["source_ids"])})
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> LinkSignal:
-        return cls.from_dict(loads(data))
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterEdge:
+class ClusterEdge(Record, frozen=True):
     """One linked pair inside a cluster and the kinds of evidence that carried it."""
 
     author_a: str  # sorted pair of pseudonymous author keys
@@ -83,13 +67,8 @@ class ClusterEdge:
     score: float  # combined score of the pair (1.0 for a reviewer's merge)
     kinds: tuple[str, ...]  # evidence kinds that contributed, sorted (or "reviewer_merge")
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ClusterEdge:
-        return cls(**{**d, "kinds": tuple(d["kinds"])})
 
-
-@dataclass(frozen=True, slots=True)
-class ClusterMembership:
+class ClusterMembership(Record, frozen=True):
     """Which accounts one account is linked with, as of one event time.
 
     Key on ``identity.clusters`` (compacted): ``author_key``, so the latest record per account
@@ -104,26 +83,8 @@ class ClusterMembership:
     score: float  # the weakest link that holds the cluster together (0.0 for a single member)
     event_time_ms: int  # event time of the change that produced this record
 
-    def to_bytes(self) -> bytes:
-        return dumps(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ClusterMembership:
-        return cls(
-            **{
-                **d,
-                "members": tuple(d["members"]),
-                "edges": tuple(ClusterEdge.from_dict(e) for e in d["edges"]),
-            }
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> ClusterMembership:
-        return cls.from_dict(loads(data))
-
-
-@dataclass(frozen=True, slots=True)
-class LinkOverride:
+class LinkOverride(Record, frozen=True):
     """A reviewer's decision on one pair; the latest decision on a pair stands for good.
 
     "split": the two accounts are not one person; they never link again, directly or through
@@ -145,14 +106,3 @@ class LinkOverride:
             )
         if not self.reviewer.strip() or not self.reason.strip():
             raise ValueError("LinkOverride needs a reviewer and a reason")
-
-    def to_bytes(self) -> bytes:
-        return dumps(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LinkOverride:
-        return cls(**d)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> LinkOverride:
-        return cls.from_dict(loads(data))

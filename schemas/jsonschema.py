@@ -1,4 +1,4 @@
-"""JSON Schemas (draft 2020-12) for every topic, derived from the record dataclasses.
+"""JSON Schemas (draft 2020-12) for every topic, derived from the records (msgspec Structs).
 
 The records are the source of truth; ``schemas/json/<topic>.schema.json`` is their published
 form for people and tools outside Python (connectors, auditors, the executor's authors).
@@ -6,14 +6,15 @@ After changing a record run ``python -m schemas.jsonschema`` and commit the resu
 tests fail while the committed files differ from what this module produces.
 
 Supported field types are the ones the records use: ``str``, ``int``, ``float``, ``bool``,
-``tuple[X, ...]``, nested record dataclasses and ``X | None``. Anything else is refused, so a
-record cannot silently grow a field the schema does not describe.
+``tuple[X, ...]``, nested records, ``Literal[...]``, ``dict[str, Any]`` (a JSON object) and
+``X | None``. Anything else is refused, so a record cannot silently grow a field the schema does
+not describe. The decoder (``schemas.codec``) checks the same definitions, so what the schema
+says and what a stage accepts are one description.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import inspect
 import json
@@ -25,7 +26,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from schemas.comment import PLATFORMS
+import msgspec
+
+from schemas.envelope import RawEnvelope
 from streams import topics
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -47,19 +50,27 @@ def record_schema(record: type) -> Schema:
     return schema
 
 
+def _is_record(hint: object) -> bool:
+    return isinstance(hint, type) and issubclass(hint, msgspec.Struct)
+
+
 def _object_schema(record: type, defs: dict[str, Schema]) -> Schema:
-    if not dataclasses.is_dataclass(record):
-        raise TypeError(f"{record.__qualname__} is not a dataclass record")
+    if not _is_record(record):
+        raise TypeError(
+            f"{record.__qualname__} is not a record (a msgspec Struct): declare it as "
+            f"`class {record.__name__}(Record, frozen=True)` with Record from schemas.codec, "
+            "so stages decode it with every field checked"
+        )
     hints = typing.get_type_hints(record)
     comments = _field_comments(record)
     properties: dict[str, Schema] = {}
     required: list[str] = []
-    for f in dataclasses.fields(record):
+    for f in msgspec.structs.fields(record):
         prop = _type_schema(hints[f.name], defs, where=f"{record.__qualname__}.{f.name}")
         if f.name in comments:
             prop = {"description": comments[f.name], **prop}
         properties[f.name] = prop
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        if f.required:
             required.append(f.name)
     schema: Schema = {"title": record.__name__}
     doc = _authored_doc(record)
@@ -79,6 +90,10 @@ def _type_schema(hint: object, defs: dict[str, Schema], *, where: str) -> Schema
         return {"type": _PRIMITIVES[hint]}
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
+    if origin is typing.Literal:
+        return {"enum": list(args)}
+    if origin is dict and args == (str, Any):
+        return {"type": "object"}
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         return {"type": "array", "items": _type_schema(args[0], defs, where=where)}
     if origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
@@ -86,7 +101,8 @@ def _type_schema(hint: object, defs: dict[str, Schema], *, where: str) -> Schema
         if set(inner) == {"type"} and isinstance(inner["type"], str):
             return {"type": [inner["type"], "null"]}
         return {"anyOf": [inner, {"type": "null"}]}
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+    if _is_record(hint):
+        assert isinstance(hint, type)
         if hint.__name__ not in defs:
             defs[hint.__name__] = {}  # reserve first: a self-referencing record terminates
             defs[hint.__name__] = _object_schema(hint, defs)
@@ -95,9 +111,8 @@ def _type_schema(hint: object, defs: dict[str, Schema], *, where: str) -> Schema
 
 
 def _authored_doc(record: type) -> str:
-    doc = inspect.getdoc(record) or ""
-    # dataclass() invents "Name(field: type, ...)" when a class has no docstring of its own.
-    return "" if doc.startswith(f"{record.__name__}(") else doc
+    # The class's own docstring only: inspect.getdoc would fall back to a base class's.
+    return inspect.cleandoc(record.__dict__.get("__doc__") or "")
 
 
 def _field_comments(record: type) -> dict[str, str]:
@@ -106,7 +121,7 @@ def _field_comments(record: type) -> dict[str, str]:
         source = inspect.getsource(record)
     except (OSError, TypeError):
         return {}
-    names = {f.name for f in dataclasses.fields(record)}
+    names = {f.name for f in msgspec.structs.fields(record)}
     found: dict[str, str] = {}
     for line in source.splitlines():
         match = _FIELD_COMMENT.match(line)
@@ -137,36 +152,16 @@ def raw_envelope_schema() -> Schema:
             "then": {"properties": {"payload": payload}},
         }
 
+    # The envelope itself comes from the record ingestion decodes it with; only the payload
+    # rules below are written here, as the payloads are the platforms' objects, not ours.
+    envelope = record_schema(RawEnvelope)
+    envelope.pop("$schema")
+    defs = envelope.pop("$defs", {})
+    envelope["description"] += f" Message key: {topics.RAW.key}."
     return {
         "$schema": DRAFT,
         "$id": _topic_id(topics.RAW.name),
-        "title": "RawEnvelope",
-        "description": (
-            f"One platform comment as a connector writes it. Message key: {topics.RAW.key}."
-        ),
-        "type": "object",
-        "properties": {
-            "platform": {"enum": list(PLATFORMS)},
-            "payload": {
-                "description": "the platform's own comment object, exactly as its API returned it",
-                "type": "object",
-            },
-            "context": {
-                "type": "object",
-                "properties": {
-                    "post_id": {"description": "the board's post replied to", "type": "string"},
-                    "post_text": {"description": "that post's text", "type": "string"},
-                    "signals": {
-                        "description": "hashed device/IP signals the platform shares",
-                        "type": "array",
-                        "items": {"type": "string"},
-                    },
-                },
-                "additionalProperties": False,
-            },
-        },
-        "required": ["platform", "payload"],
-        "additionalProperties": False,
+        **envelope,
         "allOf": [
             when(
                 "x",
@@ -239,6 +234,7 @@ def raw_envelope_schema() -> Schema:
             ),
         ],
         "$defs": {
+            **defs,
             "tweet": requires(
                 {"id": non_empty, "text": text, "author_id": non_empty, "created_at": timestamp}
             ),

@@ -8,11 +8,9 @@ changes enforcement state or calls a platform itself.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Any
 
 from schemas.action import Action
-from schemas.codec import dumps, loads
+from schemas.codec import Record
 
 VERB_APPROVE = "approve"  # the pipeline was right; its actions stand
 VERB_REJECT = "reject"  # the pipeline was wrong: undo what it did to the post and account
@@ -40,8 +38,7 @@ REVIEWER_ROLES = ("moderator", "safeguarding_lead", "auditor")
 MAX_REASON = 500
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewedAction:
+class ReviewedAction(Record, frozen=True):
     """An action the review is about, as the console read it from ``actions``: enforcement
     keeps no copy of past actions, so the review names what to undo."""
 
@@ -63,10 +60,6 @@ class ReviewedAction:
             reasons=action.reasons,
         )
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ReviewedAction:
-        return cls(**{**d, "reasons": tuple(d["reasons"])})
-
 
 def review_id(comment_id: str, verb: str, reviewer: str, at_ms: int) -> str:
     """Deterministic, so a form submitted twice in one millisecond is one review."""
@@ -74,8 +67,7 @@ def review_id(comment_id: str, verb: str, reviewer: str, at_ms: int) -> str:
     return digest[:32]
 
 
-@dataclass(frozen=True, slots=True)
-class Review:
+class Review(Record, frozen=True):
     """Key on ``reviews``: ``author_key``, so enforcement meets it on the author's partition."""
 
     review_id: str
@@ -100,16 +92,3 @@ class Review:
             raise ValueError(f"a review reason is at most {MAX_REASON} characters")
         if self.verb == VERB_SPLIT_LINK and not self.other_author:
             raise ValueError("split_link names the other account")
-
-    def to_bytes(self) -> bytes:
-        return dumps(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Review:
-        return cls(
-            **{**d, "actions": tuple(ReviewedAction.from_dict(a) for a in d.get("actions", ()))}
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Review:
-        return cls.from_dict(loads(data))

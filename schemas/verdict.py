@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from schemas.codec import dumps, loads
+from schemas.codec import Record
 from schemas.comment import Comment
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Record, frozen=True):
     """One detector's hit, pointing into the comment's original text."""
 
     clause: str  # policy clause id, e.g. "abusive", "hate", "personal_care"
@@ -21,13 +17,8 @@ class Finding:
     severity: str  # "low" | "medium" | "high" | "critical"
     label: str = ""  # sub-label, e.g. the hate strand ("race"), or the rule name
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Finding:
-        return cls(**d)
 
-
-@dataclass(frozen=True, slots=True)
-class BehaviourFinding:
+class BehaviourFinding(Record, frozen=True):
     """A finding about the author's recent behaviour rather than one comment's text."""
 
     kind: str  # "spamming" | "cross_author_spamming" | "frequent_inflammatory" | "flooding"
@@ -37,13 +28,8 @@ class BehaviourFinding:
     window_start_ms: int  # event-time start of the window
     comment_ids: tuple[str, ...] = ()  # the comments that make up the count (evidence)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> BehaviourFinding:
-        return cls(**{**d, "comment_ids": tuple(d.get("comment_ids", ()))})
 
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(Record, frozen=True):
     """Key on ``comments.verdicts`` and ``comments.assessed``: ``comment.author_key``."""
 
     comment: Comment
@@ -61,27 +47,8 @@ class Verdict:
     def clauses(self) -> tuple[str, ...]:
         return tuple(sorted({f.clause for f in self.findings}))
 
-    def to_bytes(self) -> bytes:
-        return dumps(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Verdict:
-        return cls(
-            comment=Comment.from_dict(d["comment"]),
-            findings=tuple(Finding.from_dict(f) for f in d["findings"]),
-            policy_version=d["policy_version"],
-            behaviour=tuple(BehaviourFinding.from_dict(b) for b in d.get("behaviour", ())),
-            language=d.get("language", "und"),
-            languages=tuple(d.get("languages", ())),
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Verdict:
-        return cls.from_dict(loads(data))
-
-
-@dataclass(frozen=True, slots=True)
-class BehaviourNotice:
+class BehaviourNotice(Record, frozen=True):
     """Behaviour found about a comment after it was decided: a copy-paste campaign across
     accounts shows only once enough accounts have posted. Key on ``behaviour.notices``: the
     author key of the comment it is about."""
@@ -93,16 +60,3 @@ class BehaviourNotice:
     source: str  # "topic[partition]@offset" of the input that revealed the behaviour
     policy_version: str
     behaviour: tuple[BehaviourFinding, ...]
-
-    def to_bytes(self) -> bytes:
-        return dumps(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> BehaviourNotice:
-        return cls(
-            **{**d, "behaviour": tuple(BehaviourFinding.from_dict(b) for b in d["behaviour"])}
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> BehaviourNotice:
-        return cls.from_dict(loads(data))

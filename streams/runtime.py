@@ -10,6 +10,7 @@ import logging
 import time
 from typing import Any, Protocol
 
+from schemas.codec import RecordError
 from schemas.deadletter import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -98,9 +99,16 @@ async def guarded(
 
 
 def decode(record: Any, value: bytes) -> Any:
-    """Decode a schemas/ record from bytes, turning any malformation into a BadRecord."""
+    """Decode a record from bytes, turning any malformation into a BadRecord.
+
+    Every field is type-checked here (schemas.codec), so the dead letter names the field that
+    was wrong ("Verdict at comment.event_time_ms: Expected `int`, got `str`"), and a wrong type
+    never reaches the stage logic to fail there, far from its cause.
+    """
     try:
         return record.from_bytes(value)
+    except RecordError as exc:
+        raise BadRecord("invalid_record", str(exc)) from exc
     except (ValueError, TypeError, KeyError) as exc:
-        # orjson.JSONDecodeError is a ValueError; a missing or extra field is a TypeError/KeyError.
+        # A record's own check (__post_init__) refusing a value it was built with.
         raise BadRecord("invalid_record", f"{record.__name__}: {type(exc).__name__}") from exc

@@ -25,7 +25,6 @@ Exit status: 0 when nothing differs, 1 when something does, 2 when the inputs ca
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import html
@@ -38,12 +37,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 import orjson
 
 from schemas.action import TRIGGER_REVIEW, Decision
 from schemas.verdict import BehaviourFinding, Finding
 from streams import topics as specs
 from streams.enforce.state import STAGES
+from workers.cli_conventions import group, parse, run_command, subcommand
 from workers.settings import DEFAULT_POLICY, Settings
 
 POLICY_CHANGE = "policy change"
@@ -606,35 +607,60 @@ def result_json(result: DiffResult) -> dict[str, Any]:
 # --- command line ---------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="modstream audit",
-        description="Compare decisions: a replay's against those recorded at the time.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    d = commands.add_parser("diff", help="recorded vs replayed decisions, with reasons")
-    d.add_argument("--recorded", required=True, help="decisions JSONL file, or a namespace")
-    d.add_argument("--replayed", required=True, type=Path, help="decisions JSONL of a replay")
-    d.add_argument("--format", choices=("md", "html", "json"), default="md")
-    d.add_argument("--out", type=Path, help="write the report here (default: stdout)")
-    d.add_argument(
-        "--policy-dir",
-        type=Path,
-        action="append",
-        help="where to look for the policy files of recorded versions (default: deploy/policy)",
-    )
-    d.add_argument(
-        "--all",
-        action="store_true",
-        help="compare every recorded decision, not just those of the replayed range",
-    )
-    d.add_argument("--max-items", type=int, default=500, help="differences listed in full")
-    d.add_argument("--bootstrap", help="Kafka bootstrap (default: MODSTREAM_KAFKA_BOOTSTRAP)")
-    return parser
+@dataclass(frozen=True, slots=True)
+class DiffArgs:
+    """What ``modstream audit diff`` was asked to compare, and how to report it."""
+
+    recorded: str
+    replayed: Path
+    format: str = "md"
+    out: Path | None = None
+    policy_dir: tuple[Path, ...] = ()
+    all: bool = False
+    max_items: int = 500
+    bootstrap: str | None = None
+
+
+@group("audit", help="Compare decisions: a replay's against those recorded at the time.")
+def audit_command() -> None:
+    pass
+
+
+@subcommand(audit_command, "diff", help="recorded vs replayed decisions, with reasons")
+@click.option("--recorded", required=True, help="decisions JSONL file, or a namespace")
+@click.option(
+    "--replayed", required=True, type=click.Path(path_type=Path), help="decisions JSONL of a replay"
+)
+@click.option("--format", type=click.Choice(["md", "html", "json"]), default="md")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="write the report here (default: stdout)"
+)
+@click.option(
+    "--policy-dir",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="where to look for the policy files of recorded versions (default: deploy/policy)",
+)
+@click.option(
+    "--all",
+    is_flag=True,
+    help="compare every recorded decision, not just those of the replayed range",
+)
+@click.option("--max-items", type=int, default=500, help="differences listed in full")
+@click.option("--bootstrap", help="Kafka bootstrap (default: MODSTREAM_KAFKA_BOOTSTRAP)")
+def diff_command(**params: Any) -> int:
+    return _diff_main(DiffArgs(**params))
+
+
+def parse_args(argv: Sequence[str]) -> DiffArgs:
+    """``modstream audit`` arguments (``diff ...``) as the command would see them."""
+    if not argv or argv[0] != "diff":
+        raise click.UsageError("the only audit command is diff")
+    return DiffArgs(**parse(diff_command, argv[1:], "modstream audit diff"))
 
 
 def run_diff(
-    args: argparse.Namespace, settings: Callable[[], Settings] = Settings.from_env
+    args: DiffArgs, settings: Callable[[], Settings] = Settings.from_env
 ) -> tuple[DiffResult, str]:
     recorded, recorded_label = load_decisions(args.recorded, settings, args.bootstrap)
     replayed = read_decisions_file(args.replayed)
@@ -663,7 +689,10 @@ def run_diff(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run_command(audit_command, argv, "modstream audit")
+
+
+def _diff_main(args: DiffArgs) -> int:
     try:
         result, text = run_diff(args)
     except (AuditError, ValueError) as exc:

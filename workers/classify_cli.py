@@ -10,17 +10,19 @@ findings with the span of text each points at, the clauses, and the policy versi
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+import click
 
 from schemas.verdict import Verdict
 from streams.classify import Classifier, load_registry
 from streams.classify.evaluation import Case, as_comment
 from streams.policy import load_policy
+from workers.cli_conventions import command, run_command
 from workers.evaluate import DEFAULT_POLICY, DEFAULT_REGISTRY
 
 
@@ -81,29 +83,40 @@ def run(
     return count
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="modstream classify", description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="*", type=Path, help="read these instead of stdin")
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY)
-    parser.add_argument("--registry", type=Path, default=DEFAULT_REGISTRY)
-    parser.add_argument("--no-registry", action="store_true", help="classify without names")
-    form = parser.add_mutually_exclusive_group()
-    form.add_argument("--json-lines", action="store_true", help="every line is a JSON object")
-    form.add_argument("--plain", action="store_true", help="every line is a comment's text")
-    args = parser.parse_args(argv)
-    registry = None if args.no_registry else load_registry(args.registry)
-    classifier = Classifier(load_policy(args.policy), registry)
-    json_lines = True if args.json_lines else (False if args.plain else None)
+@command("classify", help=(__doc__ or "").splitlines()[0])
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--policy", type=click.Path(path_type=Path), default=DEFAULT_POLICY)
+@click.option("--registry", type=click.Path(path_type=Path), default=DEFAULT_REGISTRY)
+@click.option("--no-registry", is_flag=True, help="classify without names")
+@click.option("--json-lines", is_flag=True, help="every line is a JSON object")
+@click.option("--plain", is_flag=True, help="every line is a comment's text")
+def classify_command(
+    files: tuple[Path, ...],
+    policy: Path,
+    registry: Path,
+    no_registry: bool,
+    json_lines: bool,
+    plain: bool,
+) -> int:
+    if json_lines and plain:
+        raise click.UsageError("--json-lines and --plain exclude each other")
+    names = None if no_registry else load_registry(registry)
+    classifier = Classifier(load_policy(policy), names)
+    form = True if json_lines else (False if plain else None)
     try:
-        if not args.files:
-            run(classifier, sys.stdin, sys.stdout, json_lines=json_lines)
-        for path in args.files:
+        if not files:
+            run(classifier, sys.stdin, sys.stdout, json_lines=form)
+        for path in files:
             with path.open(encoding="utf-8") as handle:
-                run(classifier, handle, sys.stdout, json_lines=json_lines)
+                run(classifier, handle, sys.stdout, json_lines=form)
     except ValueError as exc:
         sys.stderr.write(f"modstream classify: {exc}\n")
         return 2
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(classify_command, argv, "modstream classify")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,23 @@
-"""``modstream <command>``: one entry point for every process and tool."""
+"""``modstream <command>``: one entry point for every process and tool.
+
+Each command is also a console script of its own (``modstream-worker``, ``modstream-replay``…,
+see ``pyproject.toml``) and ``python -m <module>``; all three run the same click command.
+"""
 
 from __future__ import annotations
 
 import importlib
 import inspect
 import sys
+from collections.abc import Sequence
+
+import click
+
+from workers.cli_conventions import CONTEXT_SETTINGS, run_command, with_version
 
 # command -> (module, function, one line of help). Modules load lazily: `modstream eval` must
-# not pay for importing Faust.
+# not pay for importing Faust. The function takes the command's arguments and returns its exit
+# status (see workers.cli_conventions.run).
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "worker": ("workers.worker", "main", "run a stream worker (all stages)"),
     "executor": ("workers.executor", "main", "run the action executor"),
@@ -22,29 +32,59 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("workers.audit", "main", "compare a replay's decisions with the recorded ones"),
     "explain": ("workers.explain", "main", "the decision trail of one comment or account"),
     "console": ("workers.console.__main__", "main", "the moderator console (web, port 8080)"),
-    "train": (
-        "streams.classify.models.training",
-        "main",
-        "build the text-model artefact from the corpora",
-    ),
+    "train": ("workers.train_models", "main", "build the text-model artefact from the corpora"),
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in {"-h", "--help", "help"} or args[0] not in COMMANDS:
-        width = max(map(len, COMMANDS))
-        print("usage: modstream <command> [args]\n")
-        for name, (_, _, text) in COMMANDS.items():
-            print(f"  {name:<{width}}  {text}")
-        return 0 if args and args[0] in {"-h", "--help", "help"} else 2
-    module, func, _ = COMMANDS[args[0]]
-    entry = getattr(importlib.import_module(module), func)
-    sys.argv = [f"modstream {args[0]}", *args[1:]]
-    # Process entry points (worker, executor, demo) take no argv; tools take it explicitly.
-    takes_argv = bool(inspect.signature(entry).parameters)
-    result = entry(args[1:]) if takes_argv else entry()
-    return int(result or 0)
+def _forward(name: str) -> click.Command:
+    """A command that hands its arguments, ``--help`` included, to the module's entry point:
+    the module owns its options, and is imported only when its command runs."""
+    module, func, text = COMMANDS[name]
+
+    @click.pass_context
+    def call(ctx: click.Context, args: tuple[str, ...]) -> None:
+        entry = getattr(importlib.import_module(module), func)
+        if inspect.signature(entry).parameters:
+            status = entry(list(args))
+        else:  # an entry point that reads sys.argv itself
+            sys.argv = [f"modstream {name}", *args]
+            status = entry()
+        ctx.exit(int(status or 0))
+
+    return click.Command(
+        name,
+        callback=call,
+        help=text,
+        short_help=text,
+        params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
+        context_settings={
+            "ignore_unknown_options": True,
+            "allow_extra_args": True,
+            "help_option_names": [],
+        },
+        add_help_option=False,
+    )
+
+
+class _Commands(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return _forward(cmd_name) if cmd_name in COMMANDS else None
+
+
+modstream = with_version(
+    _Commands(
+        "modstream",
+        help="Enforce a social-media acceptable-use policy on a stream of comments.",
+        context_settings=CONTEXT_SETTINGS,
+    )
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(modstream, argv, "modstream")
 
 
 if __name__ == "__main__":

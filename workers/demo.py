@@ -15,12 +15,15 @@ import socket
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 
+import click
 import orjson
 
 from schemas.action import Action
 from schemas.comment import Comment
 from streams import topics as specs
+from workers.cli_conventions import command, run_command
 from workers.console.auth import MODERATOR, SAFEGUARDING_LEAD, hash_password
 from workers.local_run import LocalPipeline, free_port
 from workers.sample_feed import sample_envelopes
@@ -113,9 +116,15 @@ def _event_time_span_ms(feed: list[tuple[bytes, bytes]]) -> int:
     return max(times) - min(times) + 60_000
 
 
-def main() -> None:
-    sys.exit(asyncio.run(run()))
+@command("demo", help="The whole pipeline on the local stack with a sample feed.")
+@click.option("--count", default=400, show_default=True, help="sample comments produced")
+def demo_command(count: int) -> int:
+    return asyncio.run(run(count))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(demo_command, argv, "modstream demo")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

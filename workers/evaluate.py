@@ -13,17 +13,20 @@ python -m workers.evaluate --all                 # every labelled set, side by s
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
+
+import click
 
 from streams.classify import Classifier, load_registry
 from streams.classify.evaluation import Report, Score, as_comment, load_cases, score
 from streams.classify.language_eval import LanguageScore, language_accuracy
 from streams.classify.models.corpus_eval import CorpusReport, evaluate_corpora
 from streams.policy import load_policy
+from workers.cli_conventions import command, run_command
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = ROOT / "deploy" / "policy" / "ctmuhb.yaml"
@@ -93,41 +96,55 @@ def render(report: Report, out: TextIO, *, misses: bool = False) -> None:
             out.write(f"  [{miss.case.group}] want {want} got {got}: {miss.case.text}\n")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="modstream eval", description=__doc__.splitlines()[0])
-    parser.add_argument("--policy", type=Path, default=DEFAULT_POLICY)
-    parser.add_argument(
-        "--data", type=Path, action="append", help="a labelled set (repeatable; default dev)"
-    )
-    parser.add_argument("--registry", type=Path, default=DEFAULT_REGISTRY)
-    parser.add_argument("--no-registry", action="store_true", help="classify without names")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--misses", action="store_true", help="list cases that were wrong")
-    parser.add_argument(
-        "--all",
-        action="store_true",
-        help="every *.jsonl under --labelled-dir, each table then side by side (no misses)",
-    )
-    parser.add_argument("--labelled-dir", type=Path, default=LABELLED)
-    parser.add_argument(
-        "--corpora",
-        type=Path,
-        help="with --all: also the test split of every public corpus under this folder "
-        "(e.g. ../shared/data/corpora), per clause beside the project's sets",
-    )
-    args = parser.parse_args(argv)
-    registry = None if args.no_registry else load_registry(args.registry)
-    classifier = Classifier(load_policy(args.policy), registry)
-    if args.all:
-        return _main_all(classifier, args.labelled_dir, as_json=args.json, corpora=args.corpora)
+@command("eval", help=(__doc__ or "").splitlines()[0])
+@click.option("--policy", type=click.Path(path_type=Path), default=DEFAULT_POLICY)
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="a labelled set (repeatable; default dev)",
+)
+@click.option("--registry", type=click.Path(path_type=Path), default=DEFAULT_REGISTRY)
+@click.option("--no-registry", is_flag=True, help="classify without names")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--misses", is_flag=True, help="list cases that were wrong")
+@click.option(
+    "--all",
+    "run_all",
+    is_flag=True,
+    help="every *.jsonl under --labelled-dir, each table then side by side (no misses)",
+)
+@click.option("--labelled-dir", type=click.Path(path_type=Path), default=LABELLED)
+@click.option(
+    "--corpora",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="with --all: also the test split of every public corpus under this folder "
+    "(e.g. ../shared/data/corpora), per clause beside the project's sets",
+)
+def eval_command(
+    policy: Path,
+    data: tuple[Path, ...],
+    registry: Path,
+    no_registry: bool,
+    as_json: bool,
+    misses: bool,
+    run_all: bool,
+    labelled_dir: Path,
+    corpora: Path | None,
+) -> int:
+    names = None if no_registry else load_registry(registry)
+    classifier = Classifier(load_policy(policy), names)
+    if run_all:
+        return _main_all(classifier, labelled_dir, as_json=as_json, corpora=corpora)
     overall = LanguageScore()
-    for data in args.data or [DEFAULT_DATA]:
-        report = evaluate(classifier, data)
-        language = language_accuracy(load_cases(data))
+    for path in data or (DEFAULT_DATA,):
+        report = evaluate(classifier, path)
+        language = language_accuracy(load_cases(path))
         overall.add(language)
-        if args.json:
+        if as_json:
             payload = {
-                "data": str(data),
+                "data": str(path),
                 "policy_version": classifier.policy.version,
                 "rules_digest": classifier.rules_digest,
                 **report.as_dict(),
@@ -137,14 +154,18 @@ def main(argv: list[str] | None = None) -> int:
             continue
         sys.stdout.write(
             f"policy {classifier.policy.name} version {classifier.policy.version} "
-            f"(rules {classifier.rules_digest}), {report.cases} cases from {data}\n\n"
+            f"(rules {classifier.rules_digest}), {report.cases} cases from {path}\n\n"
         )
-        render(report, sys.stdout, misses=args.misses)
-        render_language(language, sys.stdout, misses=args.misses)
-    if len(args.data or ()) > 1 and not args.json:
+        render(report, sys.stdout, misses=misses)
+        render_language(language, sys.stdout, misses=misses)
+    if len(data) > 1 and not as_json:
         sys.stdout.write("\nOver all sets: ")
         render_language(overall, sys.stdout, misses=False)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(eval_command, argv, "modstream eval")
 
 
 def render_language(score: LanguageScore, out: TextIO, *, misses: bool = False) -> None:

@@ -12,7 +12,6 @@ pair is any two accounts in one cluster, because enforcement acts on the whole c
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections import Counter
@@ -20,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
+
+import click
 
 from schemas.comment import Comment
 from schemas.identity import LinkSignal
@@ -37,6 +38,7 @@ from streams.linking.signals import (
 from streams.rate_windows.config import WindowConfig
 from streams.rate_windows.cross_author import BandState, band_entries, observe_band
 from streams.rate_windows.fingerprint import fingerprint
+from workers.cli_conventions import command, run_command
 
 TUNING_SEED = 1  # the seed the default weights were chosen on
 HELD_OUT_SEED = 3  # never looked at while tuning: the figures are reported on it
@@ -242,35 +244,45 @@ def report(population: Population, result: Evaluation) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workers.evaluate_linking", description=__doc__)
-    parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
-    defaults = PopulationSpec()
-    parser.add_argument("--accounts", type=int, default=defaults.accounts)
-    parser.add_argument("--rings", type=int, default=defaults.rings)
-    parser.add_argument(
-        "--min-behaviours",
-        type=int,
-        default=defaults.min_behaviours,
-        help="fewest behaviours a ring shows (1 adds rings no two-kind rule can catch)",
-    )
-    parser.add_argument("--no-style", action="store_true", help="leave writing style out")
-    parser.add_argument(
-        "--snapshot", type=Path, help="write the final graph here (for workers.linking_cli)"
-    )
-    args = parser.parse_args(argv)
-    spec = PopulationSpec(
-        seed=args.seed,
-        accounts=args.accounts,
-        rings=args.rings,
-        min_behaviours=args.min_behaviours,
-    )
+_DEFAULTS = PopulationSpec()
+
+
+@command("link-eval", help=(__doc__ or "").split("\n\n")[0])
+@click.option("--seed", type=int, default=HELD_OUT_SEED, show_default=True)
+@click.option("--accounts", type=int, default=_DEFAULTS.accounts, show_default=True)
+@click.option("--rings", type=int, default=_DEFAULTS.rings, show_default=True)
+@click.option(
+    "--min-behaviours",
+    type=int,
+    default=_DEFAULTS.min_behaviours,
+    show_default=True,
+    help="fewest behaviours a ring shows (1 adds rings no two-kind rule can catch)",
+)
+@click.option("--no-style", is_flag=True, help="leave writing style out")
+@click.option(
+    "--snapshot",
+    type=click.Path(path_type=Path),
+    help="write the final graph here (for modstream links)",
+)
+def link_eval_command(
+    seed: int,
+    accounts: int,
+    rings: int,
+    min_behaviours: int,
+    no_style: bool,
+    snapshot: Path | None,
+) -> int:
+    spec = PopulationSpec(seed=seed, accounts=accounts, rings=rings, min_behaviours=min_behaviours)
     population = generate(spec)
-    result = evaluate(population, LinkingConfig(), style=not args.no_style)
+    result = evaluate(population, LinkingConfig(), style=not no_style)
     sys.stdout.write(report(population, result))
-    if args.snapshot is not None:
-        args.snapshot.write_bytes(result.replay.graph.to_bytes())
+    if snapshot is not None:
+        snapshot.write_bytes(result.replay.graph.to_bytes())
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(link_eval_command, argv, "modstream link-eval")
 
 
 if __name__ == "__main__":

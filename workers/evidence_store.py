@@ -7,16 +7,22 @@ with a stated purpose may read it, and every read is written down before it happ
 Layout of the store directory (0700):
 
 - ``<record id>.evidence`` (0600), one JSON file per record. In clear: the format version, the
-  record id, ``created_at_ms``, ``purge_after_ms`` and the policy clause ids; nothing else, so
-  the directory listing and the files reveal no text and no account or comment ids. The payload
-  is AES-256-GCM ciphertext under a random 96-bit nonce, with the clear fields as associated
-  data: changing any of them (or renaming the file) makes the record fail authentication.
-- ``key-check`` (0600): a known value sealed with the store's key, so a wrong key is reported
-  as a wrong key when the store is opened, not as a store full of tampered records.
-- ``access.log`` (0600, opened append-only): one JSON line per read, export or purge.
+  record id, ``created_at_ms``, ``purge_after_ms``, the policy clause ids and the id of the key
+  it is under (``kid``); nothing else, so the directory listing and the files reveal no text
+  and no account or comment ids. The payload is AES-256-GCM ciphertext under a random 96-bit
+  nonce, with the clear fields as associated data: changing any of them (or renaming the file)
+  makes the record fail authentication.
+- ``key-check.<kid>`` (0600): a known value sealed with that key, so a wrong key is reported as
+  a wrong key when the store is opened, not as a store full of tampered records. (``key-check``
+  without a kid is the first format's, opened by a ``legacy:`` old key.)
+- ``kdf-salt`` (0600): the scrypt salt for passphrase keys, made with the store.
+- ``access.log`` (0600, opened append-only): one JSON line per read, export, purge or rotation.
 
-The record key is derived from ``MODSTREAM_EVIDENCE_KEY`` with HKDF-SHA256, so the secret in the
-environment is never used as a cipher key directly and can be any string of 16 bytes or more.
+Keys (``workers.evidence_keys``): 32 random bytes, or a passphrase stretched with scrypt; the
+record key is derived from either with HKDF-SHA256, and its id is a hash of the record key.
+Records are written under the current key and read under any configured key; ``rotate``
+re-encrypts the others under the current key, one atomic file replacement at a time, so it
+can run while the executor writes.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +43,21 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from workers.evidence_keys import KeySpec
 from workers.settings import Settings
 
 log = logging.getLogger("modstream.evidence")
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: records carry the id of their key
+LEGACY_FORMAT = 1  # no key id: one key per store, any string of 16 bytes or more
 RECORD_SUFFIX = ".evidence"
 ACCESS_LOG = "access.log"
 KEY_CHECK = "key-check"
+KDF_SALT = "kdf-salt"
+# scrypt work factor for passphrase keys: 32 MiB and about a tenth of a second per guess.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 DAY_MS = 86_400_000
 NONCE_BYTES = 12  # 96 bits: the size GCM is specified for
 # Temp files older than this are debris from a crash mid-write; purge removes them.
@@ -55,7 +67,9 @@ STALE_TEMP_MS = 3_600_000
 # alphabet, so neither can traverse paths nor carry free text into the plaintext metadata.
 _RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CLAUSE_ID = re.compile(r"^[a-z0-9_.:-]{1,64}$")
-_RECORD_INFO = b"modstream evidence store v1: record key"
+_LEGACY_RECORD_INFO = b"modstream evidence store v1: record key"
+_RECORD_INFO = b"modstream evidence store v2: record key"
+_KEY_ID_INFO = b"modstream evidence store v2: key id"
 _KEY_CHECK_PLAINTEXT = b"modstream evidence store v1: key check"
 _KEY_CHECK_AAD = b"key-check"
 _MAX_ACCESS_FIELD = 200
@@ -66,11 +80,17 @@ class EvidenceError(Exception):
 
 
 class WrongEvidenceKey(EvidenceError):
-    """The key given is not the key this store was created with.
+    """No key given opens this store.
 
-    Check that MODSTREAM_EVIDENCE_KEY is the store's key. Records written under one key cannot
-    be read with another, and the store refuses to mix keys.
+    Check that MODSTREAM_EVIDENCE_KEY is the store's key. To rotate, set the new key there and
+    the store's current key in MODSTREAM_EVIDENCE_OLD_KEYS: a new key is adopted only next to
+    one the store already knows, so a mistyped key cannot start writing records nobody can read.
     """
+
+
+class MissingEvidenceKey(EvidenceError):
+    """A record is under a key that is not configured: add that key (its id is in the message
+    and in ``modstream evidence list``) to MODSTREAM_EVIDENCE_OLD_KEYS."""
 
 
 class EvidenceTampered(EvidenceError):
@@ -95,26 +115,30 @@ class RecordMeta:
     created_at_ms: int
     purge_after_ms: int
     clauses: tuple[str, ...]
+    kid: str = ""  # empty for records of the first format
 
     def associated_data(self) -> bytes:
-        return orjson.dumps(
-            {
-                "v": FORMAT_VERSION,
-                "id": self.record_id,
-                "created_at_ms": self.created_at_ms,
-                "purge_after_ms": self.purge_after_ms,
-                "clauses": list(self.clauses),
-            },
-            option=orjson.OPT_SORT_KEYS,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
+        clear: dict[str, Any] = {
+            "v": FORMAT_VERSION if self.kid else LEGACY_FORMAT,
             "id": self.record_id,
             "created_at_ms": self.created_at_ms,
             "purge_after_ms": self.purge_after_ms,
             "clauses": list(self.clauses),
         }
+        if self.kid:
+            clear["kid"] = self.kid
+        return orjson.dumps(clear, option=orjson.OPT_SORT_KEYS)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.record_id,
+            "created_at_ms": self.created_at_ms,
+            "purge_after_ms": self.purge_after_ms,
+            "clauses": list(self.clauses),
+        }
+        if self.kid:
+            out["kid"] = self.kid
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +151,35 @@ def wall_clock_ms() -> int:
     return int(time.time() * 1000)
 
 
-def derive_record_key(secret: bytes) -> bytes:
-    if len(secret) < 16:
-        raise EvidenceError("the evidence key must be at least 16 bytes (MODSTREAM_EVIDENCE_KEY)")
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_RECORD_INFO)
-    return hkdf.derive(secret)
+@dataclass(frozen=True, slots=True)
+class RecordKey:
+    """A cipher key ready for use, and its id (a hash of the key: it reveals nothing of it)."""
+
+    kid: str
+    aead: AESGCM = field(repr=False)
+    legacy: bool = False
+
+
+def derive_record_key(spec: KeySpec, salt: bytes) -> RecordKey:
+    """The record key for ``spec``; ``salt`` is the store's scrypt salt for passphrases."""
+    if spec.kind == "legacy":
+        if len(spec.secret) < 16:
+            raise EvidenceError("a legacy evidence key is at least 16 bytes")
+        key = _hkdf(spec.secret, _LEGACY_RECORD_INFO)
+        return RecordKey(kid="legacy", aead=AESGCM(key), legacy=True)
+    material = spec.secret
+    if spec.kind == "passphrase":
+        material = Scrypt(salt=salt, length=32, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(
+            spec.secret
+        )
+    elif len(material) != 32:
+        raise EvidenceError("the evidence key must be 32 random bytes (MODSTREAM_EVIDENCE_KEY)")
+    key = _hkdf(material, _RECORD_INFO)
+    return RecordKey(kid=_hkdf(key, _KEY_ID_INFO).hex()[:16], aead=AESGCM(key))
+
+
+def _hkdf(material: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material)
 
 
 class EvidenceStore:
@@ -140,28 +188,35 @@ class EvidenceStore:
     def __init__(
         self,
         directory: Path,
-        key: bytes,
+        key: KeySpec,
         *,
         retention_days: int,
+        old_keys: Sequence[KeySpec] = (),
         clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
         if retention_days < 1:
             raise EvidenceError(
                 "evidence retention must be at least one day (MODSTREAM_EVIDENCE_RETENTION_DAYS)"
             )
+        if key.kind == "legacy":
+            raise EvidenceError("a legacy key can only be an old key: rotate onto a new one")
         self.directory = directory
         self.retention_days = retention_days
-        self._aead = AESGCM(derive_record_key(key))
         self._clock = clock
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         directory.chmod(0o700)
-        self._check_key()
+        salt = self._salt()
+        self.current = derive_record_key(key, salt)
+        self._keys = {k.kid: k for k in (derive_record_key(o, salt) for o in old_keys)}
+        self._keys[self.current.kid] = self.current
+        self._check_keys()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EvidenceStore:
         return cls(
             Path(settings.evidence_dir),
             settings.evidence_key,
+            old_keys=settings.evidence_old_keys,
             retention_days=settings.evidence_retention_days,
         )
 
@@ -187,17 +242,50 @@ class EvidenceStore:
             created_at_ms=created,
             purge_after_ms=created + self.retention_days * DAY_MS,
             clauses=_check_clauses(clauses),
+            kid=self.current.kid,
         )
+        _write_atomically(path, self._seal(meta, orjson.dumps(payload)))
+        return meta
+
+    def _seal(self, meta: RecordMeta, plaintext: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, orjson.dumps(payload), meta.associated_data())
+        sealed = self.current.aead.encrypt(nonce, plaintext, meta.associated_data())
         document = {
             "v": FORMAT_VERSION,
             **meta.to_dict(),
             "nonce": base64.b64encode(nonce).decode("ascii"),
             "ciphertext": base64.b64encode(sealed).decode("ascii"),
         }
-        _write_atomically(path, orjson.dumps(document, option=orjson.OPT_SORT_KEYS))
-        return meta
+        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+
+    # --- key rotation ----------------------------------------------------------------------
+
+    def rotate(self, now_ms: int | None = None) -> list[str]:
+        """Re-encrypt under the current key every record under another; returns their ids.
+
+        Each record is replaced atomically with the same clear fields and payload, so readers
+        and the executor's writes carry on meanwhile, and a stopped rotation is resumed by
+        running it again. Logged like any other access to the plaintext.
+        """
+        at = self._clock() if now_ms is None else now_ms
+        moved: list[str] = []
+        for meta in self.list_records():
+            if meta.kid == self.current.kid:
+                continue
+            record = self._open(meta.record_id)
+            self._log_access(
+                "rotate",
+                meta.record_id,
+                "key rotation",
+                f"re-encrypted from key {meta.kid or 'legacy'} to {self.current.kid}",
+                at,
+            )
+            fresh = replace(record.meta, kid=self.current.kid)
+            _write_atomically(
+                self._path(meta.record_id), self._seal(fresh, orjson.dumps(record.payload))
+            )
+            moved.append(meta.record_id)
+        return moved
 
     # --- reading (always logged) -----------------------------------------------------------
 
@@ -318,9 +406,11 @@ class EvidenceStore:
         except ValueError:
             raise EvidenceTampered(f"evidence record {record_id} is not valid JSON") from None
         try:
-            if document["v"] != FORMAT_VERSION:
+            if document["v"] not in (FORMAT_VERSION, LEGACY_FORMAT):
                 raise EvidenceError(f"evidence record {record_id} has unknown format version")
             meta = _meta_of(document)
+            if (document["v"] == FORMAT_VERSION) != bool(meta.kid):
+                raise EvidenceTampered(f"evidence record {record_id} has a wrong key id field")
             nonce = base64.b64decode(document["nonce"], validate=True)
             sealed = base64.b64decode(document["ciphertext"], validate=True)
         except (KeyError, TypeError, ValueError):
@@ -331,8 +421,15 @@ class EvidenceStore:
 
     def _open(self, record_id: str) -> EvidenceRecord:
         meta, nonce, sealed = self._load(record_id)
+        key = self._keys.get(meta.kid or "legacy")
+        if key is None:
+            raise MissingEvidenceKey(
+                f"evidence record {record_id} is under key "
+                f"{meta.kid or 'legacy (first format)'}, which is not configured: add that key "
+                "to MODSTREAM_EVIDENCE_OLD_KEYS"
+            )
         try:
-            plaintext = self._aead.decrypt(nonce, sealed, meta.associated_data())
+            plaintext = key.aead.decrypt(nonce, sealed, meta.associated_data())
         except InvalidTag:
             # The key was proven right when the store was opened, so this is the record.
             raise EvidenceTampered(
@@ -341,26 +438,55 @@ class EvidenceStore:
             ) from None
         return EvidenceRecord(meta=meta, payload=orjson.loads(plaintext))
 
-    def _check_key(self) -> None:
-        path = self.directory / KEY_CHECK
+    def _salt(self) -> bytes:
+        path = self.directory / KDF_SALT
         if not path.exists():
-            if any(self.directory.glob(f"*{RECORD_SUFFIX}")):
+            with contextlib.suppress(FileExistsError):  # another process made it first
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    _write_all(fd, os.urandom(16))
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        return path.read_bytes()
+
+    def _check_path(self, key: RecordKey) -> Path:
+        return self.directory / (KEY_CHECK if key.legacy else f"{KEY_CHECK}.{key.kid}")
+
+    def _check_keys(self) -> None:
+        """Every configured key the store knows must open its check; the current key is
+        adopted when the store is new or when a key it knows is configured beside it."""
+        known = [key for key in self._keys.values() if self._check_path(key).exists()]
+        for key in known:
+            blob = self._check_path(key).read_bytes()
+            try:
+                key.aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _KEY_CHECK_AAD)
+            except InvalidTag:
+                raise WrongEvidenceKey(
+                    f"the evidence key {key.kid} does not open its check in {self.directory}: "
+                    "the key-check file was changed"
+                ) from None
+        if self.current in known:
+            return
+        has_checks = any(self.directory.glob(f"{KEY_CHECK}*"))
+        if known or not has_checks:
+            if not has_checks and any(self.directory.glob(f"*{RECORD_SUFFIX}")):
                 raise EvidenceError(
-                    f"{path} is missing but the store holds records: restore it from backup "
-                    "rather than let a new key be adopted over existing records"
+                    f"the key-check files are missing from {self.directory} but it holds "
+                    "records: restore them from backup rather than let a new key be adopted "
+                    "over existing records"
                 )
             nonce = os.urandom(NONCE_BYTES)
-            sealed = self._aead.encrypt(nonce, _KEY_CHECK_PLAINTEXT, _KEY_CHECK_AAD)
-            _write_atomically(path, nonce + sealed)
+            sealed = self.current.aead.encrypt(nonce, _KEY_CHECK_PLAINTEXT, _KEY_CHECK_AAD)
+            _write_atomically(self._check_path(self.current), nonce + sealed)
+            if known:
+                log.info("evidence key %s adopted next to %s", self.current.kid, known[0].kid)
             return
-        blob = path.read_bytes()
-        try:
-            self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _KEY_CHECK_AAD)
-        except InvalidTag:
-            raise WrongEvidenceKey(
-                f"the evidence key does not open the store in {self.directory}: set "
-                "MODSTREAM_EVIDENCE_KEY to the key the store was created with"
-            ) from None
+        raise WrongEvidenceKey(
+            f"the evidence key does not open the store in {self.directory}: set "
+            "MODSTREAM_EVIDENCE_KEY to the store's key, or to rotate, put the store's key in "
+            "MODSTREAM_EVIDENCE_OLD_KEYS beside the new one"
+        )
 
     def _log_access(self, op: str, record_id: str, who: str, why: str, at_ms: int) -> None:
         entry = {"at_ms": at_ms, "op": op, "record_id": record_id, "who": who, "purpose": why}
@@ -402,6 +528,7 @@ def _meta_of(document: Mapping[str, Any]) -> RecordMeta:
         created_at_ms=int(document["created_at_ms"]),
         purge_after_ms=int(document["purge_after_ms"]),
         clauses=tuple(str(c) for c in document["clauses"]),
+        kid=str(document.get("kid", "")),
     )
 
 

@@ -5,7 +5,8 @@ Ordering of the safeguards, and why:
    the platform call leaves the action claimed-but-unperformed: it is reported as ``failed``
    for a human rather than risk a second reply or block (policy actions are visible to the
    public; doing one twice is worse than asking a person to look).
-2. Perform through the adapter, retrying transient failures with exponential backoff.
+2. Perform through the adapter, retrying transient failures with jittered exponential backoff
+   (``workers.retry_policy``, one policy for every retry here).
 3. Record the outcome in Redis and on ``actions.results``, then commit the Kafka offset.
 A redelivered message (broker retry, restart before commit) finds the claim and is skipped.
 
@@ -43,7 +44,7 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -53,13 +54,16 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import EqualJitterBackoff
 from redis.exceptions import RedisError
+from tenacity import retry_if_exception, retry_if_exception_type
 
 from schemas.action import ACTION_KINDS, Action, ActionResult
 from schemas.codec import loads
+from schemas.codec import replace as replace_record
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
+from workers.cli_conventions import command, run_command
 from workers.evidence_store import EvidenceError, EvidenceStore
 from workers.kafka_clients import kafka_options, redis_options
 from workers.metrics import Metrics
@@ -69,6 +73,7 @@ from workers.platform_adapters import (
     PostAlreadyDeleted,
     adapter_from_settings,
 )
+from workers.retry_policy import LEDGER, PLATFORM_CALL, RetryPolicy
 from workers.settings import Settings
 
 log = logging.getLogger("modstream.executor")
@@ -170,9 +175,10 @@ class RedisLedger:
             settings.redis_url,
             socket_timeout=5,
             socket_connect_timeout=2,
-            # One quick reconnect covers a pooled connection that Redis closed; anything
-            # longer is an outage, handled by the executor's own pause and backoff.
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 1),
+            # One quick reconnect covers a pooled connection that Redis closed (jittered, like
+            # every retry here); anything longer is an outage, handled by the executor's own
+            # pause and workers.retry_policy.
+            retry=Retry(EqualJitterBackoff(cap=0.5, base=0.05), 1),
             **redis_options(settings),
         )
         self._prefix = settings.redis_prefix
@@ -330,8 +336,7 @@ class Executor:
         self.metrics = metrics
         self.evidence = evidence
         self.max_attempts = max(1, max_attempts)
-        self.backoff_s = backoff_s
-        self.backoff_max_s = backoff_max_s
+        self.retry_policy = RetryPolicy(first_s=backoff_s, max_s=backoff_max_s)
         self.adapter_timeout_s = adapter_timeout_s
         self.wait_poll_s = wait_poll_s
         self.owner = owner or uuid.uuid4().hex
@@ -439,7 +444,7 @@ class Executor:
 
     async def start(self) -> None:
         """Announce this owner before any claim: a claim with no live owner is taken over."""
-        await self._until_ledger(lambda: self.ledger.heartbeat(self.owner))
+        await self.until_ledger(lambda: self.ledger.heartbeat(self.owner))
 
     async def heartbeat_loop(self) -> None:
         while not self.stopping.is_set():
@@ -452,22 +457,18 @@ class Executor:
             await self._pause(HEARTBEAT_S)
 
     async def due_loop(self) -> None:
-        delay = self.backoff_s
         while not self.stopping.is_set():
             try:
-                looked_at = await self.run_due()
-                self.metrics.executor_held.set(await self.ledger.held_count())
-                delay = self.backoff_s
-                self.outage.end()
-            except LedgerUnavailable:
-                self.outage.begin()
-                await self._pause(delay)
-                delay = min(delay * 2, self.backoff_max_s)
-                continue
+                looked_at = await self.until_ledger(self._due_round, sleep=self._pause)
             except ExecutorStopping:
                 return
             if looked_at < DUE_BATCH:
                 await self._pause(DUE_POLL_S)
+
+    async def _due_round(self) -> int:
+        looked_at = await self.run_due()
+        self.metrics.executor_held.set(await self.ledger.held_count())
+        return looked_at
 
     async def purge_loop(self, interval_s: float = PURGE_INTERVAL_S) -> None:
         if self.evidence is None:
@@ -523,32 +524,44 @@ class Executor:
     async def _perform(self, action: Action) -> tuple[str, str]:
         if action.kind == "preserve_evidence":
             return await self._preserve(action)
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                detail = await asyncio.wait_for(
-                    self.adapter.perform(action), timeout=self.adapter_timeout_s
-                )
-                return "done", str(detail)[:DETAIL_MAX]
-            except PostAlreadyDeleted:
-                return "post_already_deleted", "the author removed the post first"
-            except AuthorReplied:
-                return "author_replied", "the author replied before the action went out"
-            except TimeoutError:
-                # The call may have landed: retrying could do it twice.
-                return "failed", (
-                    f"no answer from {self.adapter.name} in {self.adapter_timeout_s:g}s; "
-                    "outcome unknown, check the platform"
-                )
-            except Exception as exc:  # noqa: BLE001 - the error's own retriable flag decides
-                if getattr(exc, "retriable", False) is not True:
-                    return "failed", f"permanent error: {type(exc).__name__}"
-                if attempt == self.max_attempts:
-                    return "failed", (
-                        f"transient error after {self.max_attempts} attempts: {type(exc).__name__}"
-                    )
-                self.metrics.executor_retries.labels(action.kind).inc()
-                await self._sleep(min(self.backoff_s * 2 ** (attempt - 1), self.backoff_max_s))
+        retrying = self.retry_policy.retrying(
+            operation=PLATFORM_CALL,
+            retry=retry_if_exception(_retriable),
+            retries=self.metrics.retries,
+            sleep=self._sleep,
+            attempts=self.max_attempts,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        self.metrics.executor_retries.labels(action.kind).inc()
+                    return await self._call_platform(action)
+        except Exception as exc:  # noqa: BLE001 - the error's own retriable flag decides
+            if not _retriable(exc):
+                return "failed", f"permanent error: {type(exc).__name__}"
+            return "failed", (
+                f"transient error after {self.max_attempts} attempts: {type(exc).__name__}"
+            )
         return "failed", "no attempt made"
+
+    async def _call_platform(self, action: Action) -> tuple[str, str]:
+        """One platform call; raises only what may be retried or is a platform error."""
+        try:
+            detail = await asyncio.wait_for(
+                self.adapter.perform(action), timeout=self.adapter_timeout_s
+            )
+        except PostAlreadyDeleted:
+            return "post_already_deleted", "the author removed the post first"
+        except AuthorReplied:
+            return "author_replied", "the author replied before the action went out"
+        except TimeoutError:
+            # The call may have landed: retrying could do it twice.
+            return "failed", (
+                f"no answer from {self.adapter.name} in {self.adapter_timeout_s:g}s; "
+                "outcome unknown, check the platform"
+            )
+        return "done", str(detail)[:DETAIL_MAX]
 
     async def _preserve(self, action: Action) -> tuple[str, str]:
         if self.evidence is None:
@@ -590,31 +603,41 @@ class Executor:
         if performed.outcome == "failed":
             # The content copy of a preserve_evidence action stays out of the dead-letter
             # topic: evidence never goes to a long-retention topic.
-            original = replace(action, content="").to_bytes() if action.content else raw
+            original = replace_record(action, content="").to_bytes() if action.content else raw
             key = action.target_author.encode()
             await self._dead_letter(original, source, key, "action_failed", performed.detail)
 
     async def _settle(self, action_id: str, expected: ActionState, new: ActionState) -> bool:
         """Move the state on once the platform may have been called. Redis failures here are
         waited out in place: the outcome is known only to this process until it is written."""
-        return await self._until_ledger(
+        return await self.until_ledger(
             lambda: self.ledger.swap(action_id, expected.encode(), new.encode())
         )
 
-    async def _until_ledger(self, call: Callable[[], Awaitable[T]]) -> T:
-        delay = self.backoff_s
-        while True:
-            try:
-                value = await call()
-            except LedgerUnavailable:
-                self.outage.begin()
-                if self.stopping.is_set():
-                    raise ExecutorStopping from None
-                await self._sleep(delay)
-                delay = min(delay * 2, self.backoff_max_s)
-                continue
-            self.outage.end()
-            return value
+    async def until_ledger(
+        self,
+        call: Callable[[], Awaitable[T]],
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> T:
+        """``call``, retried while Redis is unreachable (the executor pauses meanwhile);
+        raises ExecutorStopping when asked to stop before Redis is back."""
+        retrying = self.retry_policy.retrying(
+            operation=LEDGER,
+            retry=retry_if_exception_type(LedgerUnavailable),
+            retries=self.metrics.retries,
+            sleep=sleep or self._sleep,
+            until=self.stopping,
+            after_failure=self.outage.begin,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    value = await call()
+                    self.outage.end()
+                    return value
+        except LedgerUnavailable:
+            raise ExecutorStopping from None
+        raise AssertionError("unreachable: tenacity either returns a value or raises")
 
     async def _dead_letter(
         self, raw: bytes, source: str, key: bytes | None, reason: str, detail: str
@@ -639,6 +662,11 @@ class Executor:
         """Sleep, but wake at once when asked to stop."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+
+
+def _retriable(exc: BaseException) -> bool:
+    # Platform errors say whether they are worth retrying (aiokafka's convention).
+    return getattr(exc, "retriable", False) is True
 
 
 def _invalid(action: Action) -> str:
@@ -799,35 +827,33 @@ class ExecutorService:
             log.warning("offset commit skipped after a rebalance (%s)", type(exc).__name__)
 
     async def _pause_until_ledger(self, consumer: AIOKafkaConsumer, executor: Executor) -> None:
-        executor.outage.begin()
-        delay = executor.backoff_s
-        while not executor.stopping.is_set():
+        async def paused(seconds: float) -> None:
             consumer.pause(*consumer.assignment())
             # Polling while paused keeps this consumer in its group without taking messages;
             # anything from a partition assigned since the pause is put back.
-            strays = await consumer.getmany(timeout_ms=int(delay * 1000))
+            strays = await consumer.getmany(timeout_ms=int(seconds * 1000))
             for tp, messages in strays.items():
                 if messages and tp in consumer.assignment():
                     consumer.seek(tp, messages[0].offset)
-            try:
-                # The probe is a heartbeat: after a long outage this owner's key has expired,
-                # and it must be back before other executors judge its claims abandoned.
-                await executor.ledger.heartbeat(executor.owner)
-            except LedgerUnavailable:
-                delay = min(delay * 2, executor.backoff_max_s)
-                continue
-            break
+
+        executor.outage.begin()
+        # The probe is a heartbeat: after a long outage this owner's key has expired, and it
+        # must be back before other executors judge its claims abandoned.
+        with contextlib.suppress(ExecutorStopping):
+            await paused(executor.retry_policy.first_s)
+            await executor.until_ledger(lambda: executor.ledger.heartbeat(executor.owner), paused)
         consumer.resume(*consumer.paused())
         executor.outage.end()
 
 
-def main() -> None:
+@command("executor", help="Run the action executor: carries out the decided actions.")
+def executor_command() -> None:
     from prometheus_client import start_http_server
 
     from workers.logging_config import configure_logging
 
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     metrics = Metrics.create()
     start_http_server(settings.web_port + 100, addr=settings.web_host, registry=metrics.registry)
     adapter = adapter_from_settings(settings)
@@ -848,5 +874,9 @@ def main() -> None:
     asyncio.run(run())
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(executor_command, argv, "modstream executor")
+
+
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

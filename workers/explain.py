@@ -12,15 +12,15 @@ itself is not in the audit log and is not shown; the span and offset say where t
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 import orjson
 
 from schemas.action import Action, Decision
@@ -34,6 +34,7 @@ from workers.audit import (
     read_decisions_file,
     read_decisions_topic,
 )
+from workers.cli_conventions import command, run_command
 from workers.settings import Settings
 
 
@@ -136,28 +137,45 @@ async def _read_namespace(
     return decisions, found
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="modstream explain",
-        description="The decision trail of one comment or account, from the audit log.",
-    )
-    parser.add_argument("subject", help="comment id, author key or decision id")
-    parser.add_argument("--namespace", help="read the decisions topic of this namespace")
-    parser.add_argument("--decisions", type=Path, help="read a decisions JSONL file instead")
-    parser.add_argument(
-        "--actions",
-        type=Path,
-        help="actions JSONL for due times and reasons (default: actions.jsonl beside --decisions)",
-    )
-    parser.add_argument(
-        "--no-actions", action="store_true", help="do not read the actions topic or file"
-    )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--bootstrap", help="Kafka bootstrap (default: MODSTREAM_KAFKA_BOOTSTRAP)")
-    return parser
+@dataclass(frozen=True, slots=True)
+class ExplainArgs:
+    """Whose trail ``modstream explain`` prints, and from where."""
+
+    subject: str
+    namespace: str | None = None
+    decisions: Path | None = None
+    actions: Path | None = None
+    no_actions: bool = False
+    format: str = "text"
+    bootstrap: str | None = None
 
 
-def explain(args: argparse.Namespace) -> tuple[int, str]:
+@command("explain", help="The decision trail of one comment or account, from the audit log.")
+@click.argument("subject")
+@click.option("--namespace", help="read the decisions topic of this namespace")
+@click.option(
+    "--decisions", type=click.Path(path_type=Path), help="read a decisions JSONL file instead"
+)
+@click.option(
+    "--actions",
+    type=click.Path(path_type=Path),
+    help="actions JSONL for due times and reasons (default: actions.jsonl beside --decisions)",
+)
+@click.option("--no-actions", is_flag=True, help="do not read the actions topic or file")
+@click.option("--format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--bootstrap", help="Kafka bootstrap (default: MODSTREAM_KAFKA_BOOTSTRAP)")
+def explain_command(**params: Any) -> int:
+    args = ExplainArgs(**params)
+    try:
+        status, text = explain(args)
+    except (AuditError, ValueError, OSError) as exc:
+        sys.stderr.write(f"modstream explain: {exc}\n")
+        return 2
+    (sys.stdout if status == 0 else sys.stderr).write(text)
+    return status
+
+
+def explain(args: ExplainArgs) -> tuple[int, str]:
     actions: dict[str, Action] | None = None
     if args.decisions is not None:
         decisions = read_decisions_file(args.decisions)
@@ -182,14 +200,7 @@ def explain(args: argparse.Namespace) -> tuple[int, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        status, text = explain(args)
-    except (AuditError, ValueError, OSError) as exc:
-        sys.stderr.write(f"modstream explain: {exc}\n")
-        return 2
-    (sys.stdout if status == 0 else sys.stderr).write(text)
-    return status
+    return run_command(explain_command, argv, "modstream explain")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import Any
 import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import Counter
 
 from streams import topics as specs
 from workers.kafka_clients import app_client_options
@@ -90,6 +91,7 @@ class LagMonitor:
         self._bootstrap = ",".join(f"{u.host}:{u.port or 9092}" for u in app.conf.broker)
         self._admin: AIOKafkaAdminClient | None = None
         self._offsets: AIOKafkaConsumer | None = None
+        self._faust_totals: dict[str, int] = {}  # last running totals read from Faust
         for check in CHECKS:
             # Exported as 0 from the start, so a rate() over them works before the first error.
             metrics.monitor_errors.labels(check)
@@ -144,8 +146,8 @@ class LagMonitor:
         m.tables_recovering.set(1 if recovering else 0)
         monitor = app.monitor
         m.faust_events_active.set(monitor.events_active)
-        m.faust_rebalances.set(monitor.rebalances)
-        m.faust_buffer_full.set(sum(monitor.topic_buffer_full.values()))
+        self._advance(m.faust_rebalances, "rebalances", monitor.rebalances)
+        self._advance(m.faust_buffer_full, "buffer_full", sum(monitor.topic_buffer_full.values()))
         latencies = {
             "commit": monitor.commit_latency,
             "send": monitor.send_latency,
@@ -154,6 +156,15 @@ class LagMonitor:
         }
         for op, samples in latencies.items():
             m.faust_latency_seconds.labels(op).set(_median_or_nan(samples))
+
+    def _advance(self, counter: Counter, name: str, total: int) -> None:
+        """Add to ``counter`` what Faust's running ``total`` grew by since the last look."""
+        grown = total - self._faust_totals.get(name, 0)
+        if grown > 0:
+            counter.inc(grown)
+        # Faust's monitor lives as long as the process, as the counter does: a total that went
+        # down is a new monitor, counted from there.
+        self._faust_totals[name] = total
 
     # -- consumer lag, leader only ----------------------------------------------------------
 

@@ -18,78 +18,111 @@ Exit codes: 0 done, 2 bad arguments or unreadable input.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import click
 import orjson
 
 from schemas.identity import LinkOverride, ordered_pair
 from streams.linking.explain import explain_pair, render
 from streams.linking.graph import IdentityGraph
+from workers.cli_conventions import group, run_command, subcommand
 
 
 class CliError(Exception):
     """Bad input a reviewer can fix; the message says how."""
 
 
+@dataclass(frozen=True, slots=True)
+class OverrideArgs:
+    """A reviewer's split or merge, as given on the command line."""
+
+    command: str
+    author_a: str
+    author_b: str
+    reason: str
+    reviewer: str
+    overrides: Path
+    graph: Path | None = None
+    at_ms: int | None = None
+
+
+@group("links", help="Explain sock-puppet links; record a reviewer's split or merge.")
+def links_command() -> None:
+    pass
+
+
+@subcommand(links_command, "explain", help="print the evidence trail for two accounts")
+@click.argument("author_a")
+@click.argument("author_b")
+@click.option(
+    "--graph", type=click.Path(path_type=Path), required=True, help="graph snapshot (JSON)"
+)
+@click.option("--overrides", type=click.Path(path_type=Path), help="reviewers' decisions (JSONL)")
+def explain_command(author_a: str, author_b: str, graph: Path, overrides: Path | None) -> int:
+    return _reporting_errors(
+        lambda: sys.stdout.write(
+            render(explain_pair(_load_graph(graph, overrides), *_pair(author_a, author_b)))
+        )
+    )
+
+
+def _override_command(action: str, what: str) -> None:
+    @subcommand(links_command, action, help=f"record that two accounts are {what}")
+    @click.argument("author_a")
+    @click.argument("author_b")
+    @click.option("--reason", required=True, help="why, in your words (kept for audit)")
+    @click.option("--reviewer", required=True, help="your staff identifier")
+    @click.option(
+        "--overrides", type=click.Path(path_type=Path), required=True, help="file to append to"
+    )
+    @click.option("--graph", type=click.Path(path_type=Path), help="snapshot to show the effect on")
+    @click.option("--at-ms", type=int, help="decision time, UTC epoch ms (default: the clock now)")
+    def record_command(**params: Any) -> int:
+        return _reporting_errors(lambda: _record_and_show(OverrideArgs(command=action, **params)))
+
+
+_override_command("split", "not one person")
+_override_command("merge", "one person")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    return run_command(links_command, argv, "modstream links")
+
+
+def _reporting_errors(action: Callable[[], object]) -> int:
     try:
-        if args.command == "explain":
-            graph = _load_graph(args.graph, args.overrides)
-            sys.stdout.write(render(explain_pair(graph, *_pair(args))))
-        else:
-            decision = _record(args)
-            sys.stdout.write(
-                f"recorded {decision.action} of {decision.author_a} and {decision.author_b} "
-                f"by {decision.reviewer} in {args.overrides}\n"
-            )
-            if args.graph is not None:
-                _show_effect(_load_graph(args.graph, args.overrides), decision)
+        action()
     except CliError as exc:
-        sys.stderr.write(f"linking_cli: {exc}\n")
+        sys.stderr.write(f"modstream links: {exc}\n")
         return 2
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m workers.linking_cli",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def _record_and_show(args: OverrideArgs) -> None:
+    decision = _record(args)
+    sys.stdout.write(
+        f"recorded {decision.action} of {decision.author_a} and {decision.author_b} "
+        f"by {decision.reviewer} in {args.overrides}\n"
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    explain = sub.add_parser("explain", help="print the evidence trail for two accounts")
-    explain.add_argument("author_a")
-    explain.add_argument("author_b")
-    explain.add_argument("--graph", type=Path, required=True, help="graph snapshot (JSON)")
-    explain.add_argument("--overrides", type=Path, help="reviewers' decisions (JSONL)")
-    for action, what in (("split", "not one person"), ("merge", "one person")):
-        cmd = sub.add_parser(action, help=f"record that two accounts are {what}")
-        cmd.add_argument("author_a")
-        cmd.add_argument("author_b")
-        cmd.add_argument("--reason", required=True, help="why, in your words (kept for audit)")
-        cmd.add_argument("--reviewer", required=True, help="your staff identifier")
-        cmd.add_argument("--overrides", type=Path, required=True, help="file to append to")
-        cmd.add_argument("--graph", type=Path, help="snapshot to show the effect on")
-        cmd.add_argument(
-            "--at-ms", type=int, help="decision time, UTC epoch ms (default: the clock now)"
-        )
-    return parser
+    if args.graph is not None:
+        _show_effect(_load_graph(args.graph, args.overrides), decision)
 
 
-def _pair(args: argparse.Namespace) -> tuple[str, str]:
-    a, b = args.author_a.strip(), args.author_b.strip()
+def _pair(author_a: str, author_b: str) -> tuple[str, str]:
+    a, b = author_a.strip(), author_b.strip()
     if not a or not b or a == b:
         raise CliError("give two different author keys")
     return ordered_pair(a, b)
 
 
-def _record(args: argparse.Namespace) -> LinkOverride:
-    a, b = _pair(args)
+def _record(args: OverrideArgs) -> LinkOverride:
+    a, b = _pair(args.author_a, args.author_b)
     # A reviewer's decision is an operational record, so the clock is read here, at the edge;
     # the graph orders decisions by this value and never reads a clock itself.
     at_ms = args.at_ms if args.at_ms is not None else time.time_ns() // 1_000_000

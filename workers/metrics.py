@@ -44,12 +44,13 @@ class Metrics:
     tables_recovering: Gauge
     faust_latency_seconds: Gauge
     faust_events_active: Gauge
-    faust_rebalances: Gauge
-    faust_buffer_full: Gauge
+    faust_rebalances: Counter
+    faust_buffer_full: Counter
     monitor_errors: Counter
     # The executor (workers.executor) and its evidence store.
     executor_paused: Gauge
     executor_held: Gauge
+    retries: Counter
     executor_retries: Counter
     evidence_purged: Counter
 
@@ -126,7 +127,7 @@ class Metrics:
                 "modstream_redis_errors", "Redis call failures", ["op"], registry=reg
             ),
             consumer_lag=Gauge(
-                "modstream_consumer_lag",
+                "modstream_consumer_lag_records",
                 "Records not yet committed by a consumer group (group: worker or executor)",
                 ["group", "topic", "partition"],
                 registry=reg,
@@ -151,12 +152,14 @@ class Metrics:
             faust_events_active=Gauge(
                 "modstream_faust_events_active", "Events being processed now", registry=reg
             ),
-            faust_rebalances=Gauge(
+            # Faust keeps these as running totals; workers.lag_monitor adds what they grew by,
+            # so they are counters (rate() and increase() work, a restart is a counter reset).
+            faust_rebalances=Counter(
                 "modstream_faust_rebalances", "Rebalances this worker has seen", registry=reg
             ),
-            faust_buffer_full=Gauge(
+            faust_buffer_full=Counter(
                 "modstream_faust_buffer_full",
-                "Times a stream buffer filled up (back-pressure) since start",
+                "Times a stream buffer filled up (back-pressure)",
                 registry=reg,
             ),
             monitor_errors=Counter(
@@ -173,6 +176,12 @@ class Metrics:
             executor_held=Gauge(
                 "modstream_executor_held_actions",
                 "Actions the executor holds in Redis until they are due",
+                registry=reg,
+            ),
+            retries=Counter(
+                "modstream_retries",
+                "Retries after a transient failure, by op (workers/retry_policy.py)",
+                ["op"],
                 registry=reg,
             ),
             executor_retries=Counter(

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 import orjson
 
 from schemas.action import Action, Decision
+from schemas.codec import replace as replace_record
 from schemas.codec import right_sized
 from schemas.comment import Comment
 from schemas.deadletter import DeadLetter
@@ -237,7 +238,7 @@ class OfflinePipeline:
         state = AuthorWindows.from_dict(orjson.loads(stored)) if stored else AuthorWindows()
         new_state, findings, stats = observe(state, verdict, cfg)
         self.window_table[author] = right_sized(orjson.dumps(new_state.to_dict()))
-        assessed = replace(verdict, behaviour=findings) if findings else verdict
+        assessed = replace_record(verdict, behaviour=findings) if findings else verdict
         if stats.duplicate:
             return assessed, ()
         entries = band_entries(

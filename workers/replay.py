@@ -21,7 +21,6 @@ Prints progress on stderr and one JSON summary on stdout.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import sys
@@ -34,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import click
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -42,8 +42,10 @@ from aiokafka.errors import TopicAlreadyExistsError
 from schemas.action import Action, Decision
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
+from streams.enforce.config import config_digest
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import Policy, load_policy
+from workers.cli_conventions import command, run_command
 from workers.offline_pipeline import OfflinePipeline
 from workers.pipeline import build_stage_configs
 from workers.settings import Settings
@@ -636,6 +638,9 @@ async def replay(
             "name": policy.name,
             "version": policy.version,
             "rules_digest": stages.classifier.rules_digest,
+            # Bank holidays resolved to dates: a calendar that moved one shows up here.
+            "enforcement_digest": config_digest(stages.enforcement),
+            "calendar": stages.enforcement.monitoring.calendar.describe(),
         },
         "output": sink.describe(),
         "timers_fired_until_ms": timers_until,
@@ -664,56 +669,91 @@ def _timers_until(choice: str | int, last_event_ms: int | None) -> int | None:
 # --- command line ---------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="modstream replay",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--namespace", help="namespace to read comments.raw from (default: MODSTREAM_NAMESPACE)"
-    )
-    parser.add_argument("--bootstrap", help="Kafka bootstrap (default: MODSTREAM_KAFKA_BOOTSTRAP)")
-    parser.add_argument(
-        "--policy", type=Path, help="policy file to decide with (default: MODSTREAM_POLICY)"
-    )
-    parser.add_argument(
-        "--partitions", help="comma-separated partitions to replay (default: all)", default=""
-    )
-    parser.add_argument(
-        "--from-offset",
-        action="append",
-        metavar="[P:]OFFSET",
-        help="first offset replayed; repeat or comma-separate for per-partition offsets",
-    )
-    parser.add_argument(
-        "--to-offset", action="append", metavar="[P:]OFFSET", help="first offset NOT replayed"
-    )
-    parser.add_argument("--from-time", metavar="ISO", help="first record timestamp replayed")
-    parser.add_argument(
-        "--warmup-from-offset",
-        action="append",
-        metavar="[P:]OFFSET",
-        help="read from here to build up state before the range, writing nothing for it",
-    )
-    parser.add_argument("--warmup-from-time", metavar="ISO", help="as --warmup-from-offset")
-    parser.add_argument("--to-time", metavar="ISO", help="record timestamp where replay stops")
-    parser.add_argument(
-        "--timers-until",
-        default="last-event",
-        metavar="last-event|none|ISO",
-        help="at the end, fire deadlines up to this event time (default: the last event's)",
-    )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--out", type=Path, help="directory for the JSONL output")
-    where.add_argument(
-        "--to-topics", action="store_true", help="write to topics replay-<run id>.* instead"
-    )
-    parser.add_argument("--run-id", help="names the output (default: random)")
-    return parser
+@dataclass(frozen=True, slots=True)
+class ReplayArgs:
+    """``modstream replay``'s options as given; ``options_from_args`` checks and resolves them."""
+
+    namespace: str | None = None
+    bootstrap: str | None = None
+    policy: Path | None = None
+    partitions: str = ""
+    from_offset: tuple[str, ...] = ()
+    to_offset: tuple[str, ...] = ()
+    from_time: str | None = None
+    warmup_from_offset: tuple[str, ...] = ()
+    warmup_from_time: str | None = None
+    to_time: str | None = None
+    timers_until: str = "last-event"
+    out: Path | None = None
+    to_topics: bool = False
+    run_id: str | None = None
 
 
-def options_from_args(args: argparse.Namespace, settings: Settings) -> ReplayOptions:
+_OFFSETS = "[P:]OFFSET"
+
+
+@command(
+    "replay",
+    help=__doc__.split("\n\n")[0] if __doc__ else None,
+    epilog="See docs/replay.md for what a replay can and cannot reproduce.",
+)
+@click.option(
+    "--namespace", help="namespace to read comments.raw from (default: MODSTREAM_NAMESPACE)"
+)
+@click.option("--bootstrap", help="Kafka bootstrap (default: MODSTREAM_KAFKA_BOOTSTRAP)")
+@click.option(
+    "--policy",
+    type=click.Path(path_type=Path),
+    help="policy file to decide with (default: MODSTREAM_POLICY)",
+)
+@click.option(
+    "--partitions", default="", help="comma-separated partitions to replay (default: all)"
+)
+@click.option(
+    "--from-offset",
+    multiple=True,
+    metavar=_OFFSETS,
+    help="first offset replayed; repeat or comma-separate for per-partition offsets",
+)
+@click.option("--to-offset", multiple=True, metavar=_OFFSETS, help="first offset NOT replayed")
+@click.option("--from-time", metavar="ISO", help="first record timestamp replayed")
+@click.option(
+    "--warmup-from-offset",
+    multiple=True,
+    metavar=_OFFSETS,
+    help="read from here to build up state before the range, writing nothing for it",
+)
+@click.option("--warmup-from-time", metavar="ISO", help="as --warmup-from-offset")
+@click.option("--to-time", metavar="ISO", help="record timestamp where replay stops")
+@click.option(
+    "--timers-until",
+    default="last-event",
+    metavar="last-event|none|ISO",
+    help="at the end, fire deadlines up to this event time (default: the last event's)",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="directory for the JSONL output")
+@click.option("--to-topics", is_flag=True, help="write to topics replay-<run id>.* instead")
+@click.option("--run-id", help="names the output (default: random)")
+def replay_command(**params: Any) -> int:
+    from workers.logging_config import configure_logging
+
+    args = ReplayArgs(**params)
+    if args.out is not None and args.to_topics:
+        raise click.UsageError("--out and --to-topics are alternatives: give one")
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings.log_level, settings.log_format)
+        options = options_from_args(args, settings)
+        summary = asyncio.run(replay(options))
+    except (ReplayError, ValueError) as exc:
+        # SettingsError and PolicyError are ValueErrors whose messages say what to fix.
+        sys.stderr.write(f"modstream replay: {exc}\n")
+        return 2
+    sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def options_from_args(args: ReplayArgs, settings: Settings) -> ReplayOptions:
     overrides: dict[str, Any] = {}
     if args.namespace is not None:
         overrides["namespace"] = args.namespace
@@ -753,20 +793,7 @@ def options_from_args(args: argparse.Namespace, settings: Settings) -> ReplayOpt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from workers.logging_config import configure_logging
-
-    args = build_parser().parse_args(argv)
-    try:
-        settings = Settings.from_env()
-        configure_logging(settings.log_level)
-        options = options_from_args(args, settings)
-        summary = asyncio.run(replay(options))
-    except (ReplayError, ValueError) as exc:
-        # SettingsError and PolicyError are ValueErrors whose messages say what to fix.
-        sys.stderr.write(f"modstream replay: {exc}\n")
-        return 2
-    sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
-    return 0
+    return run_command(replay_command, argv, "modstream replay")
 
 
 if __name__ == "__main__":

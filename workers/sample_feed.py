@@ -19,7 +19,6 @@ are deliberately mild and use no slurs.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import random
@@ -29,8 +28,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import click
 import orjson
 
+from workers.cli_conventions import command, run_command
 from workers.settings import KafkaSecurity
 
 log = logging.getLogger(__name__)
@@ -725,26 +726,27 @@ async def produce(
         await producer.stop()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m workers.sample_feed", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--start-ms", type=int, default=START_MS)
-    parser.add_argument(
-        "--include-bad", action="store_true", help="add one message per dead-letter reason"
-    )
-    parser.add_argument("--bootstrap", default="127.0.0.1:9092")
-    parser.add_argument("--topic", default="comments.raw")
-    args = parser.parse_args(argv)
+@command("feed", help=(__doc__ or "").split("\n\n")[0])
+@click.option("--count", type=int, default=1000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--start-ms", type=int, default=START_MS, show_default=True)
+@click.option("--include-bad", is_flag=True, help="add one message per dead-letter reason")
+@click.option("--bootstrap", default="127.0.0.1:9092", show_default=True)
+@click.option("--topic", default="comments.raw", show_default=True)
+def feed_command(
+    count: int, seed: int, start_ms: int, include_bad: bool, bootstrap: str, topic: str
+) -> int:
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    messages = sample_envelopes(args.count, args.seed, args.start_ms, include_bad=args.include_bad)
+    messages = sample_envelopes(count, seed, start_ms, include_bad=include_bad)
     # Credentials come from the same MODSTREAM_KAFKA_* variables as the workers'.
     security = KafkaSecurity.from_env()
-    asyncio.run(produce(messages, bootstrap=args.bootstrap, topic=args.topic, security=security))
-    log.info("sent %d messages to %s", len(messages), args.topic)
+    asyncio.run(produce(messages, bootstrap=bootstrap, topic=topic, security=security))
+    log.info("sent %d messages to %s", len(messages), topic)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(feed_command, argv, "modstream feed")
 
 
 if __name__ == "__main__":

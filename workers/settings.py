@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workers.evidence_keys import KeySpec, parse_key, parse_old_keys
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = REPO_ROOT / "deploy" / "policy" / "ctmuhb.yaml"
 
@@ -50,6 +52,32 @@ def _key(env: Mapping[str, str], name: str, *, dev_default: str | None) -> bytes
     if len(raw.encode()) < 16:
         raise SettingsError(f"{name} must be at least 16 bytes long")
     return raw.encode()
+
+
+def _one_of(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
+def _evidence_key(env: Mapping[str, str], name: str, *, dev_default: KeySpec | None) -> KeySpec:
+    raw = env.get(name, "")
+    if not raw:
+        if dev_default is None:
+            raise SettingsError(f"{name} is required (32 random bytes: openssl rand -base64 32)")
+        return dev_default
+    try:
+        return parse_key(raw, name)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _evidence_old_keys(env: Mapping[str, str], name: str) -> tuple[KeySpec, ...]:
+    try:
+        return parse_old_keys(env.get(name, ""), name)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -161,7 +189,10 @@ class Settings:
     registry_path: str = ""
     max_payload_bytes: int = 64 * 1024
     pseudonym_key: bytes = field(default=b"", repr=False)
-    evidence_key: bytes = field(default=b"", repr=False)
+    # Evidence keys (workers/evidence_keys.py): records are written under evidence_key and
+    # read under it or any of evidence_old_keys.
+    evidence_key: KeySpec = field(default=KeySpec("random", b""), repr=False)
+    evidence_old_keys: tuple[KeySpec, ...] = field(default=(), repr=False)
     evidence_dir: str = str(REPO_ROOT / ".stack" / "evidence")
     evidence_retention_days: int = 90
     executor_dry_run: bool = True
@@ -170,6 +201,7 @@ class Settings:
     executor_adapter: str = ""
     dev_mode: bool = False
     log_level: str = "INFO"
+    log_format: str = "text"  # or json: one JSON object per line (workers/logging_config.py)
     policy_poll_s: float = 2.0
     # Every stage hop produces; sending each record in its own request cost a third of a
     # worker's CPU (bench/profile_pipeline.py). 10 ms per hop is invisible to moderators.
@@ -207,7 +239,7 @@ class Settings:
         dev = _bool(env, "MODSTREAM_DEV_MODE", False)
         # Dev mode (local demo and tests only) may fall back to fixed keys; production must not.
         dev_pseudo = "dev-only-pseudonymisation-key" if dev else None
-        dev_evidence = "dev-only-evidence-key-32-bytes!!" if dev else None
+        dev_evidence = KeySpec("random", b"dev-only-evidence-key-32-bytes!!") if dev else None
         return cls(
             kafka_bootstrap=env.get("MODSTREAM_KAFKA_BOOTSTRAP", d.kafka_bootstrap),
             redis_url=_redis_url(env, d.redis_url),
@@ -226,7 +258,8 @@ class Settings:
             registry_path=env.get("MODSTREAM_REGISTRY", ""),
             max_payload_bytes=_int(env, "MODSTREAM_MAX_PAYLOAD_BYTES", d.max_payload_bytes),
             pseudonym_key=_key(env, "MODSTREAM_PSEUDONYM_KEY", dev_default=dev_pseudo),
-            evidence_key=_key(env, "MODSTREAM_EVIDENCE_KEY", dev_default=dev_evidence),
+            evidence_key=_evidence_key(env, "MODSTREAM_EVIDENCE_KEY", dev_default=dev_evidence),
+            evidence_old_keys=_evidence_old_keys(env, "MODSTREAM_EVIDENCE_OLD_KEYS"),
             evidence_dir=env.get("MODSTREAM_EVIDENCE_DIR", d.evidence_dir),
             evidence_retention_days=_int(
                 env, "MODSTREAM_EVIDENCE_RETENTION_DAYS", d.evidence_retention_days
@@ -236,6 +269,7 @@ class Settings:
             executor_adapter=env.get("MODSTREAM_EXECUTOR_ADAPTER", ""),
             dev_mode=dev,
             log_level=env.get("MODSTREAM_LOG_LEVEL", "INFO").upper(),
+            log_format=_one_of(env, "MODSTREAM_LOG_FORMAT", ("text", "json"), "text"),
             policy_poll_s=float(_int(env, "MODSTREAM_POLICY_POLL_MS", 2000)) / 1000,
             producer_linger_ms=_int(env, "MODSTREAM_PRODUCER_LINGER_MS", d.producer_linger_ms),
             wall_clock_timers=_bool(env, "MODSTREAM_WALL_CLOCK_TIMERS", True),

@@ -7,14 +7,17 @@ procedure can trust its config and never fail half-way through a decision.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime, time
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from streams.enforce.calendar import HolidayCalendar, check_calendar
 from streams.enforce.messages import MESSAGE_KINDS, PLACEHOLDERS, WELSH_REPLIES, Texts
 from streams.policy.model import Policy
 
@@ -53,6 +56,10 @@ _MESSAGES_KEYS = frozenset(
 # Clauses whose titles an author reads (in a request, notice or removal); each needs a Welsh one.
 _TITLED_PROCEDURES = frozenset({"warn_then_block", "immediate_removal"})
 _MONITORING_KEYS = frozenset({"timezone", "days", "start", "end", "bank_holidays"})
+_MONITORING_KEYS = frozenset(
+    {"timezone", "days", "start", "end", "bank_holidays", "local_closures"}
+)
+_CALENDAR_KEYS = frozenset({"country", "subdiv", "years"})
 
 DEFAULT_CONTACT = "our patient experience team (you will find their contact details on our website)"
 
@@ -65,7 +72,10 @@ class MonitoringHours:
     weekdays: frozenset[int] = frozenset(range(5))  # date.weekday(): 0 = Monday
     start: time = time(9, 0)
     end: time = time(17, 0)
-    bank_holidays: frozenset[date] = frozenset()
+    calendar: HolidayCalendar = field(default_factory=HolidayCalendar)  # England and Wales
+    local_closures: frozenset[date] = frozenset()  # the board's own closed days
+    # Every closed day: the calendar's bank holidays, resolved, plus the local closures.
+    bank_holidays: frozenset[date] = field(default_factory=lambda: HolidayCalendar().dates())
 
     @property
     def zone(self) -> ZoneInfo:
@@ -113,6 +123,31 @@ def from_policy(policy: Policy) -> EnforcementConfig:
         {c.id: c.severity for c in clauses},
         titles={c.id: c.title for c in clauses},
     )
+
+
+def config_digest(config: EnforcementConfig) -> str:
+    """A hash of everything enforcement decides with, bank holidays resolved to their dates.
+
+    The policy version hashes the file; this hashes what the file meant when it was read, so a
+    calendar that moved a date (a package upgrade, a one-off bank holiday) is a visible change
+    and a replay can show it decided with the same config as the live run.
+    """
+    canonical = json.dumps(_canonical(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _canonical(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(_canonical(v) for v in value)
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    return value
 
 
 def from_dict(
@@ -250,14 +285,40 @@ def _monitoring(section: Mapping[str, Any]) -> MonitoringHours:
             f"monitoring_hours: start {start:%H:%M} must be before end {end:%H:%M} "
             "(hours that cross midnight are not supported)"
         )
-    holidays = _sequence(section.get("bank_holidays", ()), "monitoring_hours.bank_holidays")
+    calendar = _calendar(section.get("bank_holidays", {}))
+    closures = _sequence(section.get("local_closures", ()), "monitoring_hours.local_closures")
+    local = frozenset(_iso_date(d, "monitoring_hours.local_closures") for d in closures)
     return MonitoringHours(
         timezone=tz,
         weekdays=weekdays,
         start=start,
         end=end,
-        bank_holidays=frozenset(_iso_date(d) for d in holidays),
+        calendar=calendar,
+        local_closures=local,
+        bank_holidays=calendar.dates() | local,
     )
+
+
+def _calendar(section: Any) -> HolidayCalendar:
+    where = "monitoring_hours.bank_holidays"
+    if isinstance(section, list | tuple):
+        # The old form: a hand-kept list of dates that runs out. Say what replaces it.
+        raise ValueError(
+            f"{where} is a calendar now, not a list of dates: give country (GB), subdiv (WLS) "
+            "and years, and list the board's own closed days under monitoring_hours.local_closures"
+        )
+    _no_unknown_keys(section, _CALENDAR_KEYS, where)
+    default = HolidayCalendar()
+    country = section.get("country", default.country)
+    subdiv = section.get("subdiv", default.subdiv)
+    years = _sequence(section.get("years", (default.first_year, default.last_year)), where)
+    if len(years) != 2 or not all(isinstance(y, int) and not isinstance(y, bool) for y in years):
+        raise ValueError(f"{where}.years must be [first, last], two whole years")
+    if not isinstance(country, str) or not (subdiv is None or isinstance(subdiv, str)):
+        raise ValueError(f"{where}: country and subdiv must be codes such as GB and WLS")
+    calendar = HolidayCalendar(country, subdiv, years[0], years[1])
+    check_calendar(calendar)
+    return calendar
 
 
 def _clause_map(raw: Mapping[str, str], allowed: tuple[str, ...], what: str) -> dict[str, str]:
@@ -340,7 +401,7 @@ def _clock(value: Any, where: str) -> time:
     return time(int(match.group(1)), int(match.group(2)))
 
 
-def _iso_date(value: Any) -> date:
+def _iso_date(value: Any, where: str) -> date:
     # YAML reads an unquoted 2026-12-25 as a date already; a timestamp is not a holiday.
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
@@ -349,4 +410,4 @@ def _iso_date(value: Any) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise ValueError(f"monitoring_hours.bank_holidays: {value!r} is not an ISO date (YYYY-MM-DD)")
+    raise ValueError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)")

@@ -37,6 +37,7 @@ from schemas.action import (
     Decision,
     action_id,
 )
+from schemas.codec import replace as replace_record
 from schemas.comment import Comment
 from schemas.review import UNDOING_VERBS, Review
 from schemas.verdict import BehaviourFinding, BehaviourNotice, Finding, Verdict
@@ -745,7 +746,7 @@ class _Draft:
             self.add("queue_human_review", self.review_reasons, said=note)
             if self.urgent:
                 # An urgent review is queued at once, whatever the hour.
-                self.actions[-1] = replace(self.actions[-1], due_at_ms=self.at_ms)
+                self.actions[-1] = replace_record(self.actions[-1], due_at_ms=self.at_ms)
         actions = tuple(self.actions)
         all_reasons = sorted({*clauses, *(r for a in actions for r in a.reasons)})
         if not actions:

@@ -7,8 +7,10 @@ event time, and the number of cases per author is capped.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
+
+import msgspec
 
 from schemas.codec import dumps, loads
 from schemas.verdict import Finding
@@ -155,7 +157,9 @@ class AuthorState:
         return not self.cases and not self.blocked and not self.notices_seen and not self.decided
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Plain JSON values all the way down: the findings inside are records (Structs).
+        built: dict[str, Any] = msgspec.to_builtins(self)
+        return built
 
     def to_bytes(self) -> bytes:
         return dumps(self)

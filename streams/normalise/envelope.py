@@ -30,9 +30,10 @@ What each ``payload`` is (field names are the platforms' own):
   comment) or ``youtube#comment`` resource (a reply). The connector emits each reply as its own
   ``youtube#comment`` message, so a thread's ``replies`` are not read here.
 
-Unknown keys are ignored, so connectors can add fields without breaking ingestion; the JSON
-Schema in ``schemas/json/comments.raw.schema.json`` is the stricter form connectors are tested
-against.
+The envelope's own fields are the record ``schemas.envelope.RawEnvelope``, from which the
+JSON Schema in ``schemas/json/comments.raw.schema.json`` is generated: an unknown key in the
+envelope or its context is refused by both. Inside the payload, unknown keys are ignored, so
+platforms can add fields without breaking ingestion.
 
 Errors name the path of the offending field (``payload.from.id``), never its value: a value
 may be an account id or comment text, and error details end up in dead letters and logs.
@@ -40,11 +41,15 @@ may be an account id or comment text, and error details end up in dead letters a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from schemas.codec import RecordError, convert
 from schemas.comment import PLATFORMS
+from schemas.envelope import EnvelopeContext as RawContext
+from schemas.envelope import RawEnvelope
 
 
 class FieldError(Exception):
@@ -73,6 +78,15 @@ class InvalidField(FieldError):
 
     def __init__(self, path: str, expected: str) -> None:
         super().__init__(path, f"expected {expected}")
+
+
+class UnknownField(FieldError):
+    """The envelope or its context has a key the envelope record does not define."""
+
+    reason = "invalid_field"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, "not a field of the envelope")
 
 
 class UnknownPlatform(Exception):
@@ -200,26 +214,40 @@ class Envelope:
 
 
 def parse_envelope(decoded: Mapping[str, object]) -> Envelope:
-    """Check the envelope's own fields; the payload is the platform adapter's job.
+    """Check the envelope's own fields against ``schemas.envelope.RawEnvelope``, the record the
+    published schema is generated from; the payload is the platform adapter's job.
 
-    Raises UnknownPlatform, MissingField or InvalidField.
+    Raises UnknownPlatform, MissingField or InvalidField. JSON ``null`` counts as absent.
     """
-    root = JsonObject(decoded, "")
-    platform = decoded.get("platform")
-    if platform is None:
-        raise MissingField("platform")
-    if not isinstance(platform, str) or platform not in PLATFORMS:
-        raise UnknownPlatform()
-    payload = root.required_obj("payload")
-    context = root.optional_obj("context")
-    if context is None:
-        return Envelope(platform, payload, EnvelopeContext())
+    try:
+        raw = convert(decoded, RawEnvelope)
+    except RecordError as exc:
+        if exc.path == "platform" and not exc.missing:
+            raise UnknownPlatform() from None
+        if exc.missing:
+            raise MissingField(exc.path) from None
+        if exc.unknown:
+            raise UnknownField(exc.path) from None
+        raise InvalidField(exc.path, _expected(exc.problem)) from None
+    context = raw.context or RawContext()
     return Envelope(
-        platform,
-        payload,
+        raw.platform,
+        JsonObject(raw.payload, "payload"),
         EnvelopeContext(
-            post_id=context.optional_str("post_id"),
-            post_text=context.optional_str("post_text"),
-            signals=context.str_list("signals"),
+            post_id=context.post_id or "",
+            post_text=context.post_text or "",
+            signals=context.signals or (),
         ),
+    )
+
+
+def _expected(problem: str) -> str:
+    # "Expected `array`, got `str`" -> "array"; the wording is msgspec's, without the value.
+    match = re.match(r"Expected `([^`]+)`", problem)
+    return (
+        {"object": "an object", "str": "a string", "array": "a list"}.get(
+            match.group(1), match.group(1)
+        )
+        if match
+        else problem
     )

@@ -16,13 +16,12 @@ sock-puppet stage.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import faust
 import orjson
 
-from schemas.codec import right_sized
+from schemas.codec import replace, right_sized
 from schemas.verdict import Verdict
 from streams.rate_windows.band_states import BandStates
 from streams.rate_windows.campaign import campaign_notice
@@ -84,11 +83,11 @@ def register(
                 cfg,
                 source=comment.source,
             ):
-                await bands.send(key=entry.key.encode(), value=orjson.dumps(entry.to_dict()))
+                await bands.send(key=entry.key.encode(), value=entry.to_bytes())
         return "behaviour" if findings else "ok"
 
     async def handle_band(value: bytes, key: bytes | None, source: str) -> str:
-        entry = BandEntry.from_dict(orjson.loads(value))
+        entry: BandEntry = decode(BandEntry, value)
         version, cfg = config()
         band_key = entry.key.encode()
         state = band_states.get(band_key)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from schemas.codec import Record
 from streams.rate_windows.config import WindowConfig
 from streams.rate_windows.fingerprint import (
     TextFingerprint,
@@ -44,8 +45,7 @@ from streams.rate_windows.fingerprint import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BandEntry:
+class BandEntry(Record, frozen=True):
     """One comment as seen by one fingerprint slice: the fan-out message."""
 
     band: int  # which slice of the SimHash
@@ -73,10 +73,6 @@ class BandEntry:
             "exact": self.exact,
             "source": self.source,
         }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> BandEntry:
-        return cls(**d)
 
 
 @dataclass(frozen=True, slots=True)

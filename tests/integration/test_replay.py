@@ -125,7 +125,7 @@ async def test_replay_reproduces_the_live_run_and_explains_a_policy_change(
     assert {a.decision_id for a in actions} <= {d.decision_id for d in replayed}
 
     # The audit of live against replay: nothing differs, campaign notices included.
-    args = audit.build_parser().parse_args(
+    args = audit.parse_args(
         [
             "diff",
             "--recorded",
@@ -154,7 +154,7 @@ async def test_replay_reproduces_the_live_run_and_explains_a_policy_change(
     )
     halved = await replay(warm)
     assert halved["warmup_inputs"] + halved["inputs"] == sent
-    args = audit.build_parser().parse_args(
+    args = audit.parse_args(
         [
             "diff",
             "--recorded",
@@ -185,7 +185,7 @@ async def test_replay_reproduces_the_live_run_and_explains_a_policy_change(
         ]
     )
     assert status == 1  # something differs
-    args = audit.build_parser().parse_args(
+    args = audit.parse_args(
         [
             "diff",
             "--recorded",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -13,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 from schemas import jsonschema as generator
 from schemas.action import Action, ActionResult, Decision
+from schemas.codec import Record as TopicRecord
 from schemas.comment import Comment
 from schemas.deadletter import DeadLetter
 from schemas.verdict import BehaviourFinding, Finding, Verdict
@@ -198,13 +198,11 @@ def test_wrong_types_fail() -> None:
 # --- the generator itself ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Inner:
+class Inner(TopicRecord, frozen=True):
     n: int
 
 
-@dataclass(frozen=True)
-class Outer:
+class Outer(TopicRecord, frozen=True):
     """An outer record."""
 
     name: str | None
@@ -213,8 +211,7 @@ class Outer:
     flag: bool = False
 
 
-@dataclass(frozen=True)
-class Loose:
+class Loose(TopicRecord, frozen=True):
     anything: dict[str, int]
 
 
@@ -229,7 +226,7 @@ def test_type_mapping_covers_optionals_tuples_and_nesting() -> None:
     }
     assert schema["required"] == ["name", "inner", "ratios"]
     assert schema["$defs"]["Inner"]["required"] == ["n"]
-    assert "description" not in schema["$defs"]["Inner"]  # no invented "Inner(n: int)"
+    assert "description" not in schema["$defs"]["Inner"]  # not the base class's docstring
 
 
 def test_unsupported_field_types_are_refused() -> None:

@@ -21,11 +21,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import click
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from streams.enforce import config as enforce_config
 from streams.policy.loader import load_policy
+from workers.cli_conventions import command, run_command
 from workers.console import auth
 from workers.console.app import AccessLog, Console, build_app
 from workers.console.kafka_io import ConsoleFeed, KafkaReviewSink
@@ -37,9 +39,12 @@ from workers.settings import Settings, SettingsError
 log = logging.getLogger("modstream.console")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == "hash-password":
+@command("console", help="The moderator console: review queue, cases, decisions (web).")
+@click.argument("action", required=False, type=click.Choice(["hash-password"]))
+def console_command(action: str | None) -> int:
+    """``modstream console`` serves the console; ``modstream console hash-password`` reads a
+    password (stdin or prompt) and prints its argon2id hash for the users file."""
+    if action == "hash-password":
         password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else ""
         if not password:
             password = getpass.getpass("password: ")
@@ -48,9 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         sys.stdout.write(auth.hash_password(password) + "\n")
         return 0
-    if args:
-        sys.stderr.write("usage: modstream console [hash-password]\n")
-        return 2
     from workers.logging_config import configure_logging
 
     try:
@@ -148,6 +150,10 @@ def _metrics_app(console: Console) -> web.Application:
 
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(console_command, argv, "modstream console")
 
 
 if __name__ == "__main__":

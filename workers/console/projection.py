@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from schemas.action import TRIGGER_REVIEW, UNDO_KINDS, Action, ActionResult, Decision
+from schemas.codec import replace
 from schemas.comment import Comment
 from schemas.identity import ClusterMembership
 from schemas.review import (

@@ -1,7 +1,7 @@
 """``modstream train``: build the committed text-model artefact from the corpora, reproducibly.
 
     modstream train                                  # corpora from ../shared/data/corpora
-    modstream train --corpora PATH --out DIR
+    modstream train --corpora PATH --out DIR         (the command: workers/train_models.py)
 
 Steps (every one deterministic: fixed split, sorted vocabulary, liblinear with a fixed seed,
 a zip written with fixed timestamps, so the same inputs give the same bytes):
@@ -21,7 +21,6 @@ scikit-learn is needed here only; the run-time side (``artefact.py``) is numpy a
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
@@ -40,7 +39,7 @@ import scipy.sparse as sp
 
 from streams.classify.document import Document
 from streams.classify.evaluation import load_cases
-from streams.classify.models.artefact import ARTEFACT_DIR, DEFAULT_ARTEFACT
+from streams.classify.models.artefact import DEFAULT_ARTEFACT
 from streams.classify.models.corpora import CORPORA, SPLIT_SALT, TARGETS, CorpusRow, load_all
 from streams.classify.models.features import (
     CHAR_SIZES,
@@ -480,21 +479,3 @@ def leave_one_corpus_out(
                 **counts(y[test], p[test] >= threshold).as_dict(),
             }
     return result
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="modstream train", description=__doc__.splitlines()[0])
-    parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
-    parser.add_argument("--out", type=Path, default=ARTEFACT_DIR)
-    parser.add_argument(
-        "--card-only", action="store_true", help="re-render the .md card from the .json one"
-    )
-    args = parser.parse_args(argv)
-    if args.card_only:
-        card_path = args.out / f"{DEFAULT_ARTEFACT}.json"
-        card = json.loads(card_path.read_text())
-        card_path.with_suffix(".md").write_text(render_card(card))
-        return 0
-    card = train(args.corpora, args.out)
-    sys.stdout.write(f"wrote {args.out / DEFAULT_ARTEFACT}.npz sha256 {card['sha256']}\n")
-    return 0

@@ -333,8 +333,10 @@ def test_grafana_provisions_the_dashboards_against_their_datasource(
 
 def test_dockerfile_is_pinned_slim_and_non_root() -> None:
     text = (REPO_ROOT / "Dockerfile").read_text()
-    (base,) = re.findall(r"^FROM\s+(\S+)", text, re.MULTILINE)
-    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", base), base
+    (base,) = re.findall(r"^ARG BASE=(\S+)", text, re.MULTILINE)
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+@sha256:\S+", base), base
+    # Every stage starts from that one base (tag and digest), never from a floating tag.
+    assert set(re.findall(r"^FROM\s+(\S+)", text, re.MULTILINE)) == {"${BASE}"}
     users = re.findall(r"^USER\s+(\S+)", text, re.MULTILINE)
     assert users and users[-1].split(":")[0].isdigit() and users[-1].split(":")[0] != "0"
     ignored = (REPO_ROOT / ".dockerignore").read_text().splitlines()

@@ -7,6 +7,7 @@ Prometheus operator, External Secrets) get structural checks of the fields they 
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import shutil
 import subprocess
@@ -326,7 +327,11 @@ def test_pipeline_pods_get_every_setting_and_secrets_only_by_reference(
         assert "secretKeyRef" in env[secret_var], f"{name}: {secret_var} is not from a Secret"
     assert env.get("MODSTREAM_DEV_MODE", "false") == "false"
     # The settings parse as the process will parse them (secrets stood in for).
-    stand_in = {k: v if isinstance(v, str) else "s" * 32 for k, v in env.items()}
+    secrets = {  # each in the form its setting requires
+        "MODSTREAM_EVIDENCE_KEY": base64.b64encode(b"s" * 32).decode(),
+        "MODSTREAM_EVIDENCE_OLD_KEYS": base64.b64encode(b"o" * 32).decode(),
+    }
+    stand_in = {k: v if isinstance(v, str) else secrets.get(k, "s" * 32) for k, v in env.items()}
     stand_in.pop("MODSTREAM_KAFKA_CA_FILE")  # mounted from the Strimzi CA Secret at run time
     stand_in["MODSTREAM_KAFKA_SECURITY_PROTOCOL"] = "SASL_PLAINTEXT"
     settings = Settings.from_env(stand_in)
@@ -385,7 +390,9 @@ def test_every_secret_reference_resolves(overlay: tuple[str, list[Resource]]) ->
             for container in spec["template"]["spec"]["containers"]:
                 for var in container.get("env", []):
                     ref = var.get("valueFrom", {}).get("secretKeyRef")
-                    if ref:
+                    # An optional key (the old evidence keys, during a rotation) is absent
+                    # most of the time by design.
+                    if ref and not ref.get("optional", False):
                         referenced.append((ref["name"], ref["key"]))
             for volume in spec["template"]["spec"].get("volumes", []):
                 if "secret" in volume:
@@ -561,3 +568,21 @@ def test_dashboards_are_provisioned_as_config_maps(overlay: tuple[str, list[Reso
     for configmap in maps:
         size = sum(len(v.encode()) for v in configmap["data"].values())
         assert size < 900_000, "a ConfigMap holds at most 1 MiB"
+
+
+def test_the_dashboards_datasource_is_created_with_the_uid_they_select(
+    overlay: tuple[str, list[Resource]],
+) -> None:
+    _, resources = overlay
+    (source_map,) = [
+        m
+        for m in by_kind(resources, "ConfigMap")
+        if m["metadata"].get("labels", {}).get("grafana_datasource") == "1"
+    ]
+    (text,) = source_map["data"].values()
+    (source,) = yaml.safe_load(text)["datasources"]
+    assert source["type"] == "prometheus" and source["url"].startswith("http://")
+    for path in (REPO_ROOT / "dashboards").glob("*.json"):
+        templating = json.loads(path.read_text())["templating"]["list"]
+        chooser = next(v for v in templating if v["name"] == "datasource")
+        assert chooser["current"]["value"] == source["uid"], path.name

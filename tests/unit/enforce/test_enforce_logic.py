@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from schemas.action import ACTION_KINDS, Action, ActionResult, Decision
+from schemas.codec import replace as replace_record
 from schemas.verdict import Verdict
 from streams.enforce.logic import FollowUp, Outcome, decide, on_result, on_timer
 from streams.enforce.state import (
@@ -561,7 +562,7 @@ def test_same_input_gives_same_ids_and_bytes() -> None:
     assert one.decision.to_bytes() == two.decision.to_bytes()
     assert [a.to_bytes() for a in one.actions] == [a.to_bytes() for a in two.actions]
     assert one.state.to_bytes() == two.state.to_bytes()
-    other_version = decide(None, replace(v, policy_version="v2"), CFG)
+    other_version = decide(None, replace_record(v, policy_version="v2"), CFG)
     assert other_version.decision.decision_id != one.decision.decision_id
 
 
@@ -657,5 +658,5 @@ def test_policy_titles_override_the_builtin_wording() -> None:
 
 def test_finding_severity_uses_the_clause_rating_when_higher() -> None:
     # The policy rates hate critical even when the detector says "medium".
-    v = replace(verdict(TUE_10), findings=(finding("hate", "medium"),))
+    v = replace_record(verdict(TUE_10), findings=(finding("hate", "medium"),))
     assert "delete_post" in kinds(decide(None, v, CFG).actions)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from schemas.codec import replace
 from schemas.verdict import Verdict
 from streams.enforce.config import EnforcementConfig, from_dict
 from streams.enforce.logic import decide, on_timer

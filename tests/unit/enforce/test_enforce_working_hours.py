@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.enforce.config import MonitoringHours
+from streams.enforce.config import MonitoringHours, from_dict
 from streams.enforce.working_hours import (
     add_working_hours,
     is_monitoring,
@@ -42,6 +45,13 @@ HOURS = CFG.monitoring
         pytest.param(london(2025, 12, 24, 16), 2, london(2025, 12, 29, 10), id="christmas-2025"),
         pytest.param(london(2026, 4, 2, 16), 2, london(2026, 4, 7, 10), id="easter-2026"),
         pytest.param(london(2026, 5, 22, 16), 2, london(2026, 5, 26, 10), id="spring-bank-hol"),
+        # Christmas 2028: Monday 25th and Tuesday 26th are bank holidays (the hand-kept list
+        # ended in 2027, so they used to count as working days).
+        pytest.param(london(2028, 12, 22, 16), 8, london(2028, 12, 27, 16), id="christmas-2028"),
+        pytest.param(
+            london(2028, 12, 22, 16), 24, london(2028, 12, 29, 16), id="christmas-2028-24h"
+        ),
+        pytest.param(london(2028, 12, 29, 16), 2, london(2029, 1, 2, 10), id="new-year-2029"),
     ],
 )
 def test_add_working_hours(start: int, count: float, expected: int) -> None:
@@ -86,6 +96,15 @@ def test_next_monitoring_start(ts: int, expected: int) -> None:
 def test_negative_hours_are_rejected() -> None:
     with pytest.raises(ValueError, match="negative"):
         add_working_hours(london(2026, 6, 2, 10), -1, HOURS)
+
+
+def test_local_closures_add_to_the_bank_holidays() -> None:
+    # The board shuts on Wednesday 27 December 2028 too: the deadline moves a day on.
+    hours = replace(HOURS, bank_holidays=HOURS.bank_holidays | {date(2028, 12, 27)})
+    assert add_working_hours(london(2028, 12, 22, 16), 8, hours) == london(2028, 12, 28, 16)
+    cfg = from_dict({}, {"local_closures": ["2028-12-27"]}, {}, {})
+    assert cfg.monitoring.bank_holidays == hours.bank_holidays
+    assert cfg.monitoring.local_closures == {date(2028, 12, 27)}
 
 
 def test_other_zone_and_days() -> None:

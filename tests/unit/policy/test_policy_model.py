@@ -58,7 +58,7 @@ def test_other_sections_pass_through_raw() -> None:
     hours = policy.sections["monitoring_hours"]
     assert hours["timezone"] == "Europe/London"
     assert (hours["start"], hours["end"]) == ("09:00", "17:00")  # strings, not YAML sexagesimals
-    assert "2026-12-25" in hours["bank_holidays"]
+    assert hours["bank_holidays"] == {"country": "GB", "subdiv": "WLS", "years": (2000, 2099)}
     assert policy.sections["enforcement"]["reply_deadline_working_hours"] == 24
 
 

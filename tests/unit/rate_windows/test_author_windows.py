@@ -1,12 +1,11 @@
 from collections.abc import Iterable
-from dataclasses import replace
 
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.codec import dumps, loads
+from schemas.codec import dumps, loads, replace
 from schemas.verdict import BehaviourFinding, Verdict
 from streams.rate_windows.config import WindowConfig, WindowSpec
 from streams.rate_windows.logic import (

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import orjson
 
 from schemas.action import Decision
+from schemas.codec import replace
 from schemas.verdict import Finding
 from streams.enforce.logic import decide, on_timer
 from tests.unit.enforce.enforce_builders import CFG, london, verdict
@@ -17,6 +17,7 @@ from workers.audit import (
     DETECTOR_CHANGE,
     POLICY_CHANGE,
     STATE_DIFFERENCE,
+    DiffArgs,
     Markdown,
     SourceRange,
     decision_step,
@@ -206,16 +207,16 @@ def test_the_cli_limits_recorded_decisions_to_the_replayed_range(tmp_path: Path)
     }
     (run / "summary.json").write_bytes(orjson.dumps(summary))
     assert SourceRange.of_replay(run / "decisions.jsonl") is not None
-    args = argparse.Namespace(
+    args = DiffArgs(
         recorded=str(recorded),
         replayed=run / "decisions.jsonl",
         bootstrap=None,
         all=False,
-        policy_dir=[tmp_path],
+        policy_dir=(tmp_path,),
         format="md",
         max_items=10,
     )
     result, _ = run_diff(args, settings=lambda: (_ for _ in ()).throw(AssertionError("no env")))
     assert result.identical == 1 and not result.differs
-    result_all, _ = run_diff(argparse.Namespace(**{**vars(args), "all": True}))
+    result_all, _ = run_diff(dataclasses.replace(args, all=True))
     assert [d.comment_id for d in result_all.only_recorded] == ["facebook:c9"]

@@ -17,6 +17,7 @@ import pytest
 
 from schemas.action import Action, ActionResult
 from schemas.deadletter import DeadLetter
+from workers.evidence_keys import KeySpec
 from workers.evidence_store import EvidenceStore
 from workers.executor import ActionState, Executor, LedgerUnavailable
 from workers.metrics import Metrics
@@ -273,18 +274,56 @@ async def test_two_executors_racing_for_one_action_perform_it_once() -> None:
 # --- retries, backoff and dead letters -------------------------------------------------------
 
 
+def within_steps(sleeps: list[float], first: float, cap: float) -> bool:
+    """Each wait lies between half and all of its doubling step (capped): equal jitter."""
+    steps = [min(first * 2**i, cap) for i in range(len(sleeps))]
+    return all(step / 2 <= slept <= step for slept, step in zip(sleeps, steps, strict=True))
+
+
 async def test_transient_failures_are_retried_with_exponential_backoff() -> None:
     adapter = ScriptedAdapter(TransientPlatformError(), TransientPlatformError(), "posted")
     rig = Rig(adapter, backoff_s=0.2)
     await rig.executor.handle(_action().to_bytes(), SRC)
 
     assert len(adapter.performed) == 3
-    assert rig.clock.sleeps == [0.2, 0.4]
+    assert len(rig.clock.sleeps) == 2 and within_steps(rig.clock.sleeps, 0.2, 30)
     assert [r.outcome for r in rig.outbox.results] == ["done"]
     retries = rig.metrics.registry.get_sample_value(
         "modstream_executor_retries_total", {"kind": "reply_ask_removal"}
     )
     assert retries == 2
+    by_operation = rig.metrics.registry.get_sample_value(
+        "modstream_retries_total", {"op": "platform_call"}
+    )
+    assert by_operation == 2
+
+
+async def test_executors_that_fail_together_do_not_retry_in_lockstep() -> None:
+    # Ten executors meet the same rate limit at the same moment: with a plain doubling they
+    # would all come back at 0.5 s, 1 s, 1.5 s, together. Jitter spreads them out.
+    waits = []
+    for _ in range(10):
+        adapter = ScriptedAdapter(*(TransientPlatformError() for _ in range(10)))
+        rig = Rig(adapter, max_attempts=4, backoff_s=0.5, backoff_max_s=1.5)
+        await rig.executor.handle(_action().to_bytes(), SRC)
+        assert within_steps(rig.clock.sleeps, 0.5, 1.5)
+        waits.append(tuple(rig.clock.sleeps))
+    assert len(set(waits)) == 10
+    assert len({w[-1] for w in waits}) == 10, "at the cap too"
+
+
+async def test_ledger_retries_are_counted_by_operation() -> None:
+    rig = Rig()
+    rig.ledger.down = True
+
+    def redis_comes_back(sleeps: int) -> None:
+        if sleeps == 4:
+            rig.ledger.down = False
+
+    rig.clock.on_sleep = redis_comes_back
+    await rig.executor.start()
+    assert rig.metrics.registry.get_sample_value("modstream_retries_total", {"op": "ledger"}) == 4
+    assert within_steps(rig.clock.sleeps, 0.2, 30)
 
 
 async def test_an_action_that_keeps_failing_is_reported_failed_and_dead_lettered() -> None:
@@ -294,7 +333,7 @@ async def test_an_action_that_keeps_failing_is_reported_failed_and_dead_lettered
     await rig.executor.handle(raw, SRC)
 
     assert len(adapter.performed) == 4
-    assert rig.clock.sleeps == [0.5, 1.0, 1.5]  # doubling, capped
+    assert len(rig.clock.sleeps) == 3 and within_steps(rig.clock.sleeps, 0.5, 1.5)
     [result] = rig.outbox.results
     assert result.outcome == "failed"
     assert result.detail == "transient error after 4 attempts: TransientPlatformError"
@@ -427,7 +466,7 @@ async def test_an_outage_after_the_platform_call_is_waited_out_in_place() -> Non
     await rig.executor.handle(_action().to_bytes(), SRC)
 
     assert rig.adapter.performed == [ACTION_ID]
-    assert rig.clock.sleeps == [0.2, 0.4, 0.8]
+    assert len(rig.clock.sleeps) == 3 and within_steps(rig.clock.sleeps, 0.2, 30)
     assert [r.outcome for r in rig.outbox.results] == ["done"]
     assert rig.ledger.state().state == "reported"
     assert rig.gauge("modstream_executor_paused") == 0
@@ -535,7 +574,7 @@ async def test_the_due_loop_waits_out_an_outage_and_keeps_the_action() -> None:
 async def test_preserve_evidence_goes_to_the_store_at_once_and_not_to_the_platform(
     tmp_path: Path,
 ) -> None:
-    store = EvidenceStore(tmp_path, b"unit-test-evidence-key-0123", retention_days=90)
+    store = EvidenceStore(tmp_path, KeySpec("random", bytes(32)), retention_days=90)
     rig = Rig(evidence=store)
     text = "the words to keep for safeguarding"
     action = _action("preserve_evidence", due_at_ms=NOW + 3_600_000, content=text)

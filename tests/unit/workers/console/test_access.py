@@ -22,7 +22,7 @@ from schemas.review import Review
 from workers.console import auth
 from workers.console.app import COOKIE, AccessLog, Console, build_app
 from workers.console.metrics import ConsoleMetrics
-from workers.evidence_store import EvidenceStore
+from workers.evidence_store import EvidenceStore, KeySpec
 
 from .cases import NOW, Built, build
 
@@ -102,7 +102,9 @@ async def served(built: Built, tmp_path: Path) -> AsyncIterator[tuple[str, Conso
         users=USERS,
         sessions=auth.Sessions(3_600_000, lambda: NOW),
         reviews=sink,
-        evidence=EvidenceStore(tmp_path / "evidence", b"k" * 32, retention_days=30),
+        evidence=EvidenceStore(
+            tmp_path / "evidence", KeySpec("random", b"k" * 32), retention_days=30
+        ),
         access_log=AccessLog(tmp_path / "access.log"),
         metrics=ConsoleMetrics.create(),
         clock=lambda: NOW,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from schemas.action import Action, ActionResult
+from schemas.codec import replace
 from schemas.review import Review, review_id
 from schemas.verdict import Finding, Verdict
 from streams.enforce.logic import decide

@@ -1,0 +1,47 @@
+"""``modstream train``: build the committed text-model artefact from the public corpora.
+
+modstream train                                      # corpora from ../shared/data/corpora
+modstream train --corpora PATH --out DIR
+modstream train --card-only                          # re-render the .md card from the .json
+
+Needs the ``train`` extra (scikit-learn). The same inputs give the same bytes; the steps are
+in ``streams.classify.models.training``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from workers.cli_conventions import command, run_command
+
+
+@command("train", help=(__doc__ or "").splitlines()[0])
+@click.option("--corpora", type=click.Path(path_type=Path), default=None)
+@click.option("--out", type=click.Path(path_type=Path), default=None)
+@click.option("--card-only", is_flag=True, help="re-render the .md card from the .json one")
+def train_command(corpora: Path | None, out: Path | None, card_only: bool) -> int:
+    from streams.classify.models import training
+    from streams.classify.models.artefact import ARTEFACT_DIR, DEFAULT_ARTEFACT
+
+    out = out or ARTEFACT_DIR
+    if card_only:
+        card_path = out / f"{DEFAULT_ARTEFACT}.json"
+        card = json.loads(card_path.read_text())
+        card_path.with_suffix(".md").write_text(training.render_card(card))
+        return 0
+    card = training.train(corpora or training.DEFAULT_CORPORA, out)
+    sys.stdout.write(f"wrote {out / DEFAULT_ARTEFACT}.npz sha256 {card['sha256']}\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(train_command, argv, "modstream train")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -6,12 +6,12 @@ the name and the handle. ``from.id`` (the commenter's IGSID) is the account id.
 
 from __future__ import annotations
 
-from streams.normalise.adapters.base import PlatformComment
-from streams.normalise.adapters.timestamps import iso8601_ms
 from streams.normalise.envelope import JsonObject
+from streams.platforms.base import PlatformComment
+from streams.platforms.timestamps import iso8601_ms
 
 
-def adapt(payload: JsonObject) -> PlatformComment:
+def read(payload: JsonObject) -> PlatformComment:
     comment_id = payload.required_str("id")
     text = payload.required_str("text", non_empty=False)
     account_id = payload.required_str("from.id")

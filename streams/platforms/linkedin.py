@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import re
 
-from streams.normalise.adapters.base import PlatformComment
-from streams.normalise.adapters.timestamps import epoch_ms
 from streams.normalise.envelope import InvalidField, JsonObject, MissingField
+from streams.platforms.base import PlatformComment
+from streams.platforms.timestamps import epoch_ms
 
 _COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:[^,()]+),([0-9]+)\)", re.ASCII)
 _ACTOR_URN = re.compile(r"urn:li:(?:person|organization|member):[^\s]+", re.ASCII)
 
 
-def adapt(payload: JsonObject) -> PlatformComment:
+def read(payload: JsonObject) -> PlatformComment:
     native_id, urn_post = _comment_id(payload)
     actor = payload.required_str("actor")
     if _ACTOR_URN.fullmatch(actor) is None:

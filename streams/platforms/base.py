@@ -1,4 +1,4 @@
-"""What every platform adapter extracts from its payload, before pseudonymisation."""
+"""What every platform's payload reader extracts, before pseudonymisation."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ class PlatformComment:
     lang: str
 
 
-# An adapter reads the envelope's payload and raises MissingField / InvalidField.
-Adapter = Callable[[JsonObject], PlatformComment]
+# A reader takes the envelope's payload and raises MissingField / InvalidField.
+Reader = Callable[[JsonObject], PlatformComment]
 
 
 # Codes that say "no language identified" (X adds its own q-codes for media-only, very

@@ -6,12 +6,12 @@ from the id when the connector's context does not name it. Facebook exposes no p
 
 from __future__ import annotations
 
-from streams.normalise.adapters.base import PlatformComment
-from streams.normalise.adapters.timestamps import iso8601_ms
 from streams.normalise.envelope import JsonObject
+from streams.platforms.base import PlatformComment
+from streams.platforms.timestamps import iso8601_ms
 
 
-def adapt(payload: JsonObject) -> PlatformComment:
+def read(payload: JsonObject) -> PlatformComment:
     comment_id = payload.required_str("id")
     # A photo- or sticker-only comment has an empty message; it is still a comment.
     text = payload.required_str("message", non_empty=False)

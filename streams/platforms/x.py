@@ -7,12 +7,12 @@ name and handle and the replied-to tweet's text only exist in ``includes``.
 
 from __future__ import annotations
 
-from streams.normalise.adapters.base import PlatformComment, language_tag
-from streams.normalise.adapters.timestamps import iso8601_ms
 from streams.normalise.envelope import JsonObject
+from streams.platforms.base import PlatformComment, language_tag
+from streams.platforms.timestamps import iso8601_ms
 
 
-def adapt(payload: JsonObject) -> PlatformComment:
+def read(payload: JsonObject) -> PlatformComment:
     data = payload.optional_obj("data")
     tweet = data if data is not None else payload
     includes = payload.optional_obj("includes") if data is not None else None

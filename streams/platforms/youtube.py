@@ -7,15 +7,15 @@ so the same comment seen as a thread and as a comment gets the same ``comment_id
 
 from __future__ import annotations
 
-from streams.normalise.adapters.base import PlatformComment
-from streams.normalise.adapters.timestamps import iso8601_ms
 from streams.normalise.envelope import InvalidField, JsonObject, MissingField
+from streams.platforms.base import PlatformComment
+from streams.platforms.timestamps import iso8601_ms
 
 THREAD = "youtube#commentThread"
 COMMENT = "youtube#comment"
 
 
-def adapt(payload: JsonObject) -> PlatformComment:
+def read(payload: JsonObject) -> PlatformComment:
     comment = _comment(payload)
     snippet = comment.required_obj("snippet")
     native_id = comment.required_str("id")

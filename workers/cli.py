@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "replay": ("workers.replay", "main", "re-run a topic range in an isolated namespace"),
     "audit": ("workers.audit", "main", "compare a replay's decisions with the recorded ones"),
     "explain": ("workers.explain", "main", "the decision trail of one comment or account"),
+    "connect": ("workers.connect", "main", "platform connector: meta|youtube|x|linkedin|forget"),
 }
 
 

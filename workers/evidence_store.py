@@ -128,9 +128,15 @@ def wall_clock_ms() -> int:
 
 
 def derive_record_key(secret: bytes) -> bytes:
+    return derive_key(secret, _RECORD_INFO)
+
+
+def derive_key(secret: bytes, info: bytes) -> bytes:
+    """A 256-bit key for one purpose (``info``) from MODSTREAM_EVIDENCE_KEY: the identity map
+    uses the same secret and the same derivation under its own ``info``."""
     if len(secret) < 16:
         raise EvidenceError("the evidence key must be at least 16 bytes (MODSTREAM_EVIDENCE_KEY)")
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_RECORD_INFO)
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info)
     return hkdf.derive(secret)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from streams.normalise.envelope import JsonObject
 
@@ -35,3 +36,25 @@ _NO_LANGUAGE = frozenset({"und", "zxx", "qme", "qst", "qht", "qam"})
 
 def language_tag(value: str) -> str:
     return "" if value in _NO_LANGUAGE else value
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One comment as the connector puts it on ``comments.raw`` (platform, payload, context)."""
+
+    platform: str
+    payload: dict[str, Any]
+    context: dict[str, Any]
+
+    def document(self) -> dict[str, Any]:
+        return {"platform": self.platform, "payload": self.payload, "context": self.context}
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """One round of a poller: the comments found, the cursor to save once they are produced,
+    and how long the platform asked us to wait before the next round (None: the interval)."""
+
+    envelopes: list[Envelope]
+    cursor: dict[str, Any]
+    wait_s: float | None = None

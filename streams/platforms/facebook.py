@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from streams.normalise.envelope import JsonObject
 from streams.platforms.base import PlatformComment
+from streams.platforms.effecting import Effector, Target, need
+from streams.platforms.http import ApiClient
 from streams.platforms.timestamps import iso8601_ms
 
 
@@ -29,3 +31,33 @@ def read(payload: JsonObject) -> PlatformComment:
         text=text,
         lang="",
     )
+
+
+class FacebookEffector(Effector):
+    """Page comment moderation through the Graph API with a Page access token
+    (``pages_manage_engagement``, ``pages_read_user_content``, ``pages_manage_metadata``)."""
+
+    platform = "facebook"
+
+    def __init__(self, api: ApiClient, *, page_id: str) -> None:
+        super().__init__(api)
+        self.page_id = page_id
+
+    async def hide(self, target: Target) -> str:
+        comment = need(target.comment_id, "comment id")
+        await self.api.call("POST", f"/{comment}", form={"is_hidden": "true"})
+        return "comment hidden"
+
+    async def delete(self, target: Target) -> str:
+        await self.api.call("DELETE", f"/{need(target.comment_id, 'comment id')}")
+        return "comment deleted"
+
+    async def reply(self, target: Target, message: str) -> str:
+        comment = need(target.comment_id, "comment id")
+        await self.api.call("POST", f"/{comment}/comments", form={"message": message})
+        return "reply posted"
+
+    async def block(self, target: Target) -> str:
+        user = need(target.account_id, "account id")
+        await self.api.call("POST", f"/{self.page_id}/blocked", form={"user": user})
+        return "account blocked from the page"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from streams.normalise.envelope import JsonObject
 from streams.platforms.base import PlatformComment
+from streams.platforms.effecting import Effector, Target, need
 from streams.platforms.timestamps import iso8601_ms
 
 
@@ -29,3 +30,24 @@ def read(payload: JsonObject) -> PlatformComment:
         text=text,
         lang="",
     )
+
+
+class InstagramEffector(Effector):
+    """IG comment moderation through the Graph API (``instagram_manage_comments``).
+    Instagram offers no API to block an account: that stays a person's job."""
+
+    platform = "instagram"
+
+    async def hide(self, target: Target) -> str:
+        comment = need(target.comment_id, "comment id")
+        await self.api.call("POST", f"/{comment}", form={"hide": "true"})
+        return "comment hidden"
+
+    async def delete(self, target: Target) -> str:
+        await self.api.call("DELETE", f"/{need(target.comment_id, 'comment id')}")
+        return "comment deleted"
+
+    async def reply(self, target: Target, message: str) -> str:
+        comment = need(target.comment_id, "comment id")
+        await self.api.call("POST", f"/{comment}/replies", form={"message": message})
+        return "reply posted"

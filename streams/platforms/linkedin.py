@@ -9,9 +9,15 @@ decoration (persons have localised first/last names, organisations a localised n
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
 
 from streams.normalise.envelope import InvalidField, JsonObject, MissingField
-from streams.platforms.base import PlatformComment
+from streams.platforms.base import Envelope, PlatformComment, Poll
+from streams.platforms.effecting import Effector, Target, need
+from streams.platforms.http import ApiClient, Response
 from streams.platforms.timestamps import epoch_ms
 
 _COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:[^,()]+),([0-9]+)\)", re.ASCII)
@@ -63,3 +69,86 @@ def _author_name(payload: JsonObject) -> str:
     first = decoration.optional_str("localizedFirstName")
     last = decoration.optional_str("localizedLastName")
     return f"{first} {last}".strip()
+
+
+# --- the effector ------------------------------------------------------------------------------
+
+
+def comment_urn(post_urn: str, comment_id: str) -> str:
+    return f"urn:li:comment:({post_urn},{comment_id})"
+
+
+def _path_urn(urn: str) -> str:
+    # Rest.li puts URNs in paths percent-encoded, parentheses and commas included.
+    return quote(urn, safe="")
+
+
+class LinkedinEffector(Effector):
+    """Comments on the organisation's posts through the Community Management API
+    (``w_organization_social``, acting as the organisation): delete and reply. LinkedIn has no
+    API to hide a comment or block a member."""
+
+    platform = "linkedin"
+
+    def __init__(self, api: ApiClient, *, org_urn: str) -> None:
+        super().__init__(api)
+        self.org_urn = org_urn
+
+    async def delete(self, target: Target) -> str:
+        post = need(target.post_id, "post URN")
+        comment = need(target.comment_id, "comment id")
+        await self.api.call(
+            "DELETE",
+            f"/rest/socialActions/{_path_urn(post)}/comments/{comment}",
+            params={"actor": self.org_urn},
+        )
+        return "comment deleted"
+
+    async def reply(self, target: Target, message: str) -> str:
+        post = need(target.post_id, "post URN")
+        parent = comment_urn(post, need(target.comment_id, "comment id"))
+        body = {
+            "actor": self.org_urn,
+            "object": post,
+            "parentComment": parent,
+            "message": {"text": message},
+        }
+        await self.api.call("POST", f"/rest/socialActions/{_path_urn(parent)}/comments", json=body)
+        return "reply posted"
+
+
+# --- the poller --------------------------------------------------------------------------------
+
+
+@dataclass
+class LinkedinPoller:
+    """Comments on the organisation's recent posts (``GET /rest/posts?q=author``, then
+    ``GET /rest/socialActions/{post}/comments``), newer than the cursor's ``created.time``."""
+
+    fetch: Callable[[str, dict[str, str]], Awaitable[Response]]
+    org_urn: str
+    posts: int = 20
+    name: str = "linkedin"
+
+    async def poll(self, cursor: dict[str, Any]) -> Poll:
+        since = int(cursor.get("since_ms", 0))
+        newest = since
+        found: list[Envelope] = []
+        listing = await self.fetch(
+            "/rest/posts", {"author": self.org_urn, "q": "author", "count": str(self.posts)}
+        )
+        for post in (listing.body or {}).get("elements") or []:
+            post_urn = str(post.get("id", ""))
+            if not post_urn:
+                continue
+            page = await self.fetch(
+                f"/rest/socialActions/{_path_urn(post_urn)}/comments",
+                {"start": "0", "count": "100"},
+            )
+            for element in (page.body or {}).get("elements") or []:
+                created = int((element.get("created") or {}).get("time", 0))
+                if created > since:
+                    element.setdefault("object", post_urn)
+                    found.append(Envelope("linkedin", element, {"post_id": post_urn}))
+                    newest = max(newest, created)
+        return Poll(found, {"since_ms": newest})

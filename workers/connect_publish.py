@@ -106,6 +106,7 @@ class Prepared:
     key: bytes
     value: bytes
     sighting: Sighting | None
+    event_time_ms: int = 0
 
 
 class Publisher:
@@ -181,6 +182,9 @@ class Publisher:
                 self._metrics.duplicates.labels(item.envelope.platform).inc()
         if not fresh:
             return 0
+        # Pollers read newest first; the pipeline's windows and the identity map's "latest
+        # comment of this author" want them in the order they were written.
+        fresh.sort(key=lambda item: item.event_time_ms)
         # The ids are in the map before the comment can reach the executor.
         for item in fresh:
             if item.sighting is not None:
@@ -231,7 +235,9 @@ class Publisher:
             post_id=post_id,
         )
         key = f"{envelope.platform}:{native.account_id}".encode()
-        return Prepared(envelope, self._hash(comment_id), key, value, sighting)
+        return Prepared(
+            envelope, self._hash(comment_id), key, value, sighting, native.event_time_ms
+        )
 
     def _hash(self, value: str) -> str:
         return hmac.new(self._dedup_key, value.encode(), hashlib.sha256).hexdigest()[:40]

@@ -186,9 +186,7 @@ class Publisher:
         # comment of this author" want them in the order they were written.
         fresh.sort(key=lambda item: item.event_time_ms)
         # The ids are in the map before the comment can reach the executor.
-        for item in fresh:
-            if item.sighting is not None:
-                await self._vault.remember(item.sighting)
+        await self._vault.remember(*(i.sighting for i in fresh if i.sighting is not None))
         sends = [
             await self._producer.send(
                 self.topic,

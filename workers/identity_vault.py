@@ -102,7 +102,15 @@ class IdentityVault:
 
     # --- the connector's side: write only ----------------------------------------------------
 
-    async def remember(self, seen: Sighting) -> None:
+    async def remember(self, *seen: Sighting) -> None:
+        """Store the ids of the comments seen, in one round trip. The author's "latest
+        comment" is the last of ``seen`` for that author: pass them in event-time order."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for one in seen:
+                self._queue(pipe, one)
+            await pipe.execute()
+
+    def _queue(self, pipe: Any, seen: Sighting) -> None:
         author = f"{self._prefix}a:{seen.author_key}"
         comment = f"{self._prefix}c:{self.comment_ref(seen.comment_id)}"
         by_author = f"{self._prefix}ac:{seen.author_key}"
@@ -119,12 +127,10 @@ class IdentityVault:
             "author_key": seen.author_key,
             "account_id": seen.account_id,
         }
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(author, self._seal(author, account), ex=self._ttl_s)
-            pipe.set(comment, self._seal(comment, entry), ex=self._ttl_s)
-            pipe.sadd(by_author, comment)
-            pipe.expire(by_author, self._ttl_s)
-            await pipe.execute()
+        pipe.set(author, self._seal(author, account), ex=self._ttl_s)
+        pipe.set(comment, self._seal(comment, entry), ex=self._ttl_s)
+        pipe.sadd(by_author, comment)
+        pipe.expire(by_author, self._ttl_s)
 
     def comment_ref(self, comment_id: str) -> str:
         """A keyed hash: the comment id is not readable from the Redis key."""

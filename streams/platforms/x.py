@@ -142,7 +142,10 @@ class XPoller:
     fetch: Callable[[str, dict[str, str]], Awaitable[Response]]
     user_id: str
     clock: Callable[[], float] = time.time
-    max_pages: int = 20
+    # The cursor moves to the newest comment only once every page back to the old cursor is
+    # read: stopping early would skip the pages between. This bound is only a safety net
+    # (X serves at most the 800 latest mentions; YouTube a channel's recent threads).
+    max_pages: int = 1000
     name: str = "x"
 
     async def poll(self, cursor: dict[str, Any]) -> Poll:
@@ -175,9 +178,13 @@ class XPoller:
                 newest = _later_id(newest, str(tweet.get("id", "")))
             wait_s = rate_limit_wait(response.headers, self.clock())
             token = str((body.get("meta") or {}).get("next_token") or "")
-            if not token or wait_s is not None:
+            if not token:
+                return Poll(found, {"since_id": newest}, wait_s=wait_s)
+            if wait_s is not None:
                 break
-        return Poll(found, {"since_id": newest}, wait_s=wait_s)
+        # Pages are left between here and the old cursor: keep it, so the next round reads
+        # them (what was found now is produced, and found again it is dropped as a duplicate).
+        return Poll(found, {"since_id": since_id}, wait_s=wait_s)
 
 
 def _later_id(a: str, b: str) -> str:

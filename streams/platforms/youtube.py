@@ -167,7 +167,10 @@ class YoutubePoller:
     channel_id: str
     quota: Quota
     reserve: int
-    max_pages: int = 20
+    # The cursor moves to the newest comment only once every page back to the old cursor is
+    # read: stopping early would skip the pages between. This bound is only a safety net
+    # (X serves at most the 800 latest mentions; YouTube a channel's recent threads).
+    max_pages: int = 1000
     name: str = "youtube"
 
     async def poll(self, cursor: dict[str, Any]) -> Poll:
@@ -177,7 +180,8 @@ class YoutubePoller:
         page_token = ""
         for _ in range(self.max_pages):
             if await self.quota.left() <= self.reserve:
-                return Poll(found, {"since": newest}, wait_s=QUOTA_RETRY_S)
+                # Stopped before reaching the old cursor: keep it (see the X poller).
+                return Poll(found, {"since": since}, wait_s=QUOTA_RETRY_S)
             params = {
                 "part": "snippet,replies",
                 "allThreadsRelatedToChannelId": self.channel_id,
@@ -208,5 +212,5 @@ class YoutubePoller:
                         newest = max(newest, reply_at)
             page_token = str(body.get("nextPageToken") or "")
             if older_seen or not page_token:
-                break
-        return Poll(found, {"since": newest})
+                return Poll(found, {"since": newest})
+        return Poll(found, {"since": since})

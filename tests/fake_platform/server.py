@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import itertools
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ class Call:
     params: dict[str, str]
     body: Any  # parsed JSON, a form dict, or None
     authorised: bool
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -271,8 +273,6 @@ class FakePlatform:
     # --- X ---------------------------------------------------------------------------------------
 
     def _x_headers(self) -> dict[str, str]:
-        import time
-
         self.x_rate_remaining = max(0, self.x_rate_remaining - 1)
         return {
             "x-rate-limit-limit": "180",

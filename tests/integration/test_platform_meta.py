@@ -163,9 +163,10 @@ async def test_a_webhook_comment_reaches_the_page_as_graph_requests(
     ]
     changes.append(comment_change(20, "5550202", "Sian Lloyd", ALLEGATION, MONITORED_S + 60))
     body, headers = signed_delivery(APP_SECRET, delivery(*changes))
-    async with aiohttp.ClientSession() as http, http.post(
-        f"http://127.0.0.1:{port}/webhooks/meta", data=body, headers=headers
-    ) as reply:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"http://127.0.0.1:{port}/webhooks/meta", data=body, headers=headers) as reply,
+    ):
         assert reply.status == 200
 
     def finished(calls: list[Any]) -> bool:

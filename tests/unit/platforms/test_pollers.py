@@ -122,6 +122,24 @@ async def test_x_uses_since_id_and_obeys_the_rate_limit_headers(
     assert _native_ids(second.envelopes) == ["1800000000000000006"]
     assert fake.calls[-1].params["since_id"] == "1800000000000000005"
     assert second.wait_s is not None and second.wait_s > 800  # until x-rate-limit-reset
+    assert second.cursor == {"since_id": "1800000000000000006"}
+
+
+async def test_x_keeps_its_cursor_when_the_window_runs_out_mid_pagination(
+    fake: FakePlatform, session: aiohttp.ClientSession
+) -> None:
+    """Stopping with pages left between here and the cursor must not skip them."""
+    fake.x_mentions = [x_tweet(str(1800000000000000000 + n), "42") for n in (9, 8, 7, 6, 5)]
+    fake.x_rate_remaining = 1
+    api = ApiClient(session, f"{fake.url}/x", "x", TOKEN, x.classify)
+    poller = x.XPoller(_fetch(api), "2833475219", clock=lambda: 0.0)
+    stopped = await poller.poll({"since_id": "1800000000000000001"})
+    assert len(stopped.envelopes) == 2 and stopped.wait_s is not None
+    assert stopped.cursor == {"since_id": "1800000000000000001"}
+    fake.x_rate_remaining = 100
+    resumed = await poller.poll(stopped.cursor)
+    assert len(resumed.envelopes) == 5
+    assert resumed.cursor == {"since_id": "1800000000000000009"}
 
 
 async def test_linkedin_reads_comments_on_the_organisations_posts(

@@ -26,6 +26,7 @@ import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from redis.typing import EncodableT, FieldT
 
 from streams import topics as specs
 from streams.normalise.envelope import FieldError, JsonObject
@@ -197,11 +198,10 @@ class Publisher:
             for item in fresh
         ]
         written = await asyncio.gather(*sends)
-        recovery: dict[str, int] = {}
+        recovery: dict[FieldT, EncodableT] = {}
         for meta in written:
-            recovery[str(meta.partition)] = max(
-                recovery.get(str(meta.partition), 0), meta.offset + 1
-            )
+            partition = str(meta.partition)
+            recovery[partition] = max(int(recovery.get(partition, 0)), meta.offset + 1)
         async with self._redis.pipeline(transaction=True) as pipe:
             for item in fresh:
                 pipe.set(f"{self._prefix}seen:{item.dedup}", b"1", ex=self._seen_ttl_s)

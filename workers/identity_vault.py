@@ -189,7 +189,7 @@ class IdentityVault:
 
     async def _open(self, key: str) -> dict[str, Any] | None:
         blob = await self._redis.get(key)
-        if blob is None:
+        if not isinstance(blob, bytes):
             return None
         try:
             value = orjson.loads(self._aead.decrypt(blob[:_NONCE], blob[_NONCE:], key.encode()))

@@ -142,8 +142,9 @@ async def _edge(
     for _ in range(pages):
         body = (await api.call("GET", path, params=query)).body or {}
         nodes.extend(n for n in _dicts(body.get("data")) if isinstance(n.get("id"), str))
-        paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
-        after = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
+        paging = body.get("paging")
+        cursors = paging.get("cursors") if isinstance(paging, dict) and paging.get("next") else None
+        after = cursors.get("after") if isinstance(cursors, dict) else None
         if not after:
             break
         query = {**params, "after": after}

@@ -8,6 +8,7 @@ decision or a dead letter), prints what was decided, and stops the processes it 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from collections import Counter
@@ -81,6 +82,11 @@ def _event_time_span_ms(feed: list[tuple[bytes, bytes]]) -> int:
 
 
 def main() -> None:
+    # MODSTREAM_DEMO_PLATFORM=fake: a webhook comment through to the (fake) platform's API.
+    if os.environ.get("MODSTREAM_DEMO_PLATFORM", "") == "fake":
+        from workers.demo_platform import main as platform_demo
+
+        sys.exit(platform_demo())
     sys.exit(asyncio.run(run()))
 
 

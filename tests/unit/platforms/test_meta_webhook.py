@@ -6,6 +6,7 @@ import orjson
 
 from streams.normalise.envelope import JsonObject
 from streams.platforms import READERS, meta
+from streams.platforms.base import Envelope
 from tests.fake_platform import signed_delivery
 
 SECRET = "app-secret-for-tests"
@@ -97,3 +98,45 @@ def test_facebook_and_instagram_changes_become_readable_envelopes() -> None:
 def test_junk_deliveries_give_nothing() -> None:
     assert meta.comments_of([1, 2]) == ([], 0)
     assert meta.comments_of(orjson.loads(b'{"object": "page", "entry": "x"}')) == ([], 0)
+
+
+def test_connector_envelopes_meet_the_raw_topic_schema() -> None:
+    """What the connectors produce is what comments.raw's JSON Schema promises."""
+    from jsonschema import Draft202012Validator
+
+    from tests.fake_platform.shapes import li_comment, x_tweet, yt_thread
+    from tests.unit.test_json_schemas import load_schema
+
+    check = Draft202012Validator(load_schema("comments.raw"))
+    page = {
+        "object": "page",
+        "entry": [
+            {
+                "id": "1",
+                "time": 1796119200,
+                "changes": [
+                    {
+                        "field": "feed",
+                        "value": {
+                            "item": "comment",
+                            "verb": "add",
+                            "comment_id": "5001_10",
+                            "post_id": "1_5001",
+                            "from": {"id": "5550101", "name": "Dai"},
+                            "message": "Diolch",
+                            "created_time": 1796119200,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    envelopes = meta.comments_of(page)[0]
+    envelopes += [
+        Envelope("youtube", yt_thread("Ugz1", "2026-12-01T10:00:00Z"), {}),
+        Envelope("x", {"data": x_tweet("1800000000000000001", "42")}, {}),
+        Envelope("linkedin", li_comment("urn:li:share:1", "7", 1_796_119_200_000), {}),
+    ]
+    for envelope in envelopes:
+        errors = [e.message for e in check.iter_errors(envelope.document())]
+        assert errors == [], (envelope.platform, errors)

@@ -10,7 +10,7 @@ from streams.normalise.envelope import JsonObject
 from streams.platforms.base import PlatformComment
 from streams.platforms.effecting import Effector, Target, need
 from streams.platforms.http import ApiClient
-from streams.platforms.timestamps import iso8601_ms
+from streams.platforms.timestamps import format_ms, iso8601_ms
 
 
 def read(payload: JsonObject) -> PlatformComment:
@@ -61,3 +61,17 @@ class FacebookEffector(Effector):
         user = need(target.account_id, "account id")
         await self.api.call("POST", f"/{self.page_id}/blocked", form={"user": user})
         return "account blocked from the page"
+
+
+def sample(
+    *, comment_id: str, account_id: str, name: str, text: str, at_ms: int, like_count: int = 0
+) -> dict[str, object]:
+    """A Graph API Comment node as the ``comments`` edge returns it (samples and the fake)."""
+    return {
+        "id": comment_id,
+        "message": text,
+        "created_time": format_ms(at_ms, "%Y-%m-%dT%H:%M:%S+0000"),
+        "from": {"id": account_id, "name": name},
+        "like_count": like_count,
+        "comment_count": 0,
+    }

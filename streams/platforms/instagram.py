@@ -9,7 +9,7 @@ from __future__ import annotations
 from streams.normalise.envelope import JsonObject
 from streams.platforms.base import PlatformComment
 from streams.platforms.effecting import Effector, Target, need
-from streams.platforms.timestamps import iso8601_ms
+from streams.platforms.timestamps import format_ms, iso8601_ms
 
 
 def read(payload: JsonObject) -> PlatformComment:
@@ -51,3 +51,27 @@ class InstagramEffector(Effector):
         comment = need(target.comment_id, "comment id")
         await self.api.call("POST", f"/{comment}/replies", form={"message": message})
         return "reply posted"
+
+
+def sample(
+    *,
+    comment_id: str,
+    account_id: str,
+    username: str,
+    text: str,
+    at_ms: int,
+    media_id: str,
+    caption: str,
+    like_count: int = 0,
+) -> dict[str, object]:
+    """An IG Comment as ``GET /{media-id}/comments`` returns it (samples and the fake)."""
+    return {
+        "id": comment_id,
+        "text": text,
+        "timestamp": format_ms(at_ms, "%Y-%m-%dT%H:%M:%S+0000"),
+        "username": username,
+        "from": {"id": account_id, "username": username},
+        "media": {"id": media_id, "caption": caption},
+        "like_count": like_count,
+        "hidden": False,
+    }

@@ -152,3 +152,30 @@ class LinkedinPoller:
                     found.append(Envelope("linkedin", element, {"post_id": post_urn}))
                     newest = max(newest, created)
         return Poll(found, {"since_ms": newest})
+
+
+def sample(
+    *,
+    post_urn: str,
+    comment_id: str,
+    actor: str,
+    text: str,
+    created_ms: int,
+    first_name: str = "",
+    last_name: str = "",
+) -> dict[str, Any]:
+    """One element of ``GET /rest/socialActions/{post}/comments`` (samples and the fake);
+    with a name, the ``actor~`` decoration a projection asks for."""
+    urn = comment_urn(post_urn, comment_id)
+    element: dict[str, Any] = {"$URN": urn, "commentUrn": urn, "actor": actor}
+    if first_name or last_name:
+        element["actor~"] = {"localizedFirstName": first_name, "localizedLastName": last_name}
+    element.update(
+        {
+            "object": post_urn,
+            "message": {"text": text, "attributes": []},
+            "created": {"actor": actor, "time": created_ms},
+            "lastModified": {"actor": actor, "time": created_ms},
+        }
+    )
+    return element

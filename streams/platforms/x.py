@@ -17,7 +17,7 @@ from streams.platforms.base import Envelope, PlatformComment, Poll, language_tag
 from streams.platforms.effecting import Effector, Target, need
 from streams.platforms.errors import PlatformError, PostAlreadyDeleted, RateLimited
 from streams.platforms.http import ApiClient, Response, retry_after_seconds
-from streams.platforms.timestamps import iso8601_ms
+from streams.platforms.timestamps import format_ms, iso8601_ms
 
 
 def read(payload: JsonObject) -> PlatformComment:
@@ -194,3 +194,27 @@ def _later_id(a: str, b: str) -> str:
     if not b:
         return a
     return a if int(a) >= int(b) else b
+
+
+def sample(
+    *,
+    tweet_id: str,
+    author_id: str,
+    text: str,
+    at_ms: int,
+    conversation_id: str,
+    in_reply_to_user_id: str,
+    lang: str = "en",
+) -> dict[str, object]:
+    """A Tweet with the fields ``MENTION_PARAMS`` ask for (samples and the fake)."""
+    return {
+        "id": tweet_id,
+        "text": text,
+        "author_id": author_id,
+        "created_at": format_ms(at_ms, "%Y-%m-%dT%H:%M:%S.000Z"),
+        "conversation_id": conversation_id,
+        "in_reply_to_user_id": in_reply_to_user_id,
+        "referenced_tweets": [{"type": "replied_to", "id": conversation_id}],
+        "lang": lang,
+        "edit_history_tweet_ids": [tweet_id],
+    }

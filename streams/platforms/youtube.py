@@ -16,7 +16,7 @@ from streams.platforms.base import Envelope, PlatformComment, Poll
 from streams.platforms.effecting import Effector, Target, need
 from streams.platforms.errors import PlatformError, PostAlreadyDeleted, RateLimited, TokenExpired
 from streams.platforms.http import Response
-from streams.platforms.timestamps import iso8601_ms
+from streams.platforms.timestamps import format_ms, iso8601_ms
 
 THREAD = "youtube#commentThread"
 COMMENT = "youtube#comment"
@@ -214,3 +214,46 @@ class YoutubePoller:
             if older_seen or not page_token:
                 return Poll(found, {"since": newest})
         return Poll(found, {"since": since})
+
+
+def sample(
+    *,
+    comment_id: str,
+    channel_id: str,
+    video_id: str,
+    author_channel_id: str,
+    name: str,
+    handle: str,
+    text: str,
+    at_ms: int,
+    like_count: int = 0,
+) -> dict[str, Any]:
+    """A ``youtube#commentThread`` as ``commentThreads.list`` returns it (samples and the
+    fake)."""
+    published = format_ms(at_ms, "%Y-%m-%dT%H:%M:%SZ")
+    snippet = {
+        "channelId": channel_id,
+        "videoId": video_id,
+        "textDisplay": text.replace("&", "&amp;").replace("'", "&#39;"),
+        "textOriginal": text,
+        "authorDisplayName": name,
+        "authorChannelUrl": f"http://www.youtube.com/@{handle}",
+        "authorChannelId": {"value": author_channel_id},
+        "canRate": True,
+        "viewerRating": "none",
+        "likeCount": like_count,
+        "publishedAt": published,
+        "updatedAt": published,
+    }
+    return {
+        "kind": THREAD,
+        "id": comment_id,
+        "snippet": {
+            "channelId": channel_id,
+            "videoId": video_id,
+            "topLevelComment": {"kind": COMMENT, "id": comment_id, "snippet": snippet},
+            "canReply": True,
+            "totalReplyCount": 0,
+            "isPublic": True,
+        },
+    }

@@ -1,8 +1,15 @@
-"""Comment resources in each platform's documented response shape, for seeding the fake."""
+"""Comment resources for seeding the fake, built by the platform modules' own ``sample``
+functions, so the fake serves exactly the shapes the samples, the readers and the docs use."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from streams.platforms import linkedin, x, youtube
+from streams.platforms.timestamps import iso8601_ms
+
+BOARD_CHANNEL = "UCboardchannel000000000"
+BOARD_X_ID = "2833475219"
 
 
 def yt_thread(
@@ -13,29 +20,17 @@ def yt_thread(
     text: str = "Diolch i'r staff",
     video: str = "dQw4w9WgXcQ",
 ) -> dict[str, Any]:
-    """A ``youtube#commentThread`` as ``commentThreads.list`` returns it."""
-    snippet = {
-        "videoId": video,
-        "textDisplay": text,
-        "textOriginal": text,
-        "authorDisplayName": "@rhysm",
-        "authorChannelUrl": "http://www.youtube.com/@rhysm",
-        "authorChannelId": {"value": author},
-        "publishedAt": published,
-        "updatedAt": published,
-    }
-    return {
-        "kind": "youtube#commentThread",
-        "id": comment_id,
-        "snippet": {
-            "channelId": "UCboardchannel000000000",
-            "videoId": video,
-            "topLevelComment": {"kind": "youtube#comment", "id": comment_id, "snippet": snippet},
-            "canReply": True,
-            "totalReplyCount": 0,
-            "isPublic": True,
-        },
-    }
+    """A ``youtube#commentThread``; ``published`` as YouTube writes it (``...Z``)."""
+    return youtube.sample(
+        comment_id=comment_id,
+        channel_id=BOARD_CHANNEL,
+        video_id=video,
+        author_channel_id=author,
+        name="@rhysm",
+        handle="rhysm",
+        text=text,
+        at_ms=iso8601_ms(published, "publishedAt"),
+    )
 
 
 def x_tweet(
@@ -46,17 +41,16 @@ def x_tweet(
     created: str = "2026-12-01T10:00:00.000Z",
     conversation: str = "1799999999999999999",
 ) -> dict[str, Any]:
-    """A Tweet object with the fields the mentions poller asks for."""
-    return {
-        "id": tweet_id,
-        "text": text,
-        "author_id": author_id,
-        "created_at": created,
-        "conversation_id": conversation,
-        "lang": "en",
-        "referenced_tweets": [{"type": "replied_to", "id": conversation}],
-        "edit_history_tweet_ids": [tweet_id],
-    }
+    return dict(
+        x.sample(
+            tweet_id=tweet_id,
+            author_id=author_id,
+            text=text,
+            at_ms=iso8601_ms(created, "created_at"),
+            conversation_id=conversation,
+            in_reply_to_user_id=BOARD_X_ID,
+        )
+    )
 
 
 def li_comment(
@@ -67,14 +61,7 @@ def li_comment(
     actor: str = "urn:li:person:AbC123",
     text: str = "Great work",
 ) -> dict[str, Any]:
-    """One element of ``GET /rest/socialActions/{post}/comments``."""
-    return {
-        "id": comment_id,
-        "commentUrn": f"urn:li:comment:({post_urn},{comment_id})",
-        "$URN": f"urn:li:comment:({post_urn},{comment_id})",
-        "actor": actor,
-        "object": post_urn,
-        "message": {"text": text, "attributes": []},
-        "created": {"actor": actor, "time": created_ms},
-        "lastModified": {"actor": actor, "time": created_ms},
-    }
+    element = linkedin.sample(
+        post_urn=post_urn, comment_id=comment_id, actor=actor, text=text, created_ms=created_ms
+    )
+    return {"id": comment_id, **element}

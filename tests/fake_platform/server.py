@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -200,6 +201,9 @@ class FakePlatform:
     def _graph_comments(self, request: web.Request, m: re.Match[str], _: Any) -> web.Response:
         nodes = self.fb_posts.get(m.group(1)) or self.ig_media.get(m.group(1)) or []
         nodes = [n for n in nodes if n["id"] not in self.deleted]
+        if "since" in request.query:  # Graph's time filter, on the Facebook comments edge
+            since = int(request.query["since"])
+            nodes = [n for n in nodes if _epoch_s(n.get("created_time", "")) > since]
         start = int(request.query.get("after", "0"))
         page = nodes[start : start + self.page_size]
         paging: dict[str, Any] = {
@@ -344,6 +348,13 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return web.Response(
         body=orjson.dumps(body), status=status, headers=headers, content_type="application/json"
     )
+
+
+def _epoch_s(stamp: str) -> int:
+    try:
+        return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z").timestamp())
+    except ValueError:
+        return 0
 
 
 def signed_delivery(secret: str, delivery: Any) -> tuple[bytes, dict[str, str]]:

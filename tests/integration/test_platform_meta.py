@@ -13,6 +13,7 @@ import pytest
 
 from schemas.action import Decision
 from streams import topics as specs
+from streams.platforms import facebook, instagram, meta
 from tests.fake_platform import FakePlatform, signed_delivery
 from tests.integration.platform_run import (
     APP_SECRET,
@@ -26,7 +27,7 @@ from tests.integration.platform_run import (
     wait_for_calls,
     wait_for_port,
 )
-from workers.connect import Connector, webhook_app
+from workers.connect import Connector, backfill_meta, webhook_app
 from workers.local_run import LocalPipeline, free_port
 
 POST = f"{PAGE_ID}_5001"
@@ -132,6 +133,76 @@ async def test_webhook_contract(run: LocalPipeline) -> None:
     assert envelopes[0]["payload"]["created_time"] == "2026-12-01T10:00:00+0000"
     assert connector.metrics.duplicates.labels("facebook")._value.get() == 2
     assert connector.metrics.webhook_rejected.labels("meta", "bad_signature")._value.get() == 2
+
+
+async def test_backfill_reads_what_arrived_while_the_connector_was_down(
+    run: LocalPipeline, fake: FakePlatform
+) -> None:
+    """The cursor holds the newest comment the webhook delivered; at start the connector
+    reads the Graph comments edges since then and produces only what it has not seen."""
+    seen_at = MONITORED_S
+    fake.fb_posts = {
+        POST: [
+            facebook.sample(
+                comment_id="5001_1",
+                account_id="5550001",
+                name="Rhys",
+                text="old, delivered by webhook",
+                at_ms=seen_at * 1000,
+            ),
+            facebook.sample(
+                comment_id="5001_2",
+                account_id="5550002",
+                name="Ceri",
+                text="made while we were down",
+                at_ms=(seen_at + 300) * 1000,
+            ),
+        ]
+    }
+    fake.ig_media = {
+        "17890000000000001": [
+            instagram.sample(
+                comment_id="17900000000000001",
+                account_id="178414999",
+                username="a",
+                text="old",
+                at_ms=(seen_at - 60) * 1000,
+                media_id="17890000000000001",
+                caption="",
+            ),
+            instagram.sample(
+                comment_id="17900000000000002",
+                account_id="178414998",
+                username="b",
+                text="new",
+                at_ms=(seen_at + 60) * 1000,
+                media_id="17890000000000001",
+                caption="",
+            ),
+        ]
+    }
+    connector = Connector(run.settings, "meta")
+    await connector.start()
+    try:
+        # What the webhook had delivered before the downtime.
+        await connector.publisher.publish(
+            meta.comments_of(
+                delivery(comment_change(1, "5550001", "Rhys", "old, delivered by webhook", seen_at))
+            )[0]
+        )
+        await connector.publisher.save_cursor(
+            {"facebook_since": seen_at, "instagram_since": seen_at}
+        )
+        produced = await backfill_meta(connector)
+        cursor = await connector.publisher.cursor()
+    finally:
+        await connector.close()
+    assert produced == 2
+    ids = sorted(orjson.loads(v)["payload"]["id"] for _, v in await _raw(run))
+    assert ids == ["17900000000000002", "5001_1", "5001_2"]
+    since = [c.params.get("since") for c in fake.requests("GET", f"/{POST}/comments$")]
+    assert since == [str(seen_at)]
+    assert cursor["facebook_since"] == seen_at + 300
 
 
 SWEARING = (

@@ -190,6 +190,11 @@ def webhook_app(connector: Connector) -> web.Application:
     return app
 
 
+def webhook_runner(connector: Connector) -> web.AppRunner:
+    """The webhook app with an access log that never writes the query string."""
+    return web.AppRunner(webhook_app(connector), access_log_class=PathOnlyAccessLogger)
+
+
 async def _advance_meta_cursor(connector: Connector, envelopes: list[Envelope]) -> None:
     """The backfill's starting point: the newest comment time seen, per platform."""
     if not envelopes:
@@ -234,7 +239,7 @@ async def run_meta(connector: Connector) -> None:
             "modstream connect meta needs MODSTREAM_META_APP_SECRET and MODSTREAM_META_VERIFY_TOKEN"
         )
     await connector.start()
-    runner = web.AppRunner(webhook_app(connector), access_log_class=PathOnlyAccessLogger)
+    runner = webhook_runner(connector)
     await runner.setup()
     site = web.TCPSite(runner, config.webhook_host, config.webhook_port)
     await site.start()

@@ -4,6 +4,7 @@ through the connector, the pipeline and the executor to the exact Graph API requ
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,7 +28,7 @@ from tests.integration.platform_run import (
     wait_for_calls,
     wait_for_port,
 )
-from workers.connect import Connector, backfill_meta, webhook_app
+from workers.connect import Connector, backfill_meta, webhook_runner
 from workers.local_run import LocalPipeline, free_port
 
 POST = f"{PAGE_ID}_5001"
@@ -81,10 +82,11 @@ async def _raw(pipeline: LocalPipeline, at_least: int = 1) -> list[tuple[bytes |
     return got[specs.RAW.name]
 
 
-async def test_webhook_contract(run: LocalPipeline) -> None:
+async def test_webhook_contract(run: LocalPipeline, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
     connector = Connector(run.settings, "meta")
     await connector.start()
-    runner = aiohttp.web.AppRunner(webhook_app(connector))
+    runner = webhook_runner(connector)
     await runner.setup()
     port = free_port()
     await aiohttp.web.TCPSite(runner, "127.0.0.1", port).start()
@@ -125,6 +127,10 @@ async def test_webhook_contract(run: LocalPipeline) -> None:
     finally:
         await runner.cleanup()
         await connector.close()
+
+    # The access log names method, path and status; never the verify token in the query.
+    assert "GET /webhooks/meta 200" in caplog.text
+    assert VERIFY_TOKEN not in caplog.text and "c-42" not in caplog.text
 
     records = await _raw(run)
     envelopes = [orjson.loads(value) for _, value in records]

@@ -126,3 +126,33 @@ async def test_purge_by_author_removes_every_entry(vault: IdentityVault) -> None
     )
     assert kept.comment_id == "5001_3"
     assert vault.access_entries()[0]["op"] == "forget"
+
+
+def test_the_forget_command_purges_and_logs(local_stack: Settings, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "MODSTREAM_DEV_MODE": "true",
+        "MODSTREAM_NAMESPACE": f"forget{uuid.uuid4().hex[:8]}",
+        "MODSTREAM_EVIDENCE_DIR": str(tmp_path),
+    }
+    argv = [sys.executable, "-m", "workers.cli", "connect", "forget", "a" * 32]
+    refused = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    assert refused.returncode == 2 and "--who and --purpose" in refused.stderr
+    done = subprocess.run(
+        [*argv, "--who", "dpo", "--purpose", "erasure request 17"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "removed 0 identity map entries" in done.stdout
+    logged = orjson.loads((tmp_path / "identity-access.log").read_bytes().splitlines()[0])
+    assert (logged["op"], logged["who"], logged["purpose"]) == (
+        "forget",
+        "dpo",
+        "erasure request 17",
+    )

@@ -4,6 +4,8 @@ platform's errors mapped to the executor's outcomes."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -22,6 +24,7 @@ from streams.platforms.http import ApiClient
 from streams.platforms.instagram import InstagramEffector
 from tests.fake_platform import FakePlatform
 from tests.fake_platform.server import TOKEN
+from workers.settings import Settings
 
 POST = "urn:li:share:7100000000000000001"
 ORG = "urn:li:organization:5515715"
@@ -243,3 +246,62 @@ async def test_x_mute_when_the_tier_allows_no_block(
     effector = x.XEffector(api, user_id="2833475219", block_mode="mute")
     assert await effector.perform("block_account", TARGETS["x"], "") == "account muted"
     assert fake.calls[0].path == "/x/2/users/2833475219/muting"
+
+
+async def test_every_platform_has_an_effector_when_its_credentials_are_set(
+    session: aiohttp.ClientSession,
+) -> None:
+    from schemas.comment import PLATFORMS
+    from workers.effectors import build_effectors
+
+    full = Settings.from_env(
+        {
+            "MODSTREAM_DEV_MODE": "true",
+            "MODSTREAM_META_PAGE_TOKEN": "t",
+            "MODSTREAM_META_PAGE_ID": "1",
+            "MODSTREAM_META_IG_USER_ID": "2",
+            "MODSTREAM_YOUTUBE_TOKEN": "t",
+            "MODSTREAM_X_TOKEN": "t",
+            "MODSTREAM_X_USER_ID": "3",
+            "MODSTREAM_LINKEDIN_TOKEN": "t",
+            "MODSTREAM_LINKEDIN_ORG_URN": ORG,
+        }
+    )
+    assert sorted(build_effectors(full.platforms, session)) == sorted(PLATFORMS)
+    bare = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
+    assert build_effectors(bare.platforms, session) == {}
+
+
+async def test_the_router_sends_nothing_for_kinds_people_handle_and_refuses_unconfigured(
+    tmp_path: Path,
+) -> None:
+    from schemas.action import Action
+    from workers.effectors import PEOPLE_RECORD, PlatformEffectors
+
+    settings = Settings.from_env(
+        {"MODSTREAM_DEV_MODE": "true", "MODSTREAM_DATA_DIR": str(tmp_path)}
+    )
+    router = PlatformEffectors(settings)
+    action = Action(
+        action_id="a" * 32,
+        decision_id="d",
+        kind="queue_human_review",
+        platform="facebook",
+        target_author="k" * 32,
+        target_comment="facebook:1_2",
+        reasons=("abusive",),
+        evidence=(),
+        behaviour=(),
+        linked_evidence=(),
+        policy_version="v1",
+        source=(),
+        due_at_ms=0,
+        message="look at this",
+    )
+    try:
+        assert "no platform call" in await router.perform(action)
+        assert (tmp_path / PEOPLE_RECORD).exists()
+        with pytest.raises(Unsupported, match="no credentials for facebook"):
+            await router.perform(replace(action, kind="hide_post"))
+    finally:
+        await router.close()

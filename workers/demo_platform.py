@@ -15,7 +15,9 @@ import sys
 import time
 
 import aiohttp
+import redis.asyncio as aioredis
 
+from workers.kafka_clients import redis_options
 from workers.local_run import LocalPipeline, free_port
 from workers.settings import REPO_ROOT
 
@@ -103,6 +105,18 @@ async def run() -> int:
     finally:
         await pipeline.close()
         await fake.stop()
+        await _forget_keys(pipeline)
+
+
+async def _forget_keys(pipeline: LocalPipeline) -> None:
+    """The demo's Redis keys (claims, dedup marks, identity map) go with its namespace."""
+    client = aioredis.from_url(pipeline.settings.redis_url, **redis_options(pipeline.settings))
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{pipeline.settings.redis_prefix}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
 
 
 def _start_connector(pipeline: LocalPipeline) -> None:

@@ -120,6 +120,9 @@ class LinkedinEffector(Effector):
 # --- the poller --------------------------------------------------------------------------------
 
 
+PAGE = 100  # the comments collection's largest page
+
+
 @dataclass
 class LinkedinPoller:
     """Comments on the organisation's recent posts (``GET /rest/posts?q=author``, then
@@ -128,6 +131,7 @@ class LinkedinPoller:
     fetch: Callable[[str, dict[str, str]], Awaitable[Response]]
     org_urn: str
     posts: int = 20
+    max_comments: int = 5000  # per post and poll: a safety net, far above a busy post
     name: str = "linkedin"
 
     async def poll(self, cursor: dict[str, Any]) -> Poll:
@@ -141,16 +145,21 @@ class LinkedinPoller:
             post_urn = str(post.get("id", ""))
             if not post_urn:
                 continue
-            page = await self.fetch(
-                f"/rest/socialActions/{_path_urn(post_urn)}/comments",
-                {"start": "0", "count": "100"},
-            )
-            for element in (page.body or {}).get("elements") or []:
-                created = int((element.get("created") or {}).get("time", 0))
-                if created > since:
-                    element.setdefault("object", post_urn)
-                    found.append(Envelope("linkedin", element, {"post_id": post_urn}))
-                    newest = max(newest, created)
+            edge = f"/rest/socialActions/{_path_urn(post_urn)}/comments"
+            start = 0
+            while True:
+                page = await self.fetch(edge, {"start": str(start), "count": str(PAGE)})
+                elements = (page.body or {}).get("elements") or []
+                for element in elements:
+                    created = int((element.get("created") or {}).get("time", 0))
+                    # ">=": the cursor's own millisecond may hold one not seen yet (dedup).
+                    if created >= since:
+                        element.setdefault("object", post_urn)
+                        found.append(Envelope("linkedin", element, {"post_id": post_urn}))
+                        newest = max(newest, created)
+                start += len(elements)
+                if len(elements) < PAGE or start >= self.max_comments:
+                    break
         return Poll(found, {"since_ms": newest})
 
 

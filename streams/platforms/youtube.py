@@ -197,7 +197,9 @@ class YoutubePoller:
             for thread in body.get("items") or []:
                 top = (thread.get("snippet") or {}).get("topLevelComment") or {}
                 published = str((top.get("snippet") or {}).get("publishedAt", ""))
-                if published > since:
+                # ">=": a comment published in the cursor's own second may be one not seen
+                # yet; the ones that were are dropped by the connector's dedup.
+                if published >= since:
                     found.append(Envelope("youtube", thread, {}))
                 else:
                     older_seen = True
@@ -205,7 +207,7 @@ class YoutubePoller:
                 video = (thread.get("snippet") or {}).get("videoId")
                 for reply in (thread.get("replies") or {}).get("comments") or []:
                     reply_at = str((reply.get("snippet") or {}).get("publishedAt", ""))
-                    if reply_at > since:
+                    if reply_at >= since:
                         found.append(
                             Envelope("youtube", reply, {"post_id": video} if video else {})
                         )

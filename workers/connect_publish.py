@@ -142,6 +142,11 @@ class Publisher:
         await self._producer.start()
         await self._recover()
 
+    def _producer_started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("publisher not started")
+        return self._producer
+
     async def stop(self) -> None:
         if self._producer is not None:
             await self._producer.stop()
@@ -249,13 +254,9 @@ class Publisher:
         )
         await consumer.start()
         try:
-            partitions = consumer.partitions_for_topic(self.topic) or set()
-            if not partitions:
-                await consumer._client.force_metadata_update()
-                partitions = consumer.partitions_for_topic(self.topic) or set()
+            # The producer waits for the topic's metadata (the consumer's cache may be empty).
+            partitions = await self._producer_started().partitions_for(self.topic)
             tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-            if not tps:
-                return
             consumer.assign(tps)
             ends = await consumer.end_offsets(tps)
             saved = {

@@ -236,6 +236,7 @@ class Publisher:
             comment_id=comment_id,
             native_id=native.native_id,
             post_id=post_id,
+            thread_id=native.thread_id,
         )
         key = f"{envelope.platform}:{native.account_id}".encode()
         return Prepared(

@@ -63,6 +63,7 @@ class Sighting:
     comment_id: str  # "<platform>:<native id>", as Comment.comment_id
     native_id: str
     post_id: str
+    thread_id: str = ""
 
 
 class IdentityVault:
@@ -124,6 +125,7 @@ class IdentityVault:
             "platform": seen.platform,
             "native_id": seen.native_id,
             "post_id": seen.post_id,
+            "thread_id": seen.thread_id,
             "author_key": seen.author_key,
             "account_id": seen.account_id,
         }
@@ -160,6 +162,7 @@ class IdentityVault:
                 account_id=account,
                 comment_id=str(entry["native_id"]),
                 post_id=str(entry.get("post_id", "")),
+                thread_id=str(entry.get("thread_id", "")),
             )
         author = await self._open(f"{self._prefix}a:{author_key}")
         if author is None or author.get("platform") != platform:

@@ -23,6 +23,9 @@ class PlatformComment:
     event_time_ms: int
     text: str = field(repr=False)
     lang: str
+    # The top-level comment this one answers, where the platform threads replies under it
+    # (YouTube replies); "" for a top-level comment. Effectors reply under the thread.
+    thread_id: str = ""
 
 
 # A reader takes the envelope's payload and raises MissingField / InvalidField.

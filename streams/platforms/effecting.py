@@ -29,6 +29,7 @@ class Target:
     account_id: str = field(repr=False)  # the author's platform id ("" if unknown)
     comment_id: str = field(repr=False)  # the platform's native comment id ("" for accounts)
     post_id: str = field(repr=False)  # the post / video / tweet the comment replies to
+    thread_id: str = field(default="", repr=False)  # its top-level comment, if it is a reply
 
 
 class Effector:

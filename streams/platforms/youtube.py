@@ -42,6 +42,7 @@ def read(payload: JsonObject) -> PlatformComment:
         event_time_ms=iso8601_ms(published, snippet.path_of("publishedAt")),
         text=text,
         lang="",
+        thread_id=snippet.optional_str("parentId"),
     )
 
 
@@ -130,9 +131,10 @@ class YoutubeEffector(Effector):
         return "comment rejected and author banned from the channel"
 
     async def reply(self, target: Target, message: str) -> str:
-        body = {
-            "snippet": {"parentId": need(target.comment_id, "comment id"), "textOriginal": message}
-        }
+        # comments.insert takes a top-level comment as parent: a reply is answered in its
+        # thread.
+        parent = target.thread_id or need(target.comment_id, "comment id")
+        body = {"snippet": {"parentId": parent, "textOriginal": message}}
         await self.api.call("POST", "/comments", params={"part": "snippet"}, json=body)
         return "reply posted"
 

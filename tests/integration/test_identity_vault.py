@@ -156,3 +156,24 @@ def test_the_forget_command_purges_and_logs(local_stack: Settings, tmp_path: Pat
         "dpo",
         "erasure request 17",
     )
+
+
+async def test_a_replys_thread_comes_back(vault: IdentityVault) -> None:
+    reply = Sighting(
+        platform="youtube",
+        author_key="d" * 32,
+        account_id="UCauthor",
+        comment_id="youtube:UgzTOP.R1",
+        native_id="UgzTOP.R1",
+        post_id="dQw4w9WgXcQ",
+        thread_id="UgzTOP",
+    )
+    await vault.remember(reply)
+    target = await vault.resolve(
+        platform="youtube",
+        author_key="d" * 32,
+        comment_id="youtube:UgzTOP.R1",
+        who="executor",
+        purpose="reply_ask_removal action r1",
+    )
+    assert (target.comment_id, target.thread_id) == ("UgzTOP.R1", "UgzTOP")

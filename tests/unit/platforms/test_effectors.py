@@ -305,3 +305,11 @@ async def test_the_router_sends_nothing_for_kinds_people_handle_and_refuses_unco
             await router.perform(replace(action, kind="hide_post"))
     finally:
         await router.close()
+
+
+async def test_a_youtube_reply_is_answered_in_its_thread(
+    fake: FakePlatform, session: aiohttp.ClientSession
+) -> None:
+    reply = replace(TARGETS["youtube"], comment_id="UgzTOP.REPLY1", thread_id="UgzTOP")
+    await _effectors(fake, session)["youtube"].perform("reply_ask_removal", reply, "Hi")
+    assert fake.calls[0].body == {"snippet": {"parentId": "UgzTOP", "textOriginal": "Hi"}}

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "explain": ("workers.explain", "main", "the decision trail of one comment or account"),
     "console": ("workers.console.__main__", "main", "the moderator console (web, port 8080)"),
     "train": ("workers.train_models", "main", "build the text-model artefact from the corpora"),
+    "connect": ("workers.connect", "main", "platform connector: meta|youtube|x|linkedin|forget"),
 }
 
 

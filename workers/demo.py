@@ -10,6 +10,7 @@ first; from a terminal the demo keeps the console up until Enter is pressed.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import socket
 import sys
@@ -119,6 +120,11 @@ def _event_time_span_ms(feed: list[tuple[bytes, bytes]]) -> int:
 @command("demo", help="The whole pipeline on the local stack with a sample feed.")
 @click.option("--count", default=400, show_default=True, help="sample comments produced")
 def demo_command(count: int) -> int:
+    # MODSTREAM_DEMO_PLATFORM=fake: a webhook comment through to the (fake) platform's API.
+    if os.environ.get("MODSTREAM_DEMO_PLATFORM", "") == "fake":
+        from workers.demo_platform import main as platform_demo
+
+        return int(platform_demo() or 0)
     return asyncio.run(run(count))
 
 

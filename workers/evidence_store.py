@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -180,6 +181,19 @@ def derive_record_key(spec: KeySpec, salt: bytes) -> RecordKey:
 
 def _hkdf(material: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material)
+
+
+def derive_key(spec: KeySpec, info: bytes) -> bytes:
+    """A 256-bit key for one other purpose (``info``: the identity map, the connectors' dedup
+    hash) from the configured evidence key. A passphrase is stretched with scrypt first, under
+    a salt fixed by the purpose (these keys have no store of their own to keep a salt in)."""
+    material = spec.secret
+    if spec.kind == "passphrase":
+        salt = hashlib.sha256(b"modstream purpose salt\n" + info).digest()[:16]
+        material = Scrypt(salt=salt, length=32, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(material)
+    elif len(material) < 16:
+        raise EvidenceError("the evidence key must be 32 random bytes (MODSTREAM_EVIDENCE_KEY)")
+    return _hkdf(material, info)
 
 
 class EvidenceStore:

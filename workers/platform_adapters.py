@@ -1,7 +1,10 @@
-"""How the executor reaches a platform. Real adapters are plug-ins with this same interface.
+"""How the executor reaches a platform.
 
-A plug-in is named by ``MODSTREAM_EXECUTOR_ADAPTER="package.module:ClassName"`` and used only
-when ``MODSTREAM_EXECUTOR_DRY_RUN=false``; dry-run is the safety switch and wins. The class is
+With ``MODSTREAM_EXECUTOR_DRY_RUN=false`` the executor acts through the platform effectors
+(``workers.effectors.PlatformEffectors``: one per platform in ``streams/platforms``, chosen
+by ``action.platform``). Dry-run is the default and the safety switch, and wins. A different
+adapter can still be plugged in with ``MODSTREAM_EXECUTOR_ADAPTER="package.module:ClassName"``
+(tests, a platform this project does not know); the class is
 called with the process's ``Settings`` (the one reader of the environment) and must provide
 ``name``, ``async perform(action) -> str`` and ``async close()``.
 
@@ -31,35 +34,17 @@ from typing import Protocol, cast
 import orjson
 
 from schemas.action import Action
+from streams.platforms.errors import (
+    AuthorReplied,
+    PermanentPlatformError,
+    PostAlreadyDeleted,
+    TransientPlatformError,
+)
 from workers.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 DRY_RUN_RECORD = "executor-performed.jsonl"
-
-
-class TransientPlatformError(Exception):
-    """The platform failed in a way worth retrying (timeout, 5xx, rate limit)."""
-
-    retriable = True
-
-
-class PermanentPlatformError(Exception):
-    """The platform refused the action for good (403, unknown post); retrying won't help."""
-
-    retriable = False
-
-
-class PostAlreadyDeleted(Exception):
-    """The author removed the post before we acted: the enforcement case is complied."""
-
-    retriable = False
-
-
-class AuthorReplied(Exception):
-    """The author answered before the action went out: a person takes the case from here."""
-
-    retriable = False
 
 
 class PlatformAdapter(Protocol):
@@ -154,8 +139,18 @@ def adapter_from_settings(settings: Settings) -> PlatformAdapter:
             log.warning("executor dry-run is on: the configured platform adapter is not used")
         return DryRunAdapter(Path(settings.data_dir) / DRY_RUN_RECORD)
     if not settings.executor_adapter:
-        raise SettingsError(
-            "MODSTREAM_EXECUTOR_DRY_RUN=false needs MODSTREAM_EXECUTOR_ADAPTER "
-            "('package.module:ClassName' of a platform adapter)"
-        )
+        from workers.effectors import PlatformEffectors
+
+        return PlatformEffectors(settings)
     return load_adapter(settings.executor_adapter, settings)
+
+
+__all__ = [
+    "AuthorReplied",
+    "DryRunAdapter",
+    "PermanentPlatformError",
+    "PlatformAdapter",
+    "PostAlreadyDeleted",
+    "TransientPlatformError",
+    "adapter_from_settings",
+]

@@ -25,12 +25,13 @@ import random
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 import orjson
 
+from streams.platforms import facebook, instagram, linkedin, youtube
+from streams.platforms import x as x_platform
 from workers.cli_conventions import command, run_command
 from workers.settings import KafkaSecurity
 
@@ -48,6 +49,7 @@ OVERSIZE_TEXT_BYTES = 200_000
 
 _BOARD_HANDLE = "CTMUHB"
 _BOARD_X_ID = "2833475219"
+_BOARD_YOUTUBE_CHANNEL = "UCt9mQ2rW8xK4fL7bN1pZ3sA"
 _TWITTER_EPOCH_MS = 1_288_834_974_657
 
 # --- content ------------------------------------------------------------------------------
@@ -537,23 +539,24 @@ class _Feed:
         key = f"{author.platform}:{author.account_id}".encode()
         return key, orjson.dumps(envelope)
 
+    # The payload shapes themselves are the platform modules' (streams/platforms/*.sample).
+
     def _x(self, author: _Author, text: str, post: _Post) -> dict[str, object]:
         tweet_id = self._unique(str(_snowflake(self._now_ms, self._rng.randrange(1 << 22))))
         mention = f"@{_BOARD_HANDLE} " if self._rng.random() < 0.7 else ""
+        tweet = x_platform.sample(
+            tweet_id=tweet_id,
+            author_id=author.account_id,
+            text=f"{mention}{text}",
+            at_ms=self._now_ms,
+            conversation_id=post.post_id,
+            in_reply_to_user_id=_BOARD_X_ID,
+            lang="cy" if "Diolch" in text else "en",
+        )
         return {
             "platform": "x",
             "payload": {
-                "data": {
-                    "id": tweet_id,
-                    "text": f"{mention}{text}",
-                    "author_id": author.account_id,
-                    "created_at": _iso(self._now_ms, "%Y-%m-%dT%H:%M:%S.000Z"),
-                    "conversation_id": post.post_id,
-                    "in_reply_to_user_id": _BOARD_X_ID,
-                    "referenced_tweets": [{"type": "replied_to", "id": post.post_id}],
-                    "lang": "cy" if "Diolch" in text else "en",
-                    "edit_history_tweet_ids": [tweet_id],
-                },
+                "data": tweet,
                 "includes": {
                     "users": [
                         {"id": author.account_id, "name": author.name, "username": author.handle},
@@ -570,93 +573,60 @@ class _Feed:
 
     def _facebook(self, author: _Author, text: str, post: _Post) -> dict[str, object]:
         comment_id = self._unique(f"{post.post_id}_{self._rng.randrange(10**15, 10**16)}")
-        return {
-            "platform": "facebook",
-            "payload": {
-                "id": comment_id,
-                "message": text,
-                "created_time": _iso(self._now_ms, "%Y-%m-%dT%H:%M:%S+0000"),
-                "from": {"id": author.account_id, "name": author.name},
-                "like_count": self._rng.randrange(6),
-                "comment_count": 0,
-            },
-            "context": {"post_text": post.text},
-        }
+        payload = facebook.sample(
+            comment_id=comment_id,
+            account_id=author.account_id,
+            name=author.name,
+            text=text,
+            at_ms=self._now_ms,
+            like_count=self._rng.randrange(6),
+        )
+        return {"platform": "facebook", "payload": payload, "context": {"post_text": post.text}}
 
     def _instagram(self, author: _Author, text: str, post: _Post) -> dict[str, object]:
         comment_id = self._unique(str(self._rng.randrange(17 * 10**16, 18 * 10**16)))
-        return {
-            "platform": "instagram",
-            "payload": {
-                "id": comment_id,
-                "text": text,
-                "timestamp": _iso(self._now_ms, "%Y-%m-%dT%H:%M:%S+0000"),
-                "username": author.handle,
-                "from": {"id": author.account_id, "username": author.handle},
-                "media": {"id": post.post_id, "caption": post.text},
-                "like_count": self._rng.randrange(10),
-                "hidden": False,
-            },
-        }
+        payload = instagram.sample(
+            comment_id=comment_id,
+            account_id=author.account_id,
+            username=author.handle,
+            text=text,
+            at_ms=self._now_ms,
+            media_id=post.post_id,
+            caption=post.text,
+            like_count=self._rng.randrange(10),
+        )
+        return {"platform": "instagram", "payload": payload}
 
     def _linkedin(self, author: _Author, text: str, post: _Post) -> dict[str, object]:
         created_ms = self._now_ms + self._rng.randrange(1000)
         native = self._unique(str(_snowflake(created_ms, self._rng.randrange(1 << 22))))
         first, _, last = author.name.partition(" ")
-        urn = f"urn:li:comment:({post.post_id},{native})"
-        return {
-            "platform": "linkedin",
-            "payload": {
-                "$URN": urn,
-                "commentUrn": urn,
-                "actor": author.account_id,
-                "actor~": {"localizedFirstName": first, "localizedLastName": last},
-                "object": post.post_id,
-                "message": {"text": text, "attributes": []},
-                "created": {"actor": author.account_id, "time": created_ms},
-                "lastModified": {"actor": author.account_id, "time": created_ms},
-            },
-            "context": {"post_id": post.post_id},
-        }
+        payload = linkedin.sample(
+            post_urn=post.post_id,
+            comment_id=native,
+            actor=author.account_id,
+            text=text,
+            created_ms=created_ms,
+            first_name=first,
+            last_name=last,
+        )
+        return {"platform": "linkedin", "payload": payload, "context": {"post_id": post.post_id}}
 
     def _youtube(self, author: _Author, text: str, post: _Post) -> dict[str, object]:
         alphabet = string.ascii_letters + string.digits + "-_"
         comment_id = self._unique("Ugz" + "".join(self._rng.choices(alphabet, k=19)) + "4AaABAg")
-        published = _iso(self._now_ms, "%Y-%m-%dT%H:%M:%SZ")
-        snippet = {
-            "channelId": "UCt9mQ2rW8xK4fL7bN1pZ3sA",
-            "videoId": post.post_id,
-            "textDisplay": text.replace("&", "&amp;").replace("'", "&#39;"),
-            "textOriginal": text,
-            "authorDisplayName": author.name,
-            "authorChannelUrl": f"http://www.youtube.com/@{author.handle}",
-            "authorChannelId": {"value": author.account_id},
-            "canRate": True,
-            "viewerRating": "none",
-            "likeCount": self._rng.randrange(5),
-            "publishedAt": published,
-            "updatedAt": published,
-        }
-        return {
-            "platform": "youtube",
-            "payload": {
-                "kind": "youtube#commentThread",
-                "id": comment_id,
-                "snippet": {
-                    "channelId": "UCt9mQ2rW8xK4fL7bN1pZ3sA",
-                    "videoId": post.post_id,
-                    "topLevelComment": {
-                        "kind": "youtube#comment",
-                        "id": comment_id,
-                        "snippet": snippet,
-                    },
-                    "canReply": True,
-                    "totalReplyCount": 0,
-                    "isPublic": True,
-                },
-            },
-            "context": {"post_text": post.text},
-        }
+        payload = youtube.sample(
+            comment_id=comment_id,
+            channel_id=_BOARD_YOUTUBE_CHANNEL,
+            video_id=post.post_id,
+            author_channel_id=author.account_id,
+            name=author.name,
+            handle=author.handle,
+            text=text,
+            at_ms=self._now_ms,
+            like_count=self._rng.randrange(5),
+        )
+        return {"platform": "youtube", "payload": payload, "context": {"post_text": post.text}}
 
     # - one of each dead-letter reason -
 
@@ -691,10 +661,6 @@ _SHAPES: dict[str, Callable[[_Feed, _Author, str, _Post], dict[str, object]]] = 
 def _snowflake(ms: int, sequence: int) -> int:
     # X and LinkedIn ids grow with time; ids that match the timestamp read as real.
     return ((ms - _TWITTER_EPOCH_MS) << 22) | sequence
-
-
-def _iso(ms: int, fmt: str) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime(fmt)
 
 
 # --- Kafka --------------------------------------------------------------------------------

@@ -166,6 +166,74 @@ def _redis_ca_file(env: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class PlatformSettings:
+    """Where and as whom the connectors and effectors reach each platform. Tokens are secrets:
+    out of every repr, never logged. Base URLs are settings so tests and the demo can point
+    everything at the fake platform (tests/fake_platform.py)."""
+
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8090
+    meta_app_secret: str = field(default="", repr=False)
+    meta_verify_token: str = field(default="", repr=False)
+    meta_page_token: str = field(default="", repr=False)
+    meta_page_id: str = ""
+    meta_ig_user_id: str = ""
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
+    youtube_token: str = field(default="", repr=False)
+    youtube_channel_id: str = ""
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+    youtube_daily_quota: int = 10_000
+    # Units the poller leaves for the executor's moderation calls (50 units each).
+    youtube_quota_reserve: int = 2_000
+    x_token: str = field(default="", repr=False)
+    x_user_id: str = ""
+    x_api_url: str = "https://api.x.com"
+    x_block_mode: str = "block"  # "block" or "mute": what the app's X tier allows
+    linkedin_token: str = field(default="", repr=False)
+    linkedin_org_urn: str = ""
+    linkedin_api_url: str = "https://api.linkedin.com"
+    linkedin_version: str = "202411"
+    poll_interval_s: float = 60.0
+    # How long a connector remembers a comment id it produced: a redelivery or an overlapping
+    # poll later than this would be produced again.
+    dedup_days: int = 30
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PlatformSettings:
+        d = cls()
+        block_mode = env.get("MODSTREAM_X_BLOCK_MODE", d.x_block_mode).strip().lower()
+        if block_mode not in {"block", "mute"}:
+            raise SettingsError(f"MODSTREAM_X_BLOCK_MODE must be block or mute, got {block_mode!r}")
+        return cls(
+            webhook_host=env.get("MODSTREAM_WEBHOOK_HOST", d.webhook_host),
+            webhook_port=_int(env, "MODSTREAM_WEBHOOK_PORT", d.webhook_port),
+            meta_app_secret=env.get("MODSTREAM_META_APP_SECRET", ""),
+            meta_verify_token=env.get("MODSTREAM_META_VERIFY_TOKEN", ""),
+            meta_page_token=env.get("MODSTREAM_META_PAGE_TOKEN", ""),
+            meta_page_id=env.get("MODSTREAM_META_PAGE_ID", ""),
+            meta_ig_user_id=env.get("MODSTREAM_META_IG_USER_ID", ""),
+            meta_graph_url=env.get("MODSTREAM_META_GRAPH_URL", d.meta_graph_url),
+            youtube_token=env.get("MODSTREAM_YOUTUBE_TOKEN", ""),
+            youtube_channel_id=env.get("MODSTREAM_YOUTUBE_CHANNEL_ID", ""),
+            youtube_api_url=env.get("MODSTREAM_YOUTUBE_API_URL", d.youtube_api_url),
+            youtube_daily_quota=_int(env, "MODSTREAM_YOUTUBE_DAILY_QUOTA", d.youtube_daily_quota),
+            youtube_quota_reserve=_int(
+                env, "MODSTREAM_YOUTUBE_QUOTA_RESERVE", d.youtube_quota_reserve
+            ),
+            x_token=env.get("MODSTREAM_X_TOKEN", ""),
+            x_user_id=env.get("MODSTREAM_X_USER_ID", ""),
+            x_api_url=env.get("MODSTREAM_X_API_URL", d.x_api_url),
+            x_block_mode=block_mode,
+            linkedin_token=env.get("MODSTREAM_LINKEDIN_TOKEN", ""),
+            linkedin_org_urn=env.get("MODSTREAM_LINKEDIN_ORG_URN", ""),
+            linkedin_api_url=env.get("MODSTREAM_LINKEDIN_API_URL", d.linkedin_api_url),
+            linkedin_version=env.get("MODSTREAM_LINKEDIN_VERSION", d.linkedin_version),
+            poll_interval_s=_int(env, "MODSTREAM_POLL_INTERVAL_MS", 60_000) / 1000,
+            dedup_days=_int(env, "MODSTREAM_CONNECTOR_DEDUP_DAYS", d.dedup_days),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     kafka_bootstrap: str = "127.0.0.1:9092"
     # May carry a password (redis://:secret@host): kept out of repr like the other secrets.
@@ -220,6 +288,7 @@ class Settings:
     console_trusted_proxies: tuple[str, ...] = ()
     console_session_minutes: int = 480
     console_access_log: str = str(REPO_ROOT / ".stack" / "console-access.log")
+    platforms: PlatformSettings = field(default_factory=PlatformSettings)
 
     def topic(self, name: str) -> str:
         return f"{self.namespace}.{name}" if self.namespace else name
@@ -290,4 +359,5 @@ class Settings:
                 env, "MODSTREAM_CONSOLE_SESSION_MINUTES", d.console_session_minutes
             ),
             console_access_log=env.get("MODSTREAM_CONSOLE_ACCESS_LOG", d.console_access_log),
+            platforms=PlatformSettings.from_env(env),
         )

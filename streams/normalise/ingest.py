@@ -12,7 +12,6 @@ import orjson
 
 from schemas.comment import PLATFORMS, Comment
 from schemas.deadletter import DeadLetter
-from streams.normalise.adapters import ADAPTERS, PlatformComment
 from streams.normalise.envelope import (
     EnvelopeContext,
     FieldError,
@@ -21,6 +20,8 @@ from streams.normalise.envelope import (
 )
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.normalise.text import normalise
+from streams.platforms import READERS
+from streams.platforms.base import PlatformComment
 
 STAGE = "normalise"
 
@@ -76,14 +77,14 @@ def _comment(raw: bytes, *, source: str, pseudonymiser: Pseudonymiser, max_bytes
 
     try:
         envelope = parse_envelope(decoded)
-        native = ADAPTERS[envelope.platform](envelope.payload)
+        native = READERS[envelope.platform](envelope.payload)
     except UnknownPlatform as exc:
         raise _Rejected("unknown_platform", str(exc)) from None
     except FieldError as exc:
         raise _Rejected(exc.reason, str(exc)) from None
     except _RECORD_ERRORS as exc:
         raise _Rejected(
-            "invalid_record", f"{_safe_platform(decoded)} adapter failed: {type(exc).__name__}"
+            "invalid_record", f"{_safe_platform(decoded)} reader failed: {type(exc).__name__}"
         ) from None
 
     try:

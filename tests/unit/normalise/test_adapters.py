@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from schemas.comment import PLATFORMS, Comment
-from streams.normalise.adapters import ADAPTERS
 from streams.normalise.ingest import ingest
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.normalise.text import normalise
+from streams.platforms import READERS
 
 FIXTURES = Path(__file__).resolve().parents[2] / "data" / "platforms"
 PSEUDONYMISER = Pseudonymiser(b"test-only-pseudonymisation-key")
@@ -186,7 +186,7 @@ def test_raw_account_id_never_reaches_the_comment(
 
 
 def test_every_platform_has_an_adapter_and_a_fixture() -> None:
-    assert set(ADAPTERS) == set(PLATFORMS)
+    assert set(READERS) == set(PLATFORMS)
     covered = {json.loads(fixture_bytes(name))["platform"] for name, _, _ in CASES}
     assert covered == set(PLATFORMS)
 

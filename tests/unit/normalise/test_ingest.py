@@ -12,14 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import streams.platforms as platforms
 from schemas.comment import PLATFORMS, Comment
 from schemas.deadletter import REASONS, DeadLetter
-from streams.normalise import adapters
 from streams.normalise import ingest as ingest_module
-from streams.normalise.adapters.base import PlatformComment
 from streams.normalise.envelope import JsonObject
 from streams.normalise.ingest import ingest
 from streams.normalise.pseudonymise import Pseudonymiser, PseudonymKeyError
+from streams.platforms.base import PlatformComment
 
 FIXTURES = Path(__file__).resolve().parents[2] / "data" / "platforms"
 PSEUDONYMISER = Pseudonymiser(b"test-only-pseudonymisation-key")
@@ -269,9 +269,9 @@ def test_an_adapter_bug_becomes_invalid_record(monkeypatch: pytest.MonkeyPatch) 
     def broken(payload: JsonObject) -> PlatformComment:
         raise ValueError(f"bad value {SECRET_TEXT}")
 
-    monkeypatch.setitem(adapters.ADAPTERS, "facebook", broken)
+    monkeypatch.setitem(platforms.READERS, "facebook", broken)
     letter = dead(encode(facebook()), "invalid_record")
-    assert letter.detail == "facebook adapter failed: ValueError"
+    assert letter.detail == "facebook reader failed: ValueError"
 
 
 def test_a_normaliser_failure_becomes_processing_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -287,7 +287,7 @@ def test_errors_that_are_not_about_the_record_propagate(monkeypatch: pytest.Monk
     def exhausted(payload: JsonObject) -> PlatformComment:
         raise MemoryError
 
-    monkeypatch.setitem(adapters.ADAPTERS, "facebook", exhausted)
+    monkeypatch.setitem(platforms.READERS, "facebook", exhausted)
     with pytest.raises(MemoryError):
         run(encode(facebook()))
 

@@ -654,8 +654,9 @@ def test_dry_run_is_the_default_and_wins_over_a_configured_plug_in(tmp_path: Pat
     assert isinstance(adapter_from_settings(Settings(data_dir=str(tmp_path))), DryRunAdapter)
     settings = Settings(data_dir=str(tmp_path), executor_adapter=f"{__name__}:PluginAdapter")
     assert isinstance(adapter_from_settings(settings), DryRunAdapter)
-    with pytest.raises(SettingsError, match="MODSTREAM_EXECUTOR_ADAPTER"):
-        adapter_from_settings(Settings(executor_dry_run=False))
+    # Dry-run off and no plug-in: the platform effectors, chosen per action.platform.
+    live = adapter_from_settings(Settings(data_dir=str(tmp_path), executor_dry_run=False))
+    assert live.name == "platforms"
 
 
 async def test_the_dry_run_adapter_records_one_line_per_action_without_raw_ids(

@@ -51,3 +51,8 @@ def epoch_ms(value: int, path: str) -> int:
     if not 0 <= value <= MAX_EVENT_TIME_MS:
         raise InvalidField(path, "a time between 1970 and 9999")
     return value
+
+
+def format_ms(ms: int, fmt: str) -> str:
+    """Epoch milliseconds in a platform's own timestamp format (for sample payloads)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime(fmt)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from streams.classify.document import Document
 from streams.classify.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_lexicon
 from streams.classify.matchers import LexiconDetector, PatternDetector
 from streams.classify.names import NameRegistry, RegistryDetector
+from streams.classify.prefilter import Prefilter
 from streams.classify.relevance import TopicRelevanceDetector
 from streams.classify.repetition import RepetitionDetector
 from streams.policy.model import DETECTOR_TYPES, Clause, DetectorSpec, Policy, PolicyError
@@ -47,17 +48,31 @@ class Classifier:
         registry: NameRegistry | None = None,
         *,
         lexicon_dir: Path = LEXICON_DIR,
+        prefilter: bool = True,
     ) -> None:
+        """``prefilter=False`` runs every detector on every comment with ``re`` alone (slower,
+        same findings): the reference the prefilter is tested against."""
         self.policy = policy
         self._lexicon_dir = lexicon_dir
         self._lexicons: dict[str, Lexicon] = {}
         self._built: dict[str, Detector] = {}
-        self._ctx = BuildContext(lexicon=self._lexicon, build=self._build, names=registry)
+        self._prefilter = Prefilter() if prefilter else None
+        self._ctx = BuildContext(
+            lexicon=self._lexicon, build=self._build, names=registry, prefilter=self._prefilter
+        )
         self._detectors: tuple[tuple[Clause, DetectorSpec, Detector], ...] = tuple(
             (clause, spec, self._build_spec(clause, spec))
             for clause in policy.clauses.values()
             for spec in clause.detectors
         )
+        # Each distinct top-level detector once, with the (clause, spec) pairs it serves.
+        served: dict[int, tuple[Detector, list[tuple[Clause, DetectorSpec]]]] = {}
+        for clause, spec, detector in self._detectors:
+            served.setdefault(id(detector), (detector, []))[1].append((clause, spec))
+        self._top: tuple[tuple[Detector, tuple[tuple[Clause, DetectorSpec], ...]], ...] = tuple(
+            (detector, tuple(specs)) for detector, specs in served.values()
+        )
+        self._live = _LiveIndex(self._top, self._prefilter)
         # Word lists ship with the code, not the policy file, so the policy version alone does
         # not pin them: this digest does, for audits and replay comparisons.
         digest = hashlib.sha256(policy.version.encode())
@@ -71,21 +86,48 @@ class Classifier:
 
     def classify_text(self, text: str, post_text: str = "") -> tuple[Finding, ...]:
         doc = Document.build(text, post_text)
+        if self._prefilter is not None:
+            self._prefilter.scan(doc)
+        return self._findings(doc)
+
+    def classify_batch(self, items: Iterable[Comment | str]) -> list[tuple[Finding, ...]]:
+        """Findings per comment (or per bare text, with no post), in order; the same as
+        ``classify`` one at a time. Each detector sees the whole batch at once
+        (``Detector.hits_batch``), so one that vectorises (a trained model) can."""
+        docs = [
+            Document.build(item, "")
+            if isinstance(item, str)
+            else Document.build(item.text, item.post_text)
+            for item in items
+        ]
+        if self._prefilter is not None:
+            self._prefilter.scan_all(docs)
+        live = [self._live.top(doc) for doc in docs]
+        for index, (detector, _) in enumerate(self._top):
+            detector.hits_batch([doc for doc, on in zip(docs, live, strict=True) if on[index]])
+        return [self._findings(doc, on) for doc, on in zip(docs, live, strict=True)]
+
+    def _findings(self, doc: Document, live: list[bool] | None = None) -> tuple[Finding, ...]:
         findings: set[Finding] = set()
-        for clause, spec, detector in self._detectors:
-            for hit in detector.hits(doc):
-                if hit.confidence >= spec.threshold:
-                    findings.add(
-                        Finding(
-                            clause=clause.id,
-                            detector=spec.id,
-                            start=hit.start,
-                            end=hit.end,
-                            confidence=round(hit.confidence, 4),
-                            severity=clause.severity,
-                            label=hit.label,
+        on = self._live.top(doc) if live is None else live
+        for (detector, specs), run in zip(self._top, on, strict=True):
+            if not run:
+                continue
+            hits = detector.hits(doc)
+            for clause, spec in specs:
+                for hit in hits:
+                    if hit.confidence >= spec.threshold:
+                        findings.add(
+                            Finding(
+                                clause=clause.id,
+                                detector=spec.id,
+                                start=hit.start,
+                                end=hit.end,
+                                confidence=round(hit.confidence, 4),
+                                severity=clause.severity,
+                                label=hit.label,
+                            )
                         )
-                    )
         return tuple(sorted(findings, key=_finding_order))
 
     def _build_spec(self, clause: Clause, spec: DetectorSpec) -> Detector:
@@ -113,6 +155,50 @@ class Classifier:
             except LexiconError as exc:
                 raise params.error(str(exc)) from exc
         return self._lexicons[name]
+
+
+class _LiveIndex:
+    """Which top-level detectors can hit a scanned document, without asking each one.
+
+    ``may_hit`` only ever asks whether probes fired, so it is monotone in the fired set: a
+    detector that can hit is either one that can with nothing but the always-possible probes
+    fired (computed once here), or one that reads a probe that fired. Only those are asked.
+    """
+
+    def __init__(
+        self,
+        top: Sequence[tuple[Detector, Sequence[object]]],
+        prefilter: Prefilter | None,
+    ) -> None:
+        self._detectors = tuple(d for d, _ in top)
+        self._prefilter = prefilter
+        if prefilter is None:
+            self._static: list[bool] = [True] * len(top)
+            self._by_probe: dict[int, tuple[int, ...]] = {}
+            return
+        prefilter.compile()
+        quiet = Document.build("")
+        quiet.fired, quiet.unscanned = prefilter.always, frozenset()
+        self._static = [d.may_hit(quiet) for d in self._detectors]
+        by_probe: dict[int, list[int]] = {}
+        for index, detector in enumerate(self._detectors):
+            if not self._static[index]:
+                for probe_id in detector.probe_ids():
+                    by_probe.setdefault(probe_id, []).append(index)
+        self._by_probe = {k: tuple(v) for k, v in by_probe.items()}
+
+    def top(self, doc: Document) -> list[bool]:
+        if self._prefilter is None:
+            return self._static
+        if doc.unscanned:
+            return [d.may_hit(doc) for d in self._detectors]
+        live = list(self._static)
+        by_probe = self._by_probe
+        for probe_id in doc.fired:
+            for index in by_probe.get(probe_id, ()):
+                if not live[index]:
+                    live[index] = self._detectors[index].may_hit(doc)
+        return live
 
 
 def _finding_order(f: Finding) -> tuple[int, str, str, int, str]:

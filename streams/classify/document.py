@@ -56,37 +56,59 @@ def tokenise(text: str) -> list[Token]:
     ]
 
 
+# The three texts a rule can read (see the module docstring).
+SURFACES = ("tokens", "normalised", "original")
+ALL_SURFACES = frozenset(SURFACES)
+
+
+class Probe(NamedTuple):
+    """A prefilter question about one surface: "could this rule or word list match here?"."""
+
+    surface: str
+    id: int
+
+
 @dataclass
 class Document:
     original: str
     norm: NormalisedText
-    tokens: tuple[Token, ...]
     surface: str
     post_text: str = ""
-    _surface_starts: list[int] = field(default_factory=list, repr=False)  # per token
     _words: tuple[str, ...] = field(default=(), repr=False)
+    _tokens: tuple[Token, ...] | None = field(default=None, repr=False)
+    _surface_starts: list[int] | None = field(default=None, repr=False)  # per token
     _token_starts: list[int] | None = field(default=None, repr=False)
     _post_tokens: tuple[str, ...] | None = field(default=None, repr=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+    # What the prefilter found (streams.classify.prefilter): the probes that may match, and the
+    # surfaces it could not scan exactly, where every probe may match. Unscanned by default,
+    # so a document nobody scanned runs every rule.
+    fired: frozenset[int] | set[int] = field(default=frozenset(), repr=False)
+    unscanned: frozenset[str] = field(default=ALL_SURFACES, repr=False)
 
     @classmethod
     def build(cls, text: str, post_text: str = "") -> Document:
         norm = normalise(text)
-        tokens = tuple(tokenise(norm.text))
-        starts: list[int] = []
-        offset = 0
-        for token in tokens:
-            starts.append(offset)
-            offset += len(token.text) + 1
+        # Words and surface in C: the apostrophes only ever sit inside a token, so dropping them
+        # from the joined string is dropping them from each word. Token spans are built only
+        # when a hit has to be mapped back (``tokens``), which most comments never need.
+        surface = " ".join(TOKEN.findall(norm.text)).translate(_APOSTROPHES)
         return cls(
             original=text,
             norm=norm,
-            tokens=tokens,
-            surface=" ".join(t.text for t in tokens),
+            surface=surface,
             post_text=post_text,
-            _surface_starts=starts,
-            _words=tuple(t.text for t in tokens),
+            _words=tuple(surface.split(" ")) if surface else (),
         )
+
+    def may_match(self, probe: Probe) -> bool:
+        return probe.surface in self.unscanned or probe.id in self.fired
+
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        if self._tokens is None:
+            self._tokens = tuple(tokenise(self.norm.text))
+        return self._tokens
 
     @property
     def matching(self) -> str:
@@ -102,11 +124,17 @@ class Document:
         return Hit(start, end, first, last, confidence, label)
 
     def hit_for_surface(self, start: int, end: int, confidence: float, label: str) -> Hit | None:
-        if end <= start or not self.tokens:
+        if end <= start or not self._words:
             return None
         starts = self._surface_starts
+        if starts is None:
+            starts = self._surface_starts = []
+            offset = 0
+            for word in self._words:
+                starts.append(offset)
+                offset += len(word) + 1
         first = bisect.bisect_right(starts, start) - 1
-        if start >= starts[first] + len(self.tokens[first].text):
+        if start >= starts[first] + len(self._words[first]):
             first += 1  # the match starts on the space after a token
         last = bisect.bisect_right(starts, end - 1) - 1
         if last < first:
@@ -153,3 +181,10 @@ class Document:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def remembers(self, key: Hashable) -> bool:
+        return key in self._memo
+
+    def remember(self, key: Hashable, value: Any) -> None:
+        """Store what a batch computed for this document, for ``memo`` to return."""
+        self._memo[key] = value

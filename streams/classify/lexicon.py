@@ -82,6 +82,14 @@ class Lexicon:
             len(v) for v in self._prefixes.values()
         )
 
+    def first_words(self) -> frozenset[str]:
+        """Every word a whole-token match can start with (exact or squeezed)."""
+        return frozenset(self._exact) | frozenset(self._squeezed)
+
+    def prefix_words(self) -> frozenset[str]:
+        """Every prefix a one-word prefix entry matches tokens by."""
+        return frozenset(self._prefixes)
+
     def find(self, words: Sequence[str]) -> Iterator[Match]:
         """Longest entry starting at each token; a match is not re-entered by a shorter one."""
         index = 0

@@ -5,6 +5,8 @@ Repeats *across* comments are the rate-windows stage's job; this only marks the 
 
 from __future__ import annotations
 
+from collections import Counter
+
 from streams.classify.detectors import BuildContext, Detector, Params
 from streams.classify.document import Document, Hit
 
@@ -18,6 +20,15 @@ class RepetitionDetector(Detector):
     def detect(self, doc: Document) -> list[Hit]:
         words = doc.token_words()
         n = self.ngram
+        if len(words) < n * self.min_repeats:
+            return []
+        # Counting every occurrence, overlapping ones too, is an upper bound on the pastes
+        # counted below and runs in C: most comments repeat nothing and stop here.
+        # The shifted copies differ in length on purpose: zip stops at the last whole n-gram.
+        shifted = (words[i:] for i in range(n))
+        grams = Counter(words if n == 1 else zip(*shifted, strict=False))
+        if max(grams.values()) < self.min_repeats:
+            return []
         seen: dict[tuple[str, ...], list[int]] = {}
         for index in range(len(words) - n + 1):
             starts = seen.setdefault(words[index : index + n], [])

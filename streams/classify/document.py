@@ -75,7 +75,7 @@ class Document:
     surface: str
     post_text: str = ""
     _words: tuple[str, ...] = field(default=(), repr=False)
-    _tokens: tuple[Token, ...] | None = field(default=None, repr=False)
+    _spans: list[tuple[int, int]] | None = field(default=None, repr=False)  # in the matching form
     _surface_starts: list[int] | None = field(default=None, repr=False)  # per token
     _token_starts: list[int] | None = field(default=None, repr=False)
     _post_tokens: tuple[str, ...] | None = field(default=None, repr=False)
@@ -106,9 +106,16 @@ class Document:
 
     @property
     def tokens(self) -> tuple[Token, ...]:
-        if self._tokens is None:
-            self._tokens = tuple(tokenise(self.norm.text))
-        return self._tokens
+        return tuple(
+            Token(word, start, end)
+            for word, (start, end) in zip(self._words, self.spans(), strict=True)
+        )
+
+    def spans(self) -> list[tuple[int, int]]:
+        """Each token's span in the matching form; built on the first hit that needs it."""
+        if self._spans is None:
+            self._spans = [m.span() for m in TOKEN.finditer(self.norm.text)]
+        return self._spans
 
     @property
     def matching(self) -> str:
@@ -118,9 +125,8 @@ class Document:
         return self._words
 
     def hit_for_tokens(self, first: int, last: int, confidence: float, label: str) -> Hit:
-        start, end = self.norm.to_original(
-            self.tokens[first].norm_start, self.tokens[last].norm_end
-        )
+        spans = self.spans()
+        start, end = self.norm.to_original(spans[first][0], spans[last][1])
         return Hit(start, end, first, last, confidence, label)
 
     def hit_for_surface(self, start: int, end: int, confidence: float, label: str) -> Hit | None:
@@ -158,7 +164,7 @@ class Document:
         return Hit(start, end, first, last, confidence, label)
 
     def _tokens_between(self, norm_start: int, norm_end: int) -> tuple[int, int]:
-        starts = [t.norm_start for t in self.tokens]
+        starts = [start for start, _ in self.spans()]
         first = max(0, bisect.bisect_right(starts, norm_start) - 1)
         last = max(first, bisect.bisect_left(starts, norm_end) - 1)
         return first, last
@@ -167,7 +173,7 @@ class Document:
         # Computed only when an original-surface rule matched, which is rare.
         if self._token_starts is None:
             self._token_starts = [
-                self.norm.to_original(t.norm_start, t.norm_end)[0] for t in self.tokens
+                self.norm.to_original(start, end)[0] for start, end in self.spans()
             ]
         return self._token_starts
 

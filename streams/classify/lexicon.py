@@ -24,7 +24,7 @@ from streams.normalise.text import normalise
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_DOUBLES = re.compile(r"(.)\1+")
+DOUBLES = re.compile(r"(.)\1+")
 
 
 class LexiconError(ValueError):
@@ -36,7 +36,7 @@ def squeeze(word: str) -> str:
     # Cached because every token of every comment is squeezed once per word list. The
     # normaliser keeps up to two repeated letters ("fuuuck" -> "fuuck"); squeezing the
     # rest lets such a token still meet its list entry.
-    return _DOUBLES.sub(r"\1", word)
+    return DOUBLES.sub(r"\1", word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +71,11 @@ class Lexicon:
         for entries_ in (*self._exact.values(), *self._squeezed.values()):
             entries_.sort(key=lambda e: -len(e.words))
         self._prefixes = prefixes
-        self._prefix_re = (
-            re.compile("|".join(sorted(map(re.escape, prefixes), key=len, reverse=True)))
-            if prefixes
-            else None
-        )
+        alternatives = "|".join(sorted(map(re.escape, prefixes), key=len, reverse=True))
+        self._prefix_re = re.compile(alternatives) if prefixes else None
+        # The same prefixes at any word start of the words joined by spaces: one C-level search
+        # tells whether any token can start a prefix match.
+        self._prefix_in_text = re.compile(f"(?:^| )(?:{alternatives})") if prefixes else None
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._exact.values()) + sum(
@@ -92,15 +92,39 @@ class Lexicon:
 
     def find(self, words: Sequence[str]) -> Iterator[Match]:
         """Longest entry starting at each token; a match is not re-entered by a shorter one."""
-        index = 0
-        count = len(words)
-        while index < count:
-            match = self._match_at(words, index)
-            if match is None:
-                index += 1
+        free = 0  # the first token not inside a match already found
+        for index in self._starts(words):
+            if index < free:
                 continue
-            yield match
-            index = match.last + 1
+            match = self._match_at(words, index)
+            if match is not None:
+                yield match
+                free = match.last + 1
+
+    def _starts(self, words: Sequence[str]) -> list[int]:
+        """The tokens ``_match_at`` can match at, in order (a superset: it decides), found with
+        set and regex operations in C instead of a lookup per token in Python."""
+        if not words:
+            return []
+        joined = " ".join(words)
+        # Squeezing the joined words squeezes each word: a single space separates them.
+        squeezed = DOUBLES.sub(r"\1", joined)
+        exact = self._exact.keys() & set(words)
+        # Only a token with a repeated letter is looked up by its squeezed form.
+        squeezed_words = squeezed.split(" ") if squeezed != joined else None
+        loose = self._squeezed.keys() & set(squeezed_words) if squeezed_words else set()
+        starts: set[int] = set()
+        if self._prefix_in_text is not None:
+            for text in (joined, squeezed):
+                for m in self._prefix_in_text.finditer(text):
+                    starts.add(text.count(" ", 0, m.end()))  # its token's index
+        if exact or loose:
+            starts.update(
+                index
+                for index, word in enumerate(words)
+                if word in exact or (squeezed_words is not None and squeezed_words[index] in loose)
+            )
+        return sorted(starts)
 
     def _match_at(self, words: Sequence[str], index: int) -> Match | None:
         word = words[index]

@@ -32,6 +32,7 @@ class LexiconDetector(Detector):
         )
         self._probe_ids = frozenset(p.id for _, p in self._probed if p is not None)
         self._unprobed = any(p is None for _, p in self._probed)
+        self._surface = next((p.surface for _, p in self._probed if p is not None), "")
 
     def may_hit(self, doc: Document) -> bool:
         return (

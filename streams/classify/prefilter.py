@@ -17,8 +17,10 @@ things keep that promise where the two engines could disagree:
 - a rule is sent to Hyperscan only if its syntax means the same in both dialects (no ``{,n}``,
   no flags beyond IGNORECASE, no non-ASCII character that ``re`` would fold onto an ASCII one);
   others, and any Hyperscan refuses, are "always possible";
-- a word list is probed by a regex that accepts every token the list's own lookup could start
-  a match on (each letter of the squeezed entry may repeat), so it can only over-report.
+- a word list is probed on the *squeezed* token surface (every run of a letter cut to one, as
+  the list's own lookup squeezes tokens) by the squeezed forms of its entries' first words as
+  whole words, and of its prefixes as word starts: every token the lookup could start a match
+  on is found, so it can only over-report. Literals keep the scan fast.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 from streams.classify.document import SURFACES, Document, Probe
-from streams.classify.lexicon import Lexicon, squeeze
+from streams.classify.lexicon import DOUBLES, Lexicon, squeeze
 
 try:  # a declared dependency; without it (an unsupported platform) every rule simply runs
     import hyperscan
@@ -40,6 +42,9 @@ except ImportError:  # pragma: no cover
 _UNSAFE_TEXT = re.compile(r"[^\t\n\r\x20-\x7e]")
 _PYTHON_ONLY_SYNTAX = re.compile(r"\{,")
 _KNOWN_FLAGS = re.IGNORECASE | re.UNICODE
+# Word lists are probed on the token surface with runs of a letter squeezed to one.
+SQUEEZED = "squeezed"
+SCANNED = (*SURFACES, SQUEEZED)
 
 
 class Prefilter:
@@ -47,7 +52,7 @@ class Prefilter:
 
     def __init__(self) -> None:
         self._ids: dict[tuple[str, str, bool], Probe] = {}
-        self._patterns: dict[str, list[tuple[int, str, bool]]] = {s: [] for s in SURFACES}
+        self._patterns: dict[str, list[tuple[int, str, bool]]] = {s: [] for s in SCANNED}
         self._always: set[int] = set()
         self._databases: dict[str, Any] = {}
         self.compiled = False
@@ -70,8 +75,8 @@ class Prefilter:
         return probe
 
     def lexicon(self, lexicon: Lexicon) -> Probe:
-        """A probe on the token surface for any token the word list could start a match on."""
-        return self._add("tokens", lexicon_probe_regex(lexicon), False)
+        """A probe for any token the word list could start a match on."""
+        return self._add(SQUEEZED, lexicon_probe_regex(lexicon), False)
 
     def compile(self) -> None:
         """Build one database per surface; a pattern Hyperscan refuses becomes "always"."""
@@ -98,10 +103,12 @@ class Prefilter:
             add(probe_id)
 
         for surface, database in self._databases.items():
-            text = _text_of(doc, surface)
+            text = doc.surface if surface == SQUEEZED else _text_of(doc, surface)
             if not text.isascii() or _UNSAFE_TEXT.search(text) is not None:
                 unscanned.append(surface)
                 continue
+            if surface == SQUEEZED:
+                text = DOUBLES.sub(r"\1", text)
             database.scan(text.encode("ascii"), match_event_handler=on_match)
         doc.fired = fired
         doc.unscanned = frozenset(unscanned)
@@ -148,16 +155,18 @@ def _folds_onto_ascii(ch: str) -> bool:
 
 
 def lexicon_probe_regex(lexicon: Lexicon) -> str:
-    """A regex over the token surface accepting every token ``Lexicon.find`` could start a
-    match on: a whole token whose squeezed form is an entry's first word (exact tokens are a
-    case of that), or a token whose squeezed form starts with a prefix entry."""
-    whole = sorted({_repeatable(squeeze(w)) for w in lexicon.first_words()})
-    prefixes = sorted({_repeatable(squeeze(p)) for p in lexicon.prefix_words()})
+    """A regex over the squeezed token surface finding every token ``Lexicon.find`` could start
+    a match on. The lookup starts one on a token equal to an entry's first word (so with the
+    same squeezed form), on a token whose squeezed form is a squeezed entry, or on a token that,
+    squeezed or not, starts with a prefix entry p (then its squeezed form starts with
+    squeeze(p))."""
+    whole = sorted({re.escape(squeeze(w)) for w in lexicon.first_words()})
+    prefixes = sorted({re.escape(squeeze(p)) for p in lexicon.prefix_words()})
     branches = []
     if whole:
-        branches.append(f"(?:^| )(?:{'|'.join(whole)})(?: |$)")
+        branches.append(f"\\b(?:{'|'.join(whole)})\\b")
     if prefixes:
-        branches.append(f"(?:^| )(?:{'|'.join(prefixes)})")
+        branches.append(f"\\b(?:{'|'.join(prefixes)})")
     if not branches:
         raise ValueError(f"word list {lexicon.name!r} is empty: nothing to probe for")
     return "|".join(branches)

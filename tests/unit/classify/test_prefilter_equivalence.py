@@ -24,7 +24,7 @@ from schemas.comment import Comment
 from streams.classify import Classifier, NameRegistry
 from streams.classify.document import Document
 from streams.classify.evaluation import as_comment, load_cases
-from streams.classify.lexicon import parse_lexicon
+from streams.classify.lexicon import parse_lexicon, squeeze
 from streams.classify.prefilter import Prefilter, lexicon_probe_regex
 from streams.policy import Policy
 from tests.unit.classify.conftest import ROOT
@@ -32,7 +32,7 @@ from tests.unit.classify.corpus_sample import corpus_sample
 
 LABELLED = sorted((ROOT / "tests" / "data" / "labelled").glob("*.jsonl"))
 # Tests read the environment directly for their own knobs; the worker's settings are not involved.
-SAMPLE = int(os.environ.get("MODSTREAM_EQUIVALENCE_SAMPLE", "3000"))
+SAMPLE = int(os.environ.get("MODSTREAM_EQUIVALENCE_SAMPLE", "2000"))
 
 
 @pytest.fixture(scope="module")
@@ -103,10 +103,10 @@ def test_rules_with_python_only_meaning_are_always_run() -> None:
 
 def test_a_word_list_probe_accepts_every_token_the_list_can_start_on() -> None:
     lexicon = parse_lexicon("t", "book\nfuck*\nass*\ngo back home\n")
-    probe = re.compile(lexicon_probe_regex(lexicon))
+    probe = re.compile(lexicon_probe_regex(lexicon))  # it reads the squeezed token surface
     for text in ("a booook", "fuuucking hell", "asses", "go back home", "bok"):
-        assert probe.search(text), text
-    assert not probe.search("a bookish fellow")  # "book" whole-word, and no prefix entry
+        assert probe.search(squeeze(text)), text
+    assert not probe.search(squeeze("a bookish fellow"))  # "book" is a whole word
 
 
 # Words that trip rules, with characters only ``re`` can read (non-ASCII, emoji, Kelvin sign).

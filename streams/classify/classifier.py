@@ -18,7 +18,7 @@ from streams.classify.matchers import LexiconDetector, PatternDetector
 from streams.classify.names import NameRegistry, RegistryDetector
 from streams.classify.prefilter import Prefilter
 from streams.classify.relevance import TopicRelevanceDetector
-from streams.classify.repetition import RepetitionDetector
+from streams.classify.repetition import RepetitionDetector, alone_makes_findings
 from streams.policy.model import DETECTOR_TYPES, Clause, DetectorSpec, Policy, PolicyError
 
 Factory = Callable[[Params, BuildContext], Detector]
@@ -131,7 +131,15 @@ class Classifier:
         return tuple(sorted(findings, key=_finding_order))
 
     def _build_spec(self, clause: Clause, spec: DetectorSpec) -> Detector:
-        return self._build(spec.type, spec.params, f"clause '{clause.id}' detector '{spec.id}'")
+        where = f"clause '{clause.id}' detector '{spec.id}'"
+        detector = self._build(spec.type, spec.params, where)
+        if clause.kind == "violation" and alone_makes_findings(detector):
+            raise PolicyError(
+                f"{where}: repetition inside one comment is never a breach by itself (a long or "
+                "repetitive complaint is not spam; posts repeated across comments are the rate "
+                "windows' to count): use it only in an all_of with another signal"
+            )
+        return detector
 
     def _build(self, dtype: str, params: Mapping[str, Any], where: str) -> Detector:
         # Identical specs share one detector, so a list used by two clauses runs once a comment.

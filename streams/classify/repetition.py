@@ -1,12 +1,16 @@
-"""Spam candidates inside one comment: the same run of words pasted again and again.
+"""The same run of words again and again inside one comment: a signal, never a breach alone.
 
-Repeats *across* comments are the rate-windows stage's job; this only marks the comment.
+"The same message posted many times" is about posts, and the rate windows count an author's
+near-copies across posts. Inside one comment, repetition is how angry people write ("Four hours.
+FOUR HOURS."), so the classifier refuses a policy where this detector alone makes a violation
+finding (``alone_makes_findings``); it may only corroborate another signal in an ``all_of``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+from streams.classify.composite import CompositeDetector
 from streams.classify.detectors import BuildContext, Detector, Params
 from streams.classify.document import Document, Hit
 
@@ -39,3 +43,13 @@ class RepetitionDetector(Detector):
         if len(best) < self.min_repeats:
             return []
         return [doc.hit_for_tokens(best[0], best[-1] + n - 1, self.confidence, "repeated_text")]
+
+
+def alone_makes_findings(detector: Detector) -> bool:
+    """Whether repetition by itself is enough for ``detector`` to hit."""
+    if isinstance(detector, RepetitionDetector):
+        return True
+    if isinstance(detector, CompositeDetector):
+        members = [alone_makes_findings(m) for m in detector.members]
+        return any(members) if detector.mode == "any_of" else all(members)
+    return False

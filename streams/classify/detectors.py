@@ -193,8 +193,7 @@ class ContextFilter:
         return not (self.quoted and _inside_quotes(doc.original, hit.start, hit.end))
 
     def _allowed(self, doc: Document) -> list[tuple[int, int]]:
-        words = doc.token_words()
-        return [(m.first, m.last) for lexicon in self.allow for m in lexicon.find(words)]
+        return [(m.first, m.last) for lexicon in self.allow for m in lexicon.find_in(doc)]
 
 
 def _in_question(text: str, end: int) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -23,6 +23,8 @@ from streams.normalise.text import NormalisedText, normalise
 # A token is a run of letters/digits; an apostrophe inside a word does not split it.
 TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _APOSTROPHES = str.maketrans("", "", "'’")
+# A run of one character, cut to one by ``squeeze`` (streams.classify.lexicon).
+RUNS = re.compile(r"(.)\1+")
 
 
 class Token(NamedTuple):
@@ -30,6 +32,34 @@ class Token(NamedTuple):
     text: str  # apostrophes removed
     norm_start: int  # span in the matching form
     norm_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """A comment's words as word lists look them up: joined by single spaces, squeezed (runs
+    of a character cut to one; ``squeezed_words`` is None when that changes nothing), and
+    as sets. Built once per comment and shared by every list."""
+
+    words: Sequence[str]
+    joined: str
+    squeezed: str
+    word_set: frozenset[str]
+    squeezed_words: list[str] | None
+    squeezed_set: frozenset[str]
+
+    @classmethod
+    def of(cls, words: Sequence[str], joined: str | None = None) -> TokenView:
+        joined = " ".join(words) if joined is None else joined
+        squeezed = squeeze_runs(joined)
+        squeezed_words = squeezed.split(" ") if squeezed != joined else None
+        return cls(
+            words,
+            joined,
+            squeezed,
+            frozenset(words),
+            squeezed_words,
+            frozenset(squeezed_words) if squeezed_words else frozenset(),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +78,15 @@ class Hit:
         return max(
             0, other.first_token - self.last_token - 1, self.first_token - other.last_token - 1
         )
+
+
+def squeeze_runs(text: str) -> str:
+    # A function, not the template r"\1": re expands a template in Python, twice as slow.
+    return RUNS.sub(_first_group, text)
+
+
+def _first_group(match: re.Match[str]) -> str:
+    return match.group(1)
 
 
 def tokenise(text: str) -> list[Token]:
@@ -79,6 +118,7 @@ class Document:
     _surface_starts: list[int] | None = field(default=None, repr=False)  # per token
     _token_starts: list[int] | None = field(default=None, repr=False)
     _post_tokens: tuple[str, ...] | None = field(default=None, repr=False)
+    _view: TokenView | None = field(default=None, repr=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     # What the prefilter found (streams.classify.prefilter): the probes that may match, and the
     # surfaces it could not scan exactly, where every probe may match. Unscanned by default,
@@ -110,6 +150,17 @@ class Document:
             Token(word, start, end)
             for word, (start, end) in zip(self._words, self.spans(), strict=True)
         )
+
+    def squeezed(self) -> str:
+        """The surface with every run of one character cut to one ("fuuuck" -> "fuck"); one
+        space separates words, so this is each word squeezed. Word lists and the prefilter
+        share it."""
+        return self.token_view().squeezed
+
+    def token_view(self) -> TokenView:
+        if self._view is None:
+            self._view = TokenView.of(self._words, self.surface)
+        return self._view
 
     def spans(self) -> list[tuple[int, int]]:
         """Each token's span in the matching form; built on the first hit that needs it."""

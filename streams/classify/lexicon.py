@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from streams.classify.document import tokenise
+from streams.classify.document import Document, TokenView, squeeze_runs, tokenise
 from streams.normalise.text import normalise
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-DOUBLES = re.compile(r"(.)\1+")
 
 
 class LexiconError(ValueError):
@@ -36,7 +35,7 @@ def squeeze(word: str) -> str:
     # Cached because every token of every comment is squeezed once per word list. The
     # normaliser keeps up to two repeated letters ("fuuuck" -> "fuuck"); squeezing the
     # rest lets such a token still meet its list entry.
-    return DOUBLES.sub(r"\1", word)
+    return squeeze_runs(word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +91,15 @@ class Lexicon:
 
     def find(self, words: Sequence[str]) -> Iterator[Match]:
         """Longest entry starting at each token; a match is not re-entered by a shorter one."""
+        return self._walk(words, self._starts(TokenView.of(words)))
+
+    def find_in(self, doc: Document) -> Iterator[Match]:
+        """``find`` over a document's words, reusing the views of them it keeps."""
+        return self._walk(doc.token_words(), self._starts(doc.token_view()))
+
+    def _walk(self, words: Sequence[str], starts: list[int]) -> Iterator[Match]:
         free = 0  # the first token not inside a match already found
-        for index in self._starts(words):
+        for index in starts:
             if index < free:
                 continue
             match = self._match_at(words, index)
@@ -101,27 +107,22 @@ class Lexicon:
                 yield match
                 free = match.last + 1
 
-    def _starts(self, words: Sequence[str]) -> list[int]:
+    def _starts(self, view: TokenView) -> list[int]:
         """The tokens ``_match_at`` can match at, in order (a superset: it decides), found with
         set and regex operations in C instead of a lookup per token in Python."""
-        if not words:
-            return []
-        joined = " ".join(words)
-        # Squeezing the joined words squeezes each word: a single space separates them.
-        squeezed = DOUBLES.sub(r"\1", joined)
-        exact = self._exact.keys() & set(words)
+        exact = self._exact.keys() & view.word_set
         # Only a token with a repeated letter is looked up by its squeezed form.
-        squeezed_words = squeezed.split(" ") if squeezed != joined else None
-        loose = self._squeezed.keys() & set(squeezed_words) if squeezed_words else set()
+        loose = self._squeezed.keys() & view.squeezed_set if view.squeezed_words else set()
         starts: set[int] = set()
         if self._prefix_in_text is not None:
-            for text in (joined, squeezed):
+            for text in (view.joined, view.squeezed):
                 for m in self._prefix_in_text.finditer(text):
                     starts.add(text.count(" ", 0, m.end()))  # its token's index
         if exact or loose:
+            squeezed_words = view.squeezed_words
             starts.update(
                 index
-                for index, word in enumerate(words)
+                for index, word in enumerate(view.words)
                 if word in exact or (squeezed_words is not None and squeezed_words[index] in loose)
             )
         return sorted(starts)

@@ -43,12 +43,11 @@ class LexiconDetector(Detector):
         return self._probe_ids
 
     def detect(self, doc: Document) -> list[Hit]:
-        words = doc.token_words()
         hits = (
             doc.hit_for_tokens(m.first, m.last, self.confidence, m.label)
             for lexicon, probe in self._probed
             if probe is None or doc.may_match(probe)
-            for m in lexicon.find(words)
+            for m in lexicon.find_in(doc)
         )
         kept = (h for h in hits if not self.filter or self.filter.keep(doc, h))
         # Stop early: a comment that repeats a word thousands of times must not cost more.

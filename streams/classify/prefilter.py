@@ -31,7 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 from streams.classify.document import SURFACES, Document, Probe
-from streams.classify.lexicon import DOUBLES, Lexicon, squeeze
+from streams.classify.lexicon import Lexicon, squeeze
 
 try:  # a declared dependency; without it (an unsupported platform) every rule simply runs
     import hyperscan
@@ -108,7 +108,7 @@ class Prefilter:
                 unscanned.append(surface)
                 continue
             if surface == SQUEEZED:
-                text = DOUBLES.sub(r"\1", text)
+                text = doc.squeezed()
             database.scan(text.encode("ascii"), match_event_handler=on_match)
         doc.fired = fired
         doc.unscanned = frozenset(unscanned)

@@ -26,6 +26,10 @@ class RepetitionDetector(Detector):
         n = self.ngram
         if len(words) < n * self.min_repeats:
             return []
+        # An n-gram pasted k times repeats its first word k times: with fewer than k - 1
+        # repeated words in all, nothing can be (one C-level set build).
+        if len(words) - len(set(words)) < self.min_repeats - 1:
+            return []
         # Counting every occurrence, overlapping ones too, is an upper bound on the pastes
         # counted below and runs in C: most comments repeat nothing and stop here.
         # The shifted copies differ in length on purpose: zip stops at the last whole n-gram.

@@ -22,10 +22,11 @@ from hypothesis import strategies as st
 
 from schemas.comment import Comment
 from streams.classify import Classifier, NameRegistry
-from streams.classify.document import Document
+from streams.classify.document import RUNS, Document, squeeze_runs
 from streams.classify.evaluation import as_comment, load_cases
 from streams.classify.lexicon import parse_lexicon, squeeze
 from streams.classify.prefilter import Prefilter, lexicon_probe_regex
+from streams.classify.word_gate import _fold_char, fold
 from streams.policy import Policy
 from tests.unit.classify.conftest import ROOT
 from tests.unit.classify.corpus_sample import corpus_sample
@@ -142,3 +143,10 @@ def _comment(text: str, index: int) -> Comment:
         lang="en",
         source="sample",
     )
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("ab \n.ſKİ\u212aß😡"), max_size=40) | st.text())
+def test_the_fast_squeeze_and_fold_equal_their_plain_definitions(text: str) -> None:
+    assert squeeze_runs(text) == RUNS.sub(r"\1", text)
+    assert fold(text) == "".join(_fold_char(c) for c in text)

@@ -48,9 +48,11 @@ class TokenView:
     squeezed_set: frozenset[str]
 
     @classmethod
-    def of(cls, words: Sequence[str], joined: str | None = None) -> TokenView:
+    def of(
+        cls, words: Sequence[str], joined: str | None = None, squeezed: str | None = None
+    ) -> TokenView:
         joined = " ".join(words) if joined is None else joined
-        squeezed = squeeze_runs(joined)
+        squeezed = squeeze_runs(joined) if squeezed is None else squeezed
         squeezed_words = squeezed.split(" ") if squeezed != joined else None
         return cls(
             words,
@@ -120,6 +122,7 @@ class Document:
     _surface_starts: list[int] | None = field(default=None, repr=False)  # per token
     _token_starts: list[int] | None = field(default=None, repr=False)
     _post_tokens: tuple[str, ...] | None = field(default=None, repr=False)
+    _squeezed: str | None = field(default=None, repr=False)
     _view: TokenView | None = field(default=None, repr=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     # What the prefilter found (streams.classify.prefilter): the probes that may match, and the
@@ -157,11 +160,13 @@ class Document:
         """The surface with every run of one character cut to one ("fuuuck" -> "fuck"); one
         space separates words, so this is each word squeezed. Word lists and the prefilter
         share it."""
-        return self.token_view().squeezed
+        if self._squeezed is None:
+            self._squeezed = squeeze_runs(self.surface)
+        return self._squeezed
 
     def token_view(self) -> TokenView:
         if self._view is None:
-            self._view = TokenView.of(self._words, self.surface)
+            self._view = TokenView.of(self._words, self.surface, self.squeezed())
         return self._view
 
     def spans(self) -> list[tuple[int, int]]:

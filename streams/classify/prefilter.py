@@ -45,6 +45,7 @@ _KNOWN_FLAGS = re.IGNORECASE | re.UNICODE
 # Word lists are probed on the token surface with runs of a letter squeezed to one.
 SQUEEZED = "squeezed"
 SCANNED = (*SURFACES, SQUEEZED)
+_WORDS_ONLY = frozenset({"tokens", SQUEEZED})
 
 
 class Prefilter:
@@ -103,12 +104,16 @@ class Prefilter:
             add(probe_id)
 
         for surface, database in self._databases.items():
-            text = doc.surface if surface == SQUEEZED else _text_of(doc, surface)
-            if not text.isascii() or _UNSAFE_TEXT.search(text) is not None:
+            if surface in _WORDS_ONLY:
+                # Letters, digits and single spaces: ASCII is all there is to check.
+                text = doc.squeezed() if surface == SQUEEZED else doc.surface
+                safe = text.isascii()
+            else:
+                text = _text_of(doc, surface)
+                safe = text.isascii() and _UNSAFE_TEXT.search(text) is None
+            if not safe:
                 unscanned.append(surface)
                 continue
-            if surface == SQUEEZED:
-                text = doc.squeezed()
             database.scan(text.encode("ascii"), match_event_handler=on_match)
         doc.fired = fired
         doc.unscanned = frozenset(unscanned)

@@ -45,9 +45,10 @@ class CompositeDetector(Detector):
             for member in self.members:
                 member.hits_batch([d for d in docs if member.may_hit(d)])
         else:
-            live = list(docs)
+            # Only documents every member may hit (the prefilter's cheap answer) are worth
+            # running any member on; then each member runs where all before it hit.
+            live = [d for d in docs if self.may_hit(d)]
             for member in self.members:
-                live = [d for d in live if member.may_hit(d)]
                 live = [d for d, hits in zip(live, member.hits_batch(live), strict=True) if hits]
         return [self.detect(doc) for doc in docs]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -118,7 +118,9 @@ class Document:
     surface: str
     post_text: str = ""
     _words: tuple[str, ...] = field(default=(), repr=False)
-    _spans: list[tuple[int, int]] | None = field(default=None, repr=False)  # in the matching form
+    # Token spans in the matching form, found as far as a hit has needed them.
+    _spans: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    _span_scan: Iterator[re.Match[str]] | None = field(default=None, repr=False)
     _surface_starts: list[int] | None = field(default=None, repr=False)  # per token
     _token_starts: list[int] | None = field(default=None, repr=False)
     _post_tokens: tuple[str, ...] | None = field(default=None, repr=False)
@@ -170,10 +172,21 @@ class Document:
         return self._view
 
     def spans(self) -> list[tuple[int, int]]:
-        """Each token's span in the matching form; built on the first hit that needs it."""
-        if self._spans is None:
-            self._spans = [m.span() for m in TOKEN.finditer(self.norm.text)]
-        return self._spans
+        """Every token's span in the matching form."""
+        return self._spans_to(len(self._words) - 1)
+
+    def _spans_to(self, index: int) -> list[tuple[int, int]]:
+        """Token spans up to ``index`` at least: a hit near the start of a long post does not
+        pay for tokenising all of it."""
+        spans = self._spans
+        if index >= len(spans):
+            if self._span_scan is None:
+                self._span_scan = TOKEN.finditer(self.norm.text)
+            for m in self._span_scan:
+                spans.append(m.span())
+                if len(spans) > index:
+                    break
+        return spans
 
     @property
     def matching(self) -> str:
@@ -183,7 +196,7 @@ class Document:
         return self._words
 
     def hit_for_tokens(self, first: int, last: int, confidence: float, label: str) -> Hit:
-        spans = self.spans()
+        spans = self._spans_to(last)
         start, end = self.norm.to_original(spans[first][0], spans[last][1])
         return Hit(start, end, first, last, confidence, label)
 

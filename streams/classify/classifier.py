@@ -103,16 +103,18 @@ class Classifier:
         if self._prefilter is not None:
             self._prefilter.scan_all(docs)
         live = [self._live.top(doc) for doc in docs]
-        for index, (detector, _) in enumerate(self._top):
-            detector.hits_batch([doc for doc, on in zip(docs, live, strict=True) if on[index]])
+        batches: dict[int, list[Document]] = {}
+        for doc, indices in zip(docs, live, strict=True):
+            for index in indices:
+                batches.setdefault(index, []).append(doc)
+        for index, batch in batches.items():
+            self._top[index][0].hits_batch(batch)
         return [self._findings(doc, on) for doc, on in zip(docs, live, strict=True)]
 
-    def _findings(self, doc: Document, live: list[bool] | None = None) -> tuple[Finding, ...]:
+    def _findings(self, doc: Document, live: list[int] | None = None) -> tuple[Finding, ...]:
         findings: set[Finding] = set()
-        on = self._live.top(doc) if live is None else live
-        for (detector, specs), run in zip(self._top, on, strict=True):
-            if not run:
-                continue
+        for index in self._live.top(doc) if live is None else live:
+            detector, specs = self._top[index]
             hits = detector.hits(doc)
             for clause, spec in specs:
                 for hit in hits:
@@ -180,32 +182,37 @@ class _LiveIndex:
     ) -> None:
         self._detectors = tuple(d for d, _ in top)
         self._prefilter = prefilter
+        self._all = list(range(len(top)))
         if prefilter is None:
-            self._static: list[bool] = [True] * len(top)
+            self._static: list[int] = self._all
             self._by_probe: dict[int, tuple[int, ...]] = {}
             return
         prefilter.compile()
         quiet = Document.build("")
         quiet.fired, quiet.unscanned = prefilter.always, frozenset()
-        self._static = [d.may_hit(quiet) for d in self._detectors]
+        self._static = [i for i, d in enumerate(self._detectors) if d.may_hit(quiet)]
         by_probe: dict[int, list[int]] = {}
         for index, detector in enumerate(self._detectors):
-            if not self._static[index]:
+            if index not in self._static:
                 for probe_id in detector.probe_ids():
                     by_probe.setdefault(probe_id, []).append(index)
         self._by_probe = {k: tuple(v) for k, v in by_probe.items()}
 
-    def top(self, doc: Document) -> list[bool]:
+    def top(self, doc: Document) -> list[int]:
+        """Indices of the top-level detectors that may hit ``doc``."""
         if self._prefilter is None:
-            return self._static
+            return self._all
         if doc.unscanned:
-            return [d.may_hit(doc) for d in self._detectors]
+            return [i for i, d in enumerate(self._detectors) if d.may_hit(doc)]
         live = list(self._static)
-        by_probe = self._by_probe
+        asked: set[int] = set()
+        by_probe, detectors = self._by_probe, self._detectors
         for probe_id in doc.fired:
             for index in by_probe.get(probe_id, ()):
-                if not live[index]:
-                    live[index] = self._detectors[index].may_hit(doc)
+                if index not in asked:
+                    asked.add(index)
+                    if detectors[index].may_hit(doc):
+                        live.append(index)
         return live
 
 

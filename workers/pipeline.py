@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -136,7 +137,9 @@ def wire_stages(
 
     @app.timer(interval=settings.policy_poll_s)  # type: ignore[untyped-decorator]
     async def reload_policy() -> None:
-        watcher.check()
+        # Building a new version compiles the classifier's Hyperscan databases (seconds); that
+        # releases the GIL, so in a thread the stages keep running on the current version.
+        await asyncio.to_thread(watcher.check)
 
     register_views(app, metrics)
     return watcher

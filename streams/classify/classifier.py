@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,9 @@ from streams.classify.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_le
 from streams.classify.matchers import LexiconDetector, PatternDetector
 from streams.classify.models.detector import ModelDetector
 from streams.classify.names import NameRegistry, RegistryDetector
+from streams.classify.prefilter import Prefilter
 from streams.classify.relevance import TopicRelevanceDetector
-from streams.classify.repetition import RepetitionDetector
+from streams.classify.repetition import RepetitionDetector, alone_makes_findings
 from streams.policy.model import DETECTOR_TYPES, Clause, DetectorSpec, Policy, PolicyError
 
 Factory = Callable[[Params, BuildContext], Detector]
@@ -52,18 +53,32 @@ class Classifier:
         registry: NameRegistry | None = None,
         *,
         lexicon_dir: Path = LEXICON_DIR,
+        prefilter: bool = True,
     ) -> None:
+        """``prefilter=False`` runs every detector on every comment with ``re`` alone (slower,
+        same findings): the reference the prefilter is tested against."""
         self.policy = policy
         self._lexicon_dir = lexicon_dir
         self._lexicons: dict[str, Lexicon] = {}
         self._built: dict[str, Detector] = {}
-        self._ctx = BuildContext(lexicon=self._lexicon, build=self._build, names=registry)
+        self._prefilter = Prefilter() if prefilter else None
+        self._ctx = BuildContext(
+            lexicon=self._lexicon, build=self._build, names=registry, prefilter=self._prefilter
+        )
         self._detectors: tuple[tuple[Clause, DetectorSpec, Detector], ...] = tuple(
             (clause, spec, self._build_spec(clause, spec))
             for clause in policy.clauses.values()
             for spec in clause.detectors
         )
         self._fallback = {c.id: c.fallback for c in policy.clauses.values()}
+        # Each distinct top-level detector once, with the (clause, spec) pairs it serves.
+        served: dict[int, tuple[Detector, list[tuple[Clause, DetectorSpec]]]] = {}
+        for clause, spec, detector in self._detectors:
+            served.setdefault(id(detector), (detector, []))[1].append((clause, spec))
+        self._top: tuple[tuple[Detector, tuple[tuple[Clause, DetectorSpec], ...]], ...] = tuple(
+            (detector, tuple(specs)) for detector, specs in served.values()
+        )
+        self._live = _LiveIndex(self._top, self._prefilter)
         # Word lists ship with the code, not the policy file, so the policy version alone does
         # not pin them: this digest does, for audits and replay comparisons.
         digest = hashlib.sha256(policy.version.encode())
@@ -106,29 +121,76 @@ class Classifier:
     ) -> tuple[Finding, ...]:
         """``languages``: those the comment is classified under; () runs every detector."""
         doc = Document.build(text, post_text)
+        if self._prefilter is not None:
+            self._prefilter.scan(doc)
+        return self._findings(doc, languages=languages)
+
+    def classify_batch(self, items: Iterable[Comment | str]) -> list[tuple[Finding, ...]]:
+        """Findings per comment (or per bare text, with no post), in order; the same as
+        ``classify`` one at a time. Each detector sees the whole batch at once
+        (``Detector.hits_batch``), so one that vectorises (a trained model) can."""
+        docs = [
+            Document.build(item, "")
+            if isinstance(item, str)
+            else Document.build(item.text, item.post_text)
+            for item in items
+        ]
+        if self._prefilter is not None:
+            self._prefilter.scan_all(docs)
+        live = [self._live.top(doc) for doc in docs]
+        batches: dict[int, list[Document]] = {}
+        for doc, indices in zip(docs, live, strict=True):
+            for index in indices:
+                batches.setdefault(index, []).append(doc)
+        for index, batch in batches.items():
+            self._top[index][0].hits_batch(batch)
+        return [
+            self._findings(doc, on, identify(doc.original).languages)
+            for doc, on in zip(docs, live, strict=True)
+        ]
+
+    def _findings(
+        self, doc: Document, live: list[int] | None = None, languages: tuple[str, ...] = ()
+    ) -> tuple[Finding, ...]:
         findings: set[Finding] = set()
-        for clause, spec, detector in self._detectors:
-            if spec.languages and languages and not set(spec.languages) & set(languages):
+        for index in self._live.top(doc) if live is None else live:
+            detector, specs = self._top[index]
+            readable = [
+                (clause, spec)
+                for clause, spec in specs
+                if not (spec.languages and languages and not set(spec.languages) & set(languages))
+            ]
+            if not readable:
                 continue
-            for hit in detector.hits(doc):
-                if hit.confidence >= spec.threshold:
-                    findings.add(
-                        Finding(
-                            clause=clause.id,
-                            detector=spec.id,
-                            start=hit.start,
-                            end=hit.end,
-                            confidence=round(hit.confidence, 4),
-                            severity=clause.severity,
-                            label=hit.label,
+            hits = detector.hits(doc)
+            for clause, spec in readable:
+                for hit in hits:
+                    if hit.confidence >= spec.threshold:
+                        findings.add(
+                            Finding(
+                                clause=clause.id,
+                                detector=spec.id,
+                                start=hit.start,
+                                end=hit.end,
+                                confidence=round(hit.confidence, 4),
+                                severity=clause.severity,
+                                label=hit.label,
+                            )
                         )
-                    )
         if any(not self._fallback[f.clause] for f in findings):
             findings = {f for f in findings if not self._fallback[f.clause]}
         return tuple(sorted(findings, key=_finding_order))
 
     def _build_spec(self, clause: Clause, spec: DetectorSpec) -> Detector:
-        return self._build(spec.type, spec.params, f"clause '{clause.id}' detector '{spec.id}'")
+        where = f"clause '{clause.id}' detector '{spec.id}'"
+        detector = self._build(spec.type, spec.params, where)
+        if clause.kind == "violation" and alone_makes_findings(detector):
+            raise PolicyError(
+                f"{where}: repetition inside one comment is never a breach by itself (a long or "
+                "repetitive complaint is not spam; posts repeated across comments are the rate "
+                "windows' to count): use it only in an all_of with another signal"
+            )
+        return detector
 
     def _build(self, dtype: str, params: Mapping[str, Any], where: str) -> Detector:
         # Identical specs share one detector, so a list used by two clauses runs once a comment.
@@ -152,6 +214,55 @@ class Classifier:
             except LexiconError as exc:
                 raise params.error(str(exc)) from exc
         return self._lexicons[name]
+
+
+class _LiveIndex:
+    """Which top-level detectors can hit a scanned document, without asking each one.
+
+    ``may_hit`` only ever asks whether probes fired, so it is monotone in the fired set: a
+    detector that can hit is either one that can with nothing but the always-possible probes
+    fired (computed once here), or one that reads a probe that fired. Only those are asked.
+    """
+
+    def __init__(
+        self,
+        top: Sequence[tuple[Detector, Sequence[object]]],
+        prefilter: Prefilter | None,
+    ) -> None:
+        self._detectors = tuple(d for d, _ in top)
+        self._prefilter = prefilter
+        self._all = list(range(len(top)))
+        if prefilter is None:
+            self._static: list[int] = self._all
+            self._by_probe: dict[int, tuple[int, ...]] = {}
+            return
+        prefilter.compile()
+        quiet = Document.build("")
+        quiet.fired, quiet.unscanned = prefilter.always, frozenset()
+        self._static = [i for i, d in enumerate(self._detectors) if d.may_hit(quiet)]
+        by_probe: dict[int, list[int]] = {}
+        for index, detector in enumerate(self._detectors):
+            if index not in self._static:
+                for probe_id in detector.probe_ids():
+                    by_probe.setdefault(probe_id, []).append(index)
+        self._by_probe = {k: tuple(v) for k, v in by_probe.items()}
+
+    def top(self, doc: Document) -> list[int]:
+        """Indices of the top-level detectors that may hit ``doc``."""
+        if self._prefilter is None:
+            return self._all
+        if doc.unscanned:
+            return [i for i, d in enumerate(self._detectors) if d.may_hit(doc)]
+        live = list(self._static)
+        asked: set[int] = set()
+        by_probe, detectors = self._by_probe, self._detectors
+        for probe_id in doc.fired:
+            for index in by_probe.get(probe_id, ()):
+                if index not in asked:
+                    asked.add(index)
+                    if detectors[index].may_hit(doc):
+                        live.append(index)
+        return live
 
 
 def _finding_order(f: Finding) -> tuple[int, str, str, int, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from streams.classify.detectors import BuildContext, Detector, Params
 from streams.classify.document import Document, Hit
 
@@ -40,6 +42,28 @@ class CompositeDetector(Detector):
         if not isinstance(self.label, str):
             raise params.error("params.label must be a string")
 
+    def may_hit(self, doc: Document) -> bool:
+        if self.mode == "any_of":
+            return any(member.may_hit(doc) for member in self.members)
+        return all(member.may_hit(doc) for member in self.members)
+
+    def probe_ids(self) -> frozenset[int]:
+        return frozenset().union(*(m.probe_ids() for m in self.members))
+
+    def detect_batch(self, docs: Sequence[Document]) -> list[list[Hit]]:
+        # Members see the batch first, so a member that vectorises (a model) does so; an
+        # all_of member only sees the documents on which every member before it hit.
+        if self.mode == "any_of":
+            for member in self.members:
+                member.hits_batch([d for d in docs if member.may_hit(d)])
+        else:
+            # Only documents every member may hit (the prefilter's cheap answer) are worth
+            # running any member on; then each member runs where all before it hit.
+            live = [d for d in docs if self.may_hit(d)]
+            for member in self.members:
+                live = [d for d, hits in zip(live, member.hits_batch(live), strict=True) if hits]
+        return [self.detect(doc) for doc in docs]
+
     def detect(self, doc: Document) -> list[Hit]:
         found = self._combined(doc)
         if not self.vetoes or not found:
@@ -49,9 +73,11 @@ class CompositeDetector(Detector):
 
     def _combined(self, doc: Document) -> list[Hit]:
         if self.mode == "any_of":
-            return [self._relabel(h) for m in self.members for h in m.hits(doc)]
+            return [self._relabel(h) for m in self.members if m.may_hit(doc) for h in m.hits(doc)]
         primary, *others = self.members
         found: list[Hit] = []
+        if not self.may_hit(doc):
+            return found
         for hit in primary.hits(doc):
             confidence = hit.confidence
             for member in others:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +12,9 @@ from streams.classify.document import Document, Hit
 from streams.classify.lexicon import Lexicon
 from streams.policy.model import PolicyError
 
-if TYPE_CHECKING:  # names.py builds on this module; the import is for the annotation only
+if TYPE_CHECKING:  # these build on this module; the imports are for the annotations only
     from streams.classify.names import NameRegistry
+    from streams.classify.prefilter import Prefilter
 
 # A comment that repeats a slur fifty times is no more of a breach than one that uses it twice,
 # and evidence lists stay readable.
@@ -23,11 +24,38 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
 class Detector(ABC):
-    """Turns a document into hits. Pure, deterministic, and safe to share between clauses."""
+    """Turns a document into hits. Pure, deterministic, and safe to share between clauses.
+
+    Batches: ``hits_batch`` runs ``detect_batch`` once over the documents not yet seen and keeps
+    each result in its document's memo, so a composite (or a clause) asking ``hits`` later gets
+    it for free. A detector that can vectorise a whole batch (a trained model) overrides
+    ``detect_batch``; the result must equal ``[detect(d) for d in docs]``.
+
+    ``may_hit`` is the prefilter's answer for this detector: False only when it cannot hit the
+    document at all, so the classifier may skip it. The default is True (always run).
+    """
 
     def hits(self, doc: Document) -> list[Hit]:
         result: list[Hit] = doc.memo(id(self), lambda: self.detect(doc)[:MAX_HITS_PER_DETECTOR])
         return result
+
+    def hits_batch(self, docs: Sequence[Document]) -> list[list[Hit]]:
+        key = id(self)
+        todo = [doc for doc in docs if not doc.remembers(key)]
+        if todo:
+            for doc, found in zip(todo, self.detect_batch(todo), strict=True):
+                doc.remember(key, found[:MAX_HITS_PER_DETECTOR])
+        return [self.hits(doc) for doc in docs]
+
+    def detect_batch(self, docs: Sequence[Document]) -> list[list[Hit]]:
+        return [self.detect(doc) for doc in docs]
+
+    def may_hit(self, doc: Document) -> bool:
+        return True
+
+    def probe_ids(self) -> frozenset[int]:
+        """Every prefilter probe ``may_hit`` reads (none: it does not depend on the scan)."""
+        return frozenset()
 
     @abstractmethod
     def detect(self, doc: Document) -> list[Hit]: ...
@@ -117,6 +145,9 @@ class BuildContext:
     lexicon: Callable[[str, Params], Lexicon]
     build: Callable[[str, Mapping[str, Any], str], Detector]
     names: NameRegistry | None
+    # Where rules and word lists register what the one scan per comment looks for; None when
+    # a detector is built outside a classifier, and then it runs every rule.
+    prefilter: Prefilter | None = None
 
 
 class ContextFilter:
@@ -162,8 +193,7 @@ class ContextFilter:
         return not (self.quoted and _inside_quotes(doc.original, hit.start, hit.end))
 
     def _allowed(self, doc: Document) -> list[tuple[int, int]]:
-        words = doc.token_words()
-        return [(m.first, m.last) for lexicon in self.allow for m in lexicon.find(words)]
+        return [(m.first, m.last) for lexicon in self.allow for m in lexicon.find_in(doc)]
 
 
 def _in_question(text: str, end: int) -> bool:

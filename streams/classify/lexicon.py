@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from streams.classify.document import tokenise
+from streams.classify.document import Document, TokenView, squeeze_runs, tokenise
 from streams.classify.welsh_mutations import DIRECTIVE, mutations
 from streams.normalise.text import normalise
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_DOUBLES = re.compile(r"(.)\1+")
 
 
 class LexiconError(ValueError):
@@ -40,7 +39,7 @@ def squeeze(word: str) -> str:
     # Cached because every token of every comment is squeezed once per word list. The
     # normaliser keeps up to two repeated letters ("fuuuck" -> "fuuck"); squeezing the
     # rest lets such a token still meet its list entry.
-    return _DOUBLES.sub(r"\1", word)
+    return squeeze_runs(word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,28 +74,62 @@ class Lexicon:
         for entries_ in (*self._exact.values(), *self._squeezed.values()):
             entries_.sort(key=lambda e: -len(e.words))
         self._prefixes = prefixes
-        self._prefix_re = (
-            re.compile("|".join(sorted(map(re.escape, prefixes), key=len, reverse=True)))
-            if prefixes
-            else None
-        )
+        alternatives = "|".join(sorted(map(re.escape, prefixes), key=len, reverse=True))
+        self._prefix_re = re.compile(alternatives) if prefixes else None
+        # The same prefixes at any word start of the words joined by spaces: one C-level search
+        # tells whether any token can start a prefix match.
+        self._prefix_in_text = re.compile(f"(?:^| )(?:{alternatives})") if prefixes else None
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._exact.values()) + sum(
             len(v) for v in self._prefixes.values()
         )
 
+    def first_words(self) -> frozenset[str]:
+        """Every word a whole-token match can start with (exact or squeezed)."""
+        return frozenset(self._exact) | frozenset(self._squeezed)
+
+    def prefix_words(self) -> frozenset[str]:
+        """Every prefix a one-word prefix entry matches tokens by."""
+        return frozenset(self._prefixes)
+
     def find(self, words: Sequence[str]) -> Iterator[Match]:
         """Longest entry starting at each token; a match is not re-entered by a shorter one."""
-        index = 0
-        count = len(words)
-        while index < count:
-            match = self._match_at(words, index)
-            if match is None:
-                index += 1
+        return self._walk(words, self._starts(TokenView.of(words)))
+
+    def find_in(self, doc: Document) -> Iterator[Match]:
+        """``find`` over a document's words, reusing the views of them it keeps."""
+        return self._walk(doc.token_words(), self._starts(doc.token_view()))
+
+    def _walk(self, words: Sequence[str], starts: list[int]) -> Iterator[Match]:
+        free = 0  # the first token not inside a match already found
+        for index in starts:
+            if index < free:
                 continue
-            yield match
-            index = match.last + 1
+            match = self._match_at(words, index)
+            if match is not None:
+                yield match
+                free = match.last + 1
+
+    def _starts(self, view: TokenView) -> list[int]:
+        """The tokens ``_match_at`` can match at, in order (a superset: it decides), found with
+        set and regex operations in C instead of a lookup per token in Python."""
+        exact = self._exact.keys() & view.word_set
+        # Only a token with a repeated letter is looked up by its squeezed form.
+        loose = self._squeezed.keys() & view.squeezed_set if view.squeezed_words else set()
+        starts: set[int] = set()
+        if self._prefix_in_text is not None:
+            for text in (view.joined, view.squeezed):
+                for m in self._prefix_in_text.finditer(text):
+                    starts.add(text.count(" ", 0, m.end()))  # its token's index
+        if exact or loose:
+            squeezed_words = view.squeezed_words
+            starts.update(
+                index
+                for index, word in enumerate(view.words)
+                if word in exact or (squeezed_words is not None and squeezed_words[index] in loose)
+            )
+        return sorted(starts)
 
     def _match_at(self, words: Sequence[str], index: int) -> Match | None:
         word = words[index]

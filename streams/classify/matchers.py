@@ -13,11 +13,9 @@ from streams.classify.detectors import (
     Detector,
     Params,
 )
-from streams.classify.document import Document, Hit
+from streams.classify.document import SURFACES, Document, Hit
 from streams.classify.welsh_mutations import expand_macros
 from streams.classify.word_gate import WordGate, WordSets
-
-SURFACES = ("tokens", "normalised", "original")
 
 
 class LexiconDetector(Detector):
@@ -27,13 +25,30 @@ class LexiconDetector(Detector):
         self.lexicons = tuple(ctx.lexicon(n, params) for n in params.names("lists", required=True))
         self.confidence = params.number("confidence", 0.9)
         self.filter = ContextFilter(params, ctx)
+        # An empty list can match nothing, so it is left out rather than probed.
+        listed = tuple(lexicon for lexicon in self.lexicons if len(lexicon))
+        self._probed = tuple(
+            (lexicon, ctx.prefilter.lexicon(lexicon) if ctx.prefilter is not None else None)
+            for lexicon in listed
+        )
+        self._probe_ids = frozenset(p.id for _, p in self._probed if p is not None)
+        self._unprobed = any(p is None for _, p in self._probed)
+        self._surface = next((p.surface for _, p in self._probed if p is not None), "")
+
+    def may_hit(self, doc: Document) -> bool:
+        return (
+            self._unprobed or "tokens" in doc.unscanned or not self._probe_ids.isdisjoint(doc.fired)
+        )
+
+    def probe_ids(self) -> frozenset[int]:
+        return self._probe_ids
 
     def detect(self, doc: Document) -> list[Hit]:
-        words = doc.token_words()
         hits = (
             doc.hit_for_tokens(m.first, m.last, self.confidence, m.label)
-            for lexicon in self.lexicons
-            for m in lexicon.find(words)
+            for lexicon, probe in self._probed
+            if probe is None or doc.may_match(probe)
+            for m in lexicon.find_in(doc)
         )
         kept = (h for h in hits if not self.filter or self.filter.keep(doc, h))
         # Stop early: a comment that repeats a word thousands of times must not cost more.
@@ -70,8 +85,25 @@ class PatternDetector(Detector):
         # is several times cheaper than one scan per rule.
         self.gate = re.compile("|".join(f"(?:{r.pattern})" for _, r in self.rules), flags)
         # Cheaper still for rules that begin with known words: skip the scan unless the
-        # comment has one of them (see word_gate).
+        # comment has one of them (see word_gate). The gates serve comments the prefilter
+        # cannot scan exactly; for the rest, its one scan says which rules can match.
         self.words = WordGate(self.rules)
+        self._probes = (
+            tuple(ctx.prefilter.rule(self.surface, regex) for _, regex in self.rules)
+            if ctx.prefilter is not None
+            else None
+        )
+        self._probe_ids = frozenset(p.id for p in self._probes or ())
+
+    def may_hit(self, doc: Document) -> bool:
+        return (
+            self._probes is None
+            or self.surface in doc.unscanned
+            or not self._probe_ids.isdisjoint(doc.fired)
+        )
+
+    def probe_ids(self) -> frozenset[int]:
+        return self._probe_ids
 
     @staticmethod
     def _rule(
@@ -97,7 +129,14 @@ class PatternDetector(Detector):
             "original": (doc.original, doc.hit_for_original),
         }[self.surface]
         rules = self.rules
-        if self.words.useful:
+        if self._probes is not None and self.surface not in doc.unscanned:
+            fired = doc.fired
+            rules = tuple(
+                rule
+                for rule, probe in zip(self.rules, self._probes, strict=True)
+                if probe.id in fired
+            )
+        elif self.words.useful:
             words: WordSets = doc.memo(
                 (self.surface, self.words.ignore_case),
                 lambda: WordSets(text, self.words.ignore_case),

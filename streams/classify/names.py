@@ -129,11 +129,25 @@ class RegistryDetector(Detector):
                 raise params.error(f"params.roles {role!r} is unknown; use {', '.join(ROLES)}")
         self.confidence = params.number("confidence", 0.95)
         self.lexicon = ctx.names.lexicon(tuple(roles)) if ctx.names is not None else None
+        # Names are probed like any word list, so a comment naming no one skips the lookup.
+        self._probe = (
+            ctx.prefilter.lexicon(self.lexicon)
+            if ctx.prefilter is not None and self.lexicon is not None and len(self.lexicon)
+            else None
+        )
+
+    def may_hit(self, doc: Document) -> bool:
+        if self.lexicon is None or not len(self.lexicon):
+            return False
+        return self._probe is None or doc.may_match(self._probe)
+
+    def probe_ids(self) -> frozenset[int]:
+        return frozenset() if self._probe is None else frozenset({self._probe.id})
 
     def detect(self, doc: Document) -> list[Hit]:
         if self.lexicon is None:
             return []
         return [
             doc.hit_for_tokens(m.first, m.last, self.confidence, m.label)
-            for m in self.lexicon.find(doc.token_words())
+            for m in self.lexicon.find_in(doc)
         ]

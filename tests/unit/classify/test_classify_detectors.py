@@ -267,7 +267,10 @@ def test_topic_relevance_flags_off_topic_comments_with_a_cue(tmp_path: Path) -> 
 
 
 def test_repetition_counts_non_overlapping_pastes() -> None:
-    classifier = build("repetition", {"ngram": 2, "min_repeats": 3})
+    # Repetition only ever corroborates another signal (test_complaints_stay_clean).
+    repetition = {"type": "repetition", "params": {"ngram": 2, "min_repeats": 3}}
+    other = {"type": "pattern", "params": {"rules": {"ward": r"\bward\b|\bha\b"}}}
+    classifier = build("composite", {"all_of": [repetition, other]})
     text = "save our ward, save our ward, save our ward!"
     assert evidence(classifier, text) == [
         ("save our ward, save our ward, save our", "repeated_text")

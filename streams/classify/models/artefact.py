@@ -2,7 +2,8 @@
 
 One artefact holds several models (one per target: ``offensive``, ``hate`` …) over one shared
 feature vocabulary, so a comment's features are looked up once and every model's score is one
-row sum: ``sigmoid(bias + sum(W[features]) / sqrt(n_features))``. The arithmetic is done in
+row sum: ``sigmoid(bias + sum(W[features]) / sqrt(n_features))``, features counted with repeats
+(``features.py``). The arithmetic is done in
 float64 over the features in a fixed (sorted) order and the probability is rounded to four
 decimals, so the same comment scores the same on every machine.
 
@@ -24,7 +25,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from streams.classify.models.features import features, group_lexicon_sha256, token_span
+from streams.classify.models.features import (
+    features,
+    group_lexicon_sha256,
+    masked,
+    token_span,
+    word_features,
+)
 
 ARTEFACT_DIR = Path(__file__).resolve().parent / "artefacts"
 DEFAULT_ARTEFACT = "text_models"
@@ -58,6 +65,7 @@ class TextModels:
         self.card = card
         self.sha256 = sha256
         self._index = {feature: i for i, feature in enumerate(vocabulary)}
+        self._word_cache: dict[str, tuple[tuple[int, ...], int]] = {}
         self._weights = weights
         self._bias = bias
         if weights.shape != (len(vocabulary), len(self.targets)):
@@ -71,20 +79,62 @@ class TextModels:
                 f"{self.name} has no model {target!r}; it has {', '.join(self.targets)}"
             ) from None
 
-    def _ids(self, words: Sequence[str]) -> tuple[dict[str, int], list[int]]:
-        found = features(words)
+    def _word_ids(self, word: str) -> tuple[tuple[int, ...], int]:
+        """A word's in-vocabulary feature ids and how many features it has; cached per word,
+        as the same words come back comment after comment."""
+        cached = self._word_cache.get(word)
+        if cached is None:
+            own = word_features(word)
+            index = self._index
+            cached = (tuple(index[f] for f in own if f in index), len(own))
+            if len(self._word_cache) < 500_000:
+                self._word_cache[word] = cached
+        return cached
+
+    def _ids(self, words: Sequence[str]) -> tuple[list[int], int]:
+        """The ids of a text's in-vocabulary features (repeats kept) and its feature count."""
+        tokens, _ = masked(words)
+        ids: list[int] = []
+        n = 0
+        for word in tokens:
+            own, count = self._word_ids(word)
+            ids.extend(own)
+            n += count
         index = self._index
-        ids = sorted(index[f] for f in found if f in index)
-        return found, ids
+        for i in range(len(tokens) - 1):
+            pair = index.get(f"b:{tokens[i]} {tokens[i + 1]}")
+            if pair is not None:
+                ids.append(pair)
+        return ids, n + max(0, len(tokens) - 1)
 
     def scores(self, words: Sequence[str]) -> tuple[float, ...]:
         """Every target's probability for one text's normalised words."""
-        found, ids = self._ids(words)
-        return self._probabilities(self._weights[ids].sum(axis=0, dtype=np.float64), len(found))
+        return self.scores_batch([words])[0]
 
     def scores_batch(self, texts: Sequence[Sequence[str]]) -> list[tuple[float, ...]]:
-        """The same numbers as ``scores`` for each text (a test holds them equal)."""
-        return [self.scores(words) for words in texts]
+        """Every target's probability for each text: one gather and one segmented sum for the
+        whole batch (``scores`` is this with one text, so the two agree to the bit)."""
+        ids: list[int] = []
+        starts: list[int] = []
+        sizes: list[int] = []
+        for words in texts:
+            own, n = self._ids(words)
+            starts.append(len(ids))
+            ids.extend(own)
+            sizes.append(n)
+        result: list[tuple[float, ...]] = []
+        if ids:
+            rows = self._weights[np.asarray(ids, dtype=np.intp)].astype(np.float64)
+            # reduceat needs a valid start for empty segments; they are zeroed below.
+            safe = [min(s, len(ids) - 1) for s in starts]
+            sums = np.add.reduceat(rows, safe, axis=0)
+        else:
+            sums = np.zeros((len(texts), len(self.targets)))
+        ends = [*starts[1:], len(ids)]
+        for i, n in enumerate(sizes):
+            summed = sums[i] if ends[i] > starts[i] else np.zeros(len(self.targets))
+            result.append(self._probabilities(summed, n))
+        return result
 
     def _probabilities(self, summed: npt.NDArray[np.float64], n: int) -> tuple[float, ...]:
         z = self._bias + summed / np.sqrt(max(1, n))

@@ -19,6 +19,8 @@ scores as the plain one does. Combining with rules is the policy's job (``compos
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from streams.classify.detectors import BuildContext, Detector, Params
 from streams.classify.document import Document, Hit
 from streams.classify.models.artefact import DEFAULT_ARTEFACT, ArtefactError, load_models
@@ -36,15 +38,25 @@ class ModelDetector(Detector):
         except ArtefactError as exc:
             raise params.error(str(exc)) from exc
         self.target = target
+        self._memo_key = ("model-scores", self.models.name)
         self.evidence = params.integer("evidence", 3, low=1) or 3
         self.min_score = params.number("min_score", 0.3)
+
+    def detect_batch(self, docs: Sequence[Document]) -> list[list[Hit]]:
+        # One gather and one sum for the whole batch; each document keeps its scores in its
+        # memo, where detect (and every other model detector of the artefact) finds them.
+        todo = [doc for doc in docs if doc.tokens]
+        batch = self.models.scores_batch([d.token_words() for d in todo])
+        for doc, scores in zip(todo, batch, strict=True):
+            doc.memo(self._memo_key, lambda s=scores: s)  # type: ignore[misc]
+        return [self.detect(doc) for doc in docs]
 
     def detect(self, doc: Document) -> list[Hit]:
         if not doc.tokens:
             return []
         # All targets of one artefact are scored together, once per comment.
         scores: tuple[float, ...] = doc.memo(
-            ("model-scores", self.models.name), lambda: self.models.scores(doc.token_words())
+            self._memo_key, lambda: self.models.scores(doc.token_words())
         )
         score = scores[self.column]
         if score < self.min_score:

@@ -15,9 +15,11 @@ sentence); masked, a score has to come from what is said of the group, and "tran
 valid" scores like "dogs are valid". Slurs are not group names and stay visible.
 
 Each feature remembers the tokens it came from, so the features that drove a score become
-spans of the original text (evidence). A document's features are a set (binary), weighted
-1/sqrt(n) so that long and short texts are on one scale; that weight depends on the features
-alone, not on any vocabulary, so training and run time compute it the same way.
+spans of the original text (evidence). A document's features are counted (a feature seen twice
+weighs twice) and scaled by 1/sqrt(n), n the number of features taken, so long and short texts
+are on one scale. Counting rather than de-duplicating lets run time look each word's features
+up once (cached by word) and add them, with no per-comment set of strings; the scale depends on
+the features alone, not on any vocabulary, so training and run time compute it the same way.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import hashlib
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
-from streams.classify.lexicon import LEXICON_DIR, Lexicon, load_lexicon
+from streams.classify.lexicon import LEXICON_DIR, Lexicon, load_lexicon, squeeze
 
 CHAR_SIZES = (3, 4)
 GROUP_LEXICON = "protected_groups"
@@ -44,8 +46,16 @@ def group_lexicon_sha256() -> str:
     return hashlib.sha256((LEXICON_DIR / f"{GROUP_LEXICON}.txt").read_bytes()).hexdigest()
 
 
+@cache
+def _group_first_words() -> frozenset[str]:
+    return frozenset(_groups().first_words())
+
+
 def masked(words: Sequence[str]) -> tuple[list[str], list[int]]:
     """The words with each group mention as ``GROUP``, and each new token's first old index."""
+    firsts = _group_first_words()
+    if not any(w in firsts or squeeze(w) in firsts for w in words):  # the common case
+        return list(words), list(range(len(words)))
     out: list[str] = []
     origin: list[int] = []
     index = 0
@@ -77,6 +87,14 @@ def features(words: Sequence[str]) -> dict[str, int]:
             found.setdefault(feature, origin[i])
     for i in range(len(tokens) - 1):
         found.setdefault(f"b:{tokens[i]} {tokens[i + 1]}", origin[i])
+    return found
+
+
+def feature_list(words: Sequence[str]) -> list[str]:
+    """Every feature taken from the words, repeats included (training's view of a text)."""
+    tokens, _ = masked(words)
+    found = [f for word in tokens for f in word_features(word)]
+    found.extend(f"b:{tokens[i]} {tokens[i + 1]}" for i in range(len(tokens) - 1))
     return found
 
 

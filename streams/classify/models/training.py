@@ -44,7 +44,7 @@ from streams.classify.models.corpora import CORPORA, SPLIT_SALT, TARGETS, Corpus
 from streams.classify.models.features import (
     CHAR_SIZES,
     GROUP_LEXICON,
-    features,
+    feature_list,
     group_lexicon_sha256,
 )
 
@@ -117,23 +117,26 @@ def project_rows(path: Path) -> tuple[list[str], list[Row]]:
 
 
 def vectorise(words: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> sp.csr_matrix:
+    """Counts of in-vocabulary features over sqrt(all features taken): what run time computes."""
     indptr, indices, values = [0], [], []
     for text in words:
-        found = features(text)
+        found = feature_list(text)
         ids = sorted(vocabulary[f] for f in found if f in vocabulary)
         indices.extend(ids)
         values.extend([1.0 / np.sqrt(max(1, len(found)))] * len(ids))
         indptr.append(len(indices))
-    return sp.csr_matrix(
+    matrix = sp.csr_matrix(
         (np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
         shape=(len(words), len(vocabulary)),
     )
+    matrix.sum_duplicates()  # a feature seen twice weighs twice
+    return matrix
 
 
 def build_vocabulary(words: Sequence[Sequence[str]]) -> list[str]:
     df: Counter[str] = Counter()
     for text in words:
-        df.update(features(text).keys())
+        df.update(set(feature_list(text)))
     return sorted(f for f, n in df.items() if n >= MIN_DF)
 
 
@@ -325,6 +328,7 @@ def train(corpora: Path, out: Path, name: str = DEFAULT_ARTEFACT) -> dict[str, A
         "sha256": hashlib.sha256(payload).hexdigest(),
         "targets": list(TARGETS),
         "features": {
+            "counted": "feature counts (repeats kept) over sqrt(features taken)",
             "words": True,
             "word_pairs": True,
             "char_ngrams": list(CHAR_SIZES),

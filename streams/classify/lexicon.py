@@ -80,13 +80,6 @@ class Lexicon:
         # tells whether any token can start a prefix match.
         self._prefix_in_text = re.compile(f"(?:^| )(?:{alternatives})") if prefixes else None
 
-    def first_words(self) -> set[str]:
-        """The words an entry can start with (prefix entries: none, as they match any ending).
-        A text holding none of them, in plain or squeezed form, has no match."""
-        if self._prefixes:
-            raise LexiconError(f"lexicon '{self.name}' has prefix entries: no finite first words")
-        return set(self._exact) | set(self._squeezed)
-
     def __len__(self) -> int:
         return sum(len(v) for v in self._exact.values()) + sum(
             len(v) for v in self._prefixes.values()

@@ -45,10 +45,11 @@ class ModelDetector(Detector):
     def detect_batch(self, docs: Sequence[Document]) -> list[list[Hit]]:
         # One gather and one sum for the whole batch; each document keeps its scores in its
         # memo, where detect (and every other model detector of the artefact) finds them.
-        todo = [doc for doc in docs if doc.tokens]
+        key = self._memo_key
+        todo = [doc for doc in docs if doc.tokens and not doc.remembers(key)]
         batch = self.models.scores_batch([d.token_words() for d in todo])
         for doc, scores in zip(todo, batch, strict=True):
-            doc.memo(self._memo_key, lambda s=scores: s)  # type: ignore[misc]
+            doc.remember(key, scores)
         return [self.detect(doc) for doc in docs]
 
     def detect(self, doc: Document) -> list[Hit]:

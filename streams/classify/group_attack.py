@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 from streams.classify.detectors import BuildContext, ContextFilter, Detector, Params
 from streams.classify.document import Document, Hit
+from streams.classify.lexicon import Match
 
 PLACEHOLDER = "GROUP"
 
@@ -45,7 +46,10 @@ class GroupAttackDetector(Detector):
 
     def detect(self, doc: Document) -> list[Hit]:
         words = doc.token_words()
-        mentions = list(self.groups.find(words))
+        # Every group_attack detector of the policy reads the same mentions: found once.
+        mentions: list[Match] = doc.memo(
+            ("group-mentions", self.groups.name), lambda: list(self.groups.find_in(doc))
+        )
         if not mentions:
             return []
         # The rewritten surface, and for each of its tokens the original tokens it stands for.

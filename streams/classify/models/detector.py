@@ -46,14 +46,15 @@ class ModelDetector(Detector):
         # One gather and one sum for the whole batch; each document keeps its scores in its
         # memo, where detect (and every other model detector of the artefact) finds them.
         key = self._memo_key
-        todo = [doc for doc in docs if doc.tokens and not doc.remembers(key)]
+        todo = [doc for doc in docs if doc.token_words() and not doc.remembers(key)]
         batch = self.models.scores_batch([d.token_words() for d in todo])
         for doc, scores in zip(todo, batch, strict=True):
             doc.remember(key, scores)
         return [self.detect(doc) for doc in docs]
 
     def detect(self, doc: Document) -> list[Hit]:
-        if not doc.tokens:
+        words = doc.token_words()
+        if not words:
             return []
         # All targets of one artefact are scored together, once per comment.
         scores: tuple[float, ...] = doc.memo(
@@ -66,5 +67,5 @@ class ModelDetector(Detector):
         for c in self.models.contributions(doc.token_words(), self.target, self.evidence):
             hits.append(doc.hit_for_tokens(c.first_token, c.last_token, score, self.target))
         if not hits:  # a score with no positive feature: the whole comment is the evidence
-            hits.append(doc.hit_for_tokens(0, len(doc.tokens) - 1, score, self.target))
+            hits.append(doc.hit_for_tokens(0, len(words) - 1, score, self.target))
         return hits

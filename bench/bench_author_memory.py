@@ -80,8 +80,8 @@ from streams.normalise.pseudonymise import Pseudonymiser  # noqa: E402
 from streams.policy import parse_policy  # noqa: E402
 from streams.rate_windows.campaign import campaign_notice  # noqa: E402
 from streams.rate_windows.cross_author import BandEntry, BandState, observe_band  # noqa: E402
+from streams.stage_configs import StageConfigs, build_stage_configs  # noqa: E402
 from workers.offline_pipeline import OfflinePipeline, ReplayOutcome  # noqa: E402
-from workers.pipeline import StageConfigs, build_stage_configs  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 MIB = 2**20
@@ -227,7 +227,9 @@ class Feed:
 
 
 def build(settings: Settings, args: argparse.Namespace, seed: int) -> Feed:
-    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    stages = build_stage_configs(
+        parse_policy(Path(settings.policy_path).read_bytes()), settings.registry_path
+    )
     classifier = PreClassified(stages.classifier, every=args.classify == "all")
     stages = replace(stages, classifier=cast(Classifier, classifier))
     state = WorkerState(stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes)

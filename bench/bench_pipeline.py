@@ -646,11 +646,13 @@ def phase_state(args: argparse.Namespace) -> None:
     it)."""
     from streams.normalise.pseudonymise import Pseudonymiser
     from streams.policy import parse_policy
+    from streams.stage_configs import build_stage_configs
     from workers.offline_pipeline import OfflinePipeline
-    from workers.pipeline import build_stage_configs
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
-    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    stages = build_stage_configs(
+        parse_policy(Path(settings.policy_path).read_bytes()), settings.registry_path
+    )
     offline = OfflinePipeline(
         stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
     )
@@ -678,11 +680,13 @@ def phase_ceiling(args: argparse.Namespace) -> None:
     from streams.normalise.ingest import ingest
     from streams.normalise.pseudonymise import Pseudonymiser
     from streams.policy import parse_policy
+    from streams.stage_configs import build_stage_configs
     from workers.offline_pipeline import OfflinePipeline
-    from workers.pipeline import build_stage_configs
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
-    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    stages = build_stage_configs(
+        parse_policy(Path(settings.policy_path).read_bytes()), settings.registry_path
+    )
     pseudonymiser = Pseudonymiser(settings.pseudonym_key)
     messages = LoadGenerator(Mix(), seed=args.seed).take(args.count)
     cond = Conditions()

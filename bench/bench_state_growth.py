@@ -42,8 +42,8 @@ from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import parse_policy
 from streams.rate_windows.config import WindowConfig
 from streams.rate_windows.fingerprint import band_values, fingerprint
+from streams.stage_configs import build_stage_configs
 from workers.offline_pipeline import OfflinePipeline
-from workers.pipeline import build_stage_configs
 from workers.settings import Settings
 
 
@@ -143,7 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
-    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    stages = build_stage_configs(
+        parse_policy(Path(settings.policy_path).read_bytes()), settings.registry_path
+    )
     pipeline = TimedPipeline(
         stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
     )

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere: the registry names stages
+from streams.registry import STAGE_NAMES  # noqa: E402
+
 DATASOURCE = {"type": "prometheus", "uid": "modstream-prometheus"}  # provisioning/datasources.yaml
 RI = "$__rate_interval"
 WIDTH = 24
@@ -80,7 +83,7 @@ def quantiles(metric: str, by: str, legend: str) -> tuple[Q, ...]:
 
 # --- the dashboards ------------------------------------------------------------------------
 
-STAGES = "normalise, classify, rate_windows, enforce, executor"
+STAGES = ", ".join((*STAGE_NAMES, "executor"))
 
 SRE = Dashboard(
     uid="modstream-sre",

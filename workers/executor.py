@@ -619,12 +619,12 @@ class Executor:
     async def _dead_letter(
         self, raw: bytes, source: str, key: bytes | None, reason: str, detail: str
     ) -> None:
-        letter = DeadLetter(
+        letter = DeadLetter.of(
+            raw,
             reason=reason,
             detail=detail,
             stage="executor",
             source=source,
-            original_b64=DeadLetter.encode_original(raw),
             failed_at_ms=self._clock(),
         )
         self.metrics.dead_letters.labels("executor", reason).inc()

@@ -44,8 +44,8 @@ from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import Policy, load_policy
+from streams.stage_configs import build_stage_configs
 from workers.offline_pipeline import OfflinePipeline
-from workers.pipeline import build_stage_configs
 from workers.settings import Settings
 from workers.topic_admin import topic_configs
 
@@ -319,14 +319,7 @@ class Sink(Protocol):
 def redacted(letter: DeadLetter) -> DeadLetter:
     """A dead letter without the original bytes: they stay at ``source`` on the broker, and an
     audit copy would only multiply the places that hold comment content."""
-    return DeadLetter(
-        reason=letter.reason,
-        detail=letter.detail,
-        stage=letter.stage,
-        source=letter.source,
-        original_b64="",
-        failed_at_ms=letter.failed_at_ms,
-    )
+    return replace(letter, original_b64="")
 
 
 class FileSink:
@@ -569,7 +562,7 @@ async def replay(
     """Run one replay; returns the summary (also written as summary.json for file output)."""
     settings = options.settings
     policy = load_checked_policy(options.policy_path)
-    stages = build_stage_configs(policy, settings)
+    stages = build_stage_configs(policy, settings.registry_path)
     pipeline = OfflinePipeline(
         stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
     )

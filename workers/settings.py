@@ -176,6 +176,12 @@ class Settings:
     producer_linger_ms: int = 10
     # Live workers let wall-clock time pass deadlines; replay runs on event time alone.
     wall_clock_timers: bool = True
+    # Worker runtime (issue 17/18). The main line is one hop; the assessed verdicts (comment,
+    # findings, behaviour) go to comments.assessed only when an audit or a test asks for them.
+    emit_assessed: bool = False
+    # Dev and tests: a worker creates its missing topics at start. Otherwise it refuses to
+    # start while any is missing, rather than run deaf.
+    create_topics: bool = False
 
     def topic(self, name: str) -> str:
         return f"{self.namespace}.{name}" if self.namespace else name
@@ -227,4 +233,6 @@ class Settings:
             policy_poll_s=float(_int(env, "MODSTREAM_POLICY_POLL_MS", 2000)) / 1000,
             producer_linger_ms=_int(env, "MODSTREAM_PRODUCER_LINGER_MS", d.producer_linger_ms),
             wall_clock_timers=_bool(env, "MODSTREAM_WALL_CLOCK_TIMERS", True),
+            emit_assessed=_bool(env, "MODSTREAM_EMIT_ASSESSED", False),
+            create_topics=_bool(env, "MODSTREAM_CREATE_TOPICS", dev),
         )

@@ -137,6 +137,9 @@ WORKER_TOPICS: tuple[specs.TopicSpec, ...] = tuple(
     dict.fromkeys([i.topic for i in INPUTS] + [t for s in STAGES for t in s.outputs])
 )
 
+# Written only when a setting asks for it (MODSTREAM_EMIT_ASSESSED): a worker starts without it.
+OPTIONAL_TOPICS: frozenset[specs.TopicSpec] = frozenset({specs.ASSESSED})
+
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 STAGE_PACKAGES: tuple[str, ...] = tuple(dict.fromkeys(s.package for s in STAGES if s.package))
 

@@ -227,5 +227,5 @@ def wire_stages(
     async def reload_policy() -> None:
         watcher.check()
 
-    register_views(app, metrics)
+    register_views(app, metrics, [settings.topic(i.topic.name) for i in INPUTS])
     return watcher

@@ -59,6 +59,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         # topics carry them untouched.
         key_serializer="raw",
         value_serializer="raw",
+        # A killed worker's partitions wait for its session to time out before the group
+        # hands them on (docs/operations.md, "Recovery after a crash").
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_commit_every=500,
         broker_commit_interval=1.0,
         **faust_options(settings),

@@ -182,6 +182,10 @@ class Settings:
     # Dev and tests: a worker creates its missing topics at start. Otherwise it refuses to
     # start while any is missing, rather than run deaf.
     create_topics: bool = False
+    # Recovery after a crash (docs/operations.md, "Recovery after a crash"): a killed worker
+    # stays in the group until its session times out, and its partitions wait that long.
+    session_timeout_s: float = 10.0
+    heartbeat_interval_s: float = 1.0
 
     def topic(self, name: str) -> str:
         return f"{self.namespace}.{name}" if self.namespace else name
@@ -235,4 +239,6 @@ class Settings:
             wall_clock_timers=_bool(env, "MODSTREAM_WALL_CLOCK_TIMERS", True),
             emit_assessed=_bool(env, "MODSTREAM_EMIT_ASSESSED", False),
             create_topics=_bool(env, "MODSTREAM_CREATE_TOPICS", dev),
+            session_timeout_s=_int(env, "MODSTREAM_SESSION_TIMEOUT_MS", 10_000) / 1000,
+            heartbeat_interval_s=_int(env, "MODSTREAM_HEARTBEAT_INTERVAL_MS", 1_000) / 1000,
         )

@@ -261,7 +261,11 @@ def on_behaviour(
     standing = _standing(current)
     if spam:
         draft.add("hide_post", spam)
-        if standing == FREE and not block:
+        # The standing as of the comment's event time, not as of the notice's arrival: a
+        # notice comes from another partition (the campaign index), and when it arrives
+        # relative to the author's own later comments is not recorded, so replay could not
+        # reproduce a decision that depended on it (docs/replay.md, "Campaign notices").
+        if _standing_at(current, notice.event_time_ms) == FREE and not block:
             draft.add("limit_posting", spam, target_comment="")
     if block and standing != BLOCKED_FOR_GOOD:
         draft.add(
@@ -431,6 +435,13 @@ def _standing(state: AuthorState) -> str:
     if not state.blocked:
         return FREE
     return BLOCKED_PENDING if state.blocked_for else BLOCKED_FOR_GOOD
+
+
+def _standing_at(state: AuthorState, at_ms: int) -> str:
+    """The standing as of event time ``at_ms``: a block that began after it did not apply."""
+    if state.blocked and state.blocked_ms is not None and state.blocked_ms > at_ms:
+        return FREE
+    return _standing(state)
 
 
 def _record_verdict(

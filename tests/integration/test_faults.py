@@ -34,6 +34,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from bench.bench_pipeline import end_offsets
 from schemas.action import TRIGGER_COMMENT, Action, ActionResult, Decision
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
@@ -225,19 +226,8 @@ async def send(run: LocalPipeline, messages: Sequence[Message]) -> list[str]:
 
 async def decisions_written(run: LocalPipeline) -> int:
     """How many records the decisions topic holds (its end offsets, summed)."""
-    consumer = AIOKafkaConsumer(**kafka_options(run.settings))
-    await consumer.start()
-    try:
-        topic = run.topic(specs.DECISIONS.name)
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not partitions:
-            await consumer.topics()  # fetch metadata once, then ask again
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
-            ]
-        return sum((await consumer.end_offsets(partitions)).values())
-    finally:
-        await consumer.stop()
+    ends = await end_offsets(run.settings, run.topic(specs.DECISIONS.name))
+    return sum(ends.values())
 
 
 async def first_new_decision(run: LocalPipeline, before: int, since: float) -> float:
@@ -292,7 +282,7 @@ async def test_worker_killed_three_times_mid_stream_decides_every_input_once(
             await run.wait_ready(timeout_s=120)
             recoveries.append(first_new)
     assert kills == 3
-    recovery_s = [await task for task in recoveries]
+    recovery_s = [await asyncio.wait_for(task, 240) for task in recoveries]
     print(
         f"\n[kill -9 x{kills}] seed {kill_seed}: killed after chunks {kill_after} of "
         f"{len(chunks)} (60 each); restart to first new decision: "

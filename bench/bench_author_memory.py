@@ -15,7 +15,7 @@ What the process holds is what the worker's agents hold, in the same form:
   dict of the raw key bytes to the raw value bytes (``faust/stores/memory.py``), as here. Its
   other per-key dict (key to partition) is filled only when a table is recovered from its
   changelog, so it is measured separately, at the end, as "after a restart";
-- what the linking agents keep (the composition's linking steps, ``streams/composition.py``): the index table (index key to
+- what the linking steps keep (``streams/composition.py``): the index table (index key to
   ``KeyState`` bytes), the identity graph fed every signal (index signals and the bands'
   near-copies), and the enforce stage's global cluster table (author to membership bytes).
 

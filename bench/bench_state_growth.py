@@ -81,7 +81,7 @@ def bands_ab(pipeline: OfflinePipeline, generator: LoadGenerator, count: int) ->
     class Recording(type(pipeline)):  # type: ignore[misc]
         def run_step(self, item, record):  # type: ignore[no-untyped-def]
             if record.topic is specs.BANDS:
-                entries.append(record.value)
+                entries.extend(record.value)
                 return Outputs()
             return super().run_step(item, record)
 

@@ -45,6 +45,9 @@ from streams.stage_configs import StageConfigs
 from streams.state_store import Stores
 
 GRAPH_KEY = b"graph"  # identity.signals has one partition: one key for all
+# Which partition of rate_windows.bands a band key belongs to (the live producer's partitioner
+# on that key); offline there is one partition.
+BandPartition = Callable[[bytes], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class Record:
     topic: specs.TopicSpec
     key: bytes
     value: Any
+    partition: int | None = None  # None: the key's partition, by the producer's partitioner
 
     def encode(self) -> bytes:
         value = self.value
@@ -61,6 +65,8 @@ class Record:
             return value
         if isinstance(value, BandEntry):
             return orjson.dumps(value.to_dict())
+        if isinstance(value, tuple):  # band entries bound for one partition
+            return orjson.dumps([entry.to_dict() for entry in value])
         data: bytes = value.to_bytes()
         return data
 
@@ -111,6 +117,7 @@ class Composition:
         max_bytes: int,
         wall_clock: Callable[[], int] | None = None,
         emit_assessed: bool = False,
+        band_partition: BandPartition | None = None,
     ) -> None:
         self.stores = stores
         self.current = current
@@ -118,6 +125,7 @@ class Composition:
         self._max_bytes = max_bytes
         self._wall_clock = wall_clock
         self._emit_assessed = emit_assessed
+        self._band_partition = band_partition
         self.graph: IdentityGraph | None = None  # the identity graph, on the worker holding it
         self.watermark_ms = 0  # the latest comment event time seen: live deadlines fire on it
 
@@ -184,11 +192,26 @@ class Composition:
             out.outcomes.append((stage, "dead_letter"))
             return out
         # The side branches, after the decision: what they find comes back as later records.
-        for entry in entries:
-            out.records.append(Record(specs.BANDS, entry.key.encode(), entry))
+        out.records.extend(self._band_records(entries))
         for index_key in index_keys(comment):
             out.records.append(Record(specs.IDENTITY_INDEX, index_key.encode(), comment))
         return out
+
+    def _band_records(self, entries: tuple[BandEntry, ...]) -> list[Record]:
+        """One record per partition of the band index, carrying this comment's entries whose
+        band key lives there: each key is still read and written on the partition its own
+        hash gives (as when each entry was a record keyed by it), so the band table's shards
+        stay where they were; the comment costs one record per partition, not per band."""
+        groups: dict[int, list[BandEntry]] = {}
+        for entry in entries:
+            key = entry.key.encode()
+            partition = self._band_partition(key) if self._band_partition is not None else 0
+            groups.setdefault(partition, []).append(entry)
+        live = self._band_partition is not None
+        return [
+            Record(specs.BANDS, group[0].key.encode(), tuple(group), p if live else None)
+            for p, group in sorted(groups.items())
+        ]
 
     def _rate_windows(
         self, verdict: Verdict, cfg: StageConfigs, out: Outputs
@@ -294,24 +317,31 @@ class Composition:
 
     # --- side branches -------------------------------------------------------------------------
 
-    def on_band(self, entry: BandEntry, key: bytes | None, source: str) -> Outputs:
+    def on_band(self, entries: tuple[BandEntry, ...], key: bytes | None, source: str) -> Outputs:
+        """Entries of one comment on one partition of the band index (or one entry, as records
+        written before the grouping carry)."""
         cfg = self.current()
-        band_key = entry.key.encode()
         wall_ms = self._wall_clock() if self._wall_clock is not None else None
-        new_state, found = observe_band(
-            self.stores.bands.get(band_key), entry, cfg.windows, wall_ms=wall_ms
-        )
-        self.stores.bands.put(band_key, new_state)
         out = Outputs()
-        if found.late:
-            out.late.append("rate_windows_bands")
-        for link in found.links:
-            signal = near_duplicate_signal(link, entry.event_time_ms, cfg.linking)
-            out.records.append(Record(specs.IDENTITY_SIGNALS, GRAPH_KEY, signal))
-        for member in found.members:
-            notice = campaign_notice(member, cfg.policy_version, cfg.windows)
-            out.records.append(Record(specs.BEHAVIOUR_NOTICES, member.author_key.encode(), notice))
-        out.outcomes.append(("rate_windows_bands", "campaign" if found.members else "ok"))
+        found_any = False
+        for entry in entries:
+            band_key = entry.key.encode()
+            new_state, found = observe_band(
+                self.stores.bands.get(band_key), entry, cfg.windows, wall_ms=wall_ms
+            )
+            self.stores.bands.put(band_key, new_state)
+            if found.late:
+                out.late.append("rate_windows_bands")
+            for link in found.links:
+                signal = near_duplicate_signal(link, entry.event_time_ms, cfg.linking)
+                out.records.append(Record(specs.IDENTITY_SIGNALS, GRAPH_KEY, signal))
+            for member in found.members:
+                notice = campaign_notice(member, cfg.policy_version, cfg.windows)
+                out.records.append(
+                    Record(specs.BEHAVIOUR_NOTICES, member.author_key.encode(), notice)
+                )
+            found_any = found_any or bool(found.members)
+        out.outcomes.append(("rate_windows_bands", "campaign" if found_any else "ok"))
         return out
 
     def on_index(self, comment: Comment, key: bytes | None, source: str) -> Outputs:

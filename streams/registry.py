@@ -55,8 +55,12 @@ def _raw(value: bytes) -> bytes:
     return value
 
 
-def _band_entry(value: bytes) -> BandEntry:
-    return BandEntry.from_dict(orjson.loads(value))
+def _band_entries(value: bytes) -> tuple[BandEntry, ...]:
+    """A list of one comment's entries for one partition; or one entry, as written before."""
+    decoded = orjson.loads(value)
+    if isinstance(decoded, dict):
+        return (BandEntry.from_dict(decoded),)
+    return tuple(BandEntry.from_dict(d) for d in decoded)
 
 
 MAIN_LINE = ("normalise", "classify", "rate_windows", "enforce")  # one hop, one agent
@@ -94,7 +98,7 @@ INPUTS: tuple[Input, ...] = (
     # The main line: ingest → normalise → classify → rate windows → enforce, in one handler.
     Input(specs.RAW, "normalise", "onehop", _raw, Composition.on_raw),
     Input(
-        specs.BANDS, "rate_windows_bands", "rate_windows_bands", _band_entry, Composition.on_band
+        specs.BANDS, "rate_windows_bands", "rate_windows_bands", _band_entries, Composition.on_band
     ),
     Input(
         specs.BEHAVIOUR_NOTICES,

@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any, cast
 
 import faust
+from aiokafka.partitioner import murmur2
 
 from schemas.action import Tick
 from schemas.deadletter import DeadLetter
@@ -68,7 +69,7 @@ class RecordSender:
         delay = SEND_RETRY_FIRST_S
         while True:
             try:
-                sent = await topic.send(key=record.key, value=value)
+                sent = await topic.send(key=record.key, value=value, partition=record.partition)
                 if record.topic is specs.DEADLETTER:
                     await sent
                 if isinstance(record.value, DeadLetter):
@@ -94,6 +95,12 @@ class RecordSender:
                 )
                 await self._sleep(delay)
                 delay = min(delay * 2, SEND_RETRY_MAX_S)
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives ``key`` (murmur2, as the Java client and
+    aiokafka): where records keyed by it went before they were grouped."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def count(metrics: Metrics, out: Outputs) -> None:
@@ -168,6 +175,7 @@ def wire_stages(
         max_bytes=settings.max_payload_bytes,
         wall_clock=wall_ms,
         emit_assessed=settings.emit_assessed,
+        band_partition=partial(partition_of, partitions=settings.partitions),
     )
     sender = RecordSender(topics, metrics)
     history = partial(signal_history, settings)

@@ -96,7 +96,7 @@ class _FlakyTopic:
         self.failures = failures
         self.sent: list[tuple[bytes, bytes]] = []
 
-    async def send(self, *, key: bytes, value: bytes) -> _Delivered:
+    async def send(self, *, key: bytes, value: bytes, partition: int | None = None) -> _Delivered:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("broker gone")

@@ -15,7 +15,7 @@ What the process holds is what the worker's agents hold, in the same form:
   dict of the raw key bytes to the raw value bytes (``faust/stores/memory.py``), as here. Its
   other per-key dict (key to partition) is filled only when a table is recovered from its
   changelog, so it is measured separately, at the end, as "after a restart";
-- what the linking agents keep (``streams/linking/agents.py``): the index table (index key to
+- what the linking steps keep (``streams/composition.py``): the index table (index key to
   ``KeyState`` bytes), the identity graph fed every signal (index signals and the bands'
   near-copies), and the enforce stage's global cluster table (author to membership bytes).
 
@@ -61,27 +61,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
-import orjson
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.bench_pipeline import Conditions, record, rss_bytes  # noqa: E402
 from bench.loadgen import LoadGenerator, Mix  # noqa: E402
-from schemas.codec import right_sized  # noqa: E402
 from schemas.comment import Comment  # noqa: E402
-from schemas.identity import LinkSignal  # noqa: E402
-from schemas.verdict import BehaviourNotice, Finding  # noqa: E402
+from schemas.verdict import Finding  # noqa: E402
+from streams import topics as specs  # noqa: E402
 from streams.classify import Classifier  # noqa: E402
+from streams.composition import Outputs, Record  # noqa: E402
 from streams.linking.graph import IdentityGraph  # noqa: E402
-from streams.linking.signals import KeyState, index_keys, near_duplicate_signal, observe_key  # noqa: E402
 from streams.normalise.pseudonymise import Pseudonymiser  # noqa: E402
 from streams.policy import parse_policy  # noqa: E402
-from streams.rate_windows.campaign import campaign_notice  # noqa: E402
-from streams.rate_windows.cross_author import BandEntry, BandState, observe_band  # noqa: E402
-from workers.offline_pipeline import OfflinePipeline, ReplayOutcome  # noqa: E402
-from workers.pipeline import StageConfigs, build_stage_configs  # noqa: E402
+from streams.registry import Input  # noqa: E402
+from streams.stage_configs import StageConfigs, build_stage_configs  # noqa: E402
+from workers.offline_pipeline import OfflinePipeline  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 MIB = 2**20
@@ -123,67 +119,34 @@ class PreClassified:
 
 
 class WorkerState(OfflinePipeline):
-    """The offline pipeline's tables, plus what the linking agents and the cluster table hold."""
+    """The offline pipeline's tables (which hold what the live linking and cluster tables
+    hold too), with the cross-author bands switchable and link signals counted by kind."""
 
     def __init__(self, stages: StageConfigs, pseudonymiser: Pseudonymiser, max_bytes: int):
         super().__init__(stages, pseudonymiser, max_bytes)
-        self.index_table: dict[bytes, bytes] = {}  # linking-index: index key -> KeyState
-        self.cluster_table: dict[bytes, bytes] = {}  # identity-clusters: author -> membership
-        self.graph = IdentityGraph(stages.linking)
+        self.composition.graph = IdentityGraph(stages.linking)
         self.bands_on = True
         self.links: Counter[str] = Counter()  # signals to the graph, by kind
 
-    def process(self, raw: bytes, source: str) -> ReplayOutcome:
-        outcome = super().process(raw, source)
-        if outcome.comment is not None:  # linking reads comments.normalised
-            self._index(outcome.comment)
-        return outcome
+    @property
+    def graph(self) -> IdentityGraph:
+        assert self.composition.graph is not None
+        return self.composition.graph
 
-    def _index(self, comment: Comment) -> None:
-        # As linking-index-fanout and linking-index (streams/linking/agents.py).
-        for index_key in index_keys(comment):
-            key = index_key.encode()
-            stored = self.index_table.get(key)
-            state = KeyState.from_dict(orjson.loads(stored)) if stored else KeyState()
-            new_state, found = observe_key(state, index_key, comment, self.stages.linking)
-            self.index_table[key] = right_sized(orjson.dumps(new_state.to_dict()))
-            for signal in found:
-                self._link(signal)
-
-    def _link(self, signal: LinkSignal) -> None:
-        # As linking-graph (it decodes each signal off identity.signals) and enforce-clusters.
-        self.links[signal.kind] += 1
-        for membership in self.graph.add(LinkSignal.from_bytes(signal.to_bytes())):
-            author = membership.author_key.encode()
-            if len(membership.members) > 1:
-                # The agent keeps the record's bytes as Kafka delivered them, right-sized.
-                self.cluster_table[author] = right_sized(membership.to_bytes())
-            else:
-                self.cluster_table.pop(author, None)
-
-    def _band(self, entry: BandEntry) -> list[BehaviourNotice]:
-        # OfflinePipeline._band, and the near-copies sent on to the graph as the live stage does.
-        if not self.bands_on:
-            return []
-        band_key = entry.key.encode()
-        stored = self.band_table.get(band_key)
-        state = BandState.from_dict(orjson.loads(stored)) if stored else BandState()
-        new_state, outcome = observe_band(state, entry, self.stages.windows)
-        self.band_table[band_key] = orjson.dumps(new_state.to_dict())
-        for link in outcome.links:
-            self._link(near_duplicate_signal(link, entry.event_time_ms, self.stages.linking))
-        return [
-            campaign_notice(member, self.policy_version, self.stages.windows)
-            for member in outcome.members
-        ]
+    def run_step(self, item: Input, record: Record) -> Outputs:
+        if record.topic is specs.BANDS and not self.bands_on:
+            return Outputs()
+        if record.topic is specs.IDENTITY_SIGNALS:
+            self.links[record.value.kind] += 1
+        return super().run_step(item, record)
 
     def tables(self) -> dict[str, dict[bytes, bytes]]:
         return {
             "rate-windows": self.window_table,
             "enforcement": self.enforcement_table,
             "rate-window-bands": self.band_table,
-            "linking-index": self.index_table,
-            "identity-clusters": self.cluster_table,
+            "linking-index": self.stores.index.table,  # type: ignore[dict-item]
+            "identity-clusters": self.stores.clusters,  # type: ignore[dict-item]
         }
 
 
@@ -227,7 +190,9 @@ class Feed:
 
 
 def build(settings: Settings, args: argparse.Namespace, seed: int) -> Feed:
-    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    stages = build_stage_configs(
+        parse_policy(Path(settings.policy_path).read_bytes()), settings.registry_path
+    )
     classifier = PreClassified(stages.classifier, every=args.classify == "all")
     stages = replace(stages, classifier=cast(Classifier, classifier))
     state = WorkerState(stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes)

@@ -381,9 +381,7 @@ async def drain(
     pids = [worker_pid(run, n) for n in names]
     raw = run.topic(specs.RAW.name)
     decisions = run.topic(specs.DECISIONS.name)
-    normalised = run.topic(specs.NORMALISED.name)
     start = await end_offsets(run.settings, decisions)
-    start_normalised = await end_offsets(run.settings, normalised)
     broker = broker_pid()
     broker0 = cpu_seconds(broker) if broker else 0.0
     cpu0 = sum(cpu_seconds(p) for p in pids)
@@ -395,10 +393,10 @@ async def drain(
     cpu1 = sum(cpu_seconds(p) for p in pids)
     broker1 = cpu_seconds(broker) if broker else 0.0
     cond.done()
-    # From the first comment normalised to the moment every stage went quiet. A backlog
-    # flows through the stages unevenly (the first run ahead, the side branches behind the
-    # decisions), so neither the decisions' own span nor the last decision would do.
-    began = await first_timestamp(run.settings, normalised, start_normalised) / 1000
+    # From the first decision to the moment every stage went quiet: the main line is one hop,
+    # so its first output is the first comment decided; the side branches (cross-author bands,
+    # linking) finish behind the decisions, so the last decision alone would not do.
+    began = await first_timestamp(run.settings, decisions, start) / 1000
     decided_s = max(out.timestamps) / 1000 - began if out.timestamps else 0.0
     return {
         "count": len(out.timestamps),
@@ -487,12 +485,21 @@ async def phase_throughput(args: argparse.Namespace) -> None:
         # the baseline is fast, and a longer run measures it better.
         raw_total = sum((await end_offsets(run.settings, run.topic(specs.RAW.name))).values())
         base = await run_baseline(run, raw_total)
+        one_hop = await faust_one_hop(run, raw_total)
     finally:
         await run.close()
     ratio = piped["rate"] / base["rate"] if base["rate"] else 0.0
+    hop_ratio = piped["rate"] / one_hop["rate"] if one_hop["rate"] else 0.0
     record(
         "throughput",
-        {"pipeline": piped, "baseline": base, "ratio": ratio, "namespace": run.namespace},
+        {
+            "pipeline": piped,
+            "baseline": base,
+            "faust_one_hop": one_hop,
+            "ratio": ratio,
+            "ratio_faust_one_hop": hop_ratio,
+            "namespace": run.namespace,
+        },
     )
     print(f"\n### Throughput ({args.count} comments, 4 partitions, one worker process)\n")
     print("| | comments/s | CPU s per 1k | conditions |")
@@ -505,7 +512,14 @@ async def phase_throughput(args: argparse.Namespace) -> None:
         f"| pipeline, all stages ({piped['count']} comments) | {piped['rate']:,.0f} | "
         f"{piped['cpu_per_1k']:.2f} | {piped['conditions']} |"
     )
-    print(f"\npipeline / baseline = **{ratio:.3f}** (worker RSS after: {rss / 2**20:.0f} MiB)")
+    print(
+        f"| bare Faust one-hop passthrough ({one_hop['count']} messages) | "
+        f"{one_hop['rate']:,.0f} | {one_hop['cpu_per_1k']:.2f} | {one_hop['conditions']} |"
+    )
+    print(
+        f"\npipeline / aiokafka baseline = **{ratio:.3f}**; pipeline / Faust one hop = "
+        f"**{hop_ratio:.3f}** (worker RSS after: {rss / 2**20:.0f} MiB)"
+    )
     print(f"broker CPU s per 1k comments meanwhile: {piped['broker_cpu_per_1k']:.2f}")
     print(
         f"(the last decision came out at {piped['decided_rate']:,.0f}/s; the side branches — "
@@ -646,11 +660,13 @@ def phase_state(args: argparse.Namespace) -> None:
     it)."""
     from streams.normalise.pseudonymise import Pseudonymiser
     from streams.policy import parse_policy
+    from streams.stage_configs import build_stage_configs
     from workers.offline_pipeline import OfflinePipeline
-    from workers.pipeline import build_stage_configs
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
-    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    stages = build_stage_configs(
+        parse_policy(Path(settings.policy_path).read_bytes()), settings.registry_path
+    )
     offline = OfflinePipeline(
         stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
     )
@@ -678,11 +694,13 @@ def phase_ceiling(args: argparse.Namespace) -> None:
     from streams.normalise.ingest import ingest
     from streams.normalise.pseudonymise import Pseudonymiser
     from streams.policy import parse_policy
+    from streams.stage_configs import build_stage_configs
     from workers.offline_pipeline import OfflinePipeline
-    from workers.pipeline import build_stage_configs
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
-    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    stages = build_stage_configs(
+        parse_policy(Path(settings.policy_path).read_bytes()), settings.registry_path
+    )
     pseudonymiser = Pseudonymiser(settings.pseudonym_key)
     messages = LoadGenerator(Mix(), seed=args.seed).take(args.count)
     cond = Conditions()
@@ -727,8 +745,9 @@ def chain_topics(namespace: str, hops: int) -> list[str]:
     return [f"{namespace}.chain{i}" for i in range(hops + 1)]
 
 
-def faust_chain(namespace: str, hops: int, web_port: int) -> None:
-    """A Faust worker whose agents pass each message along ``hops`` topics (run by the bench)."""
+def faust_chain(namespace: str, hops: int, web_port: int, source: str = "") -> None:
+    """A Faust worker whose agents pass each message along ``hops`` topics (run by the bench);
+    ``source``: read the first hop from this topic instead of ``<namespace>.chain0``."""
     import faust
 
     from workers.worker import QuietWorker
@@ -750,6 +769,8 @@ def faust_chain(namespace: str, hops: int, web_port: int) -> None:
         broker_commit_interval=1.0,
     )
     names = chain_topics(namespace, hops)
+    if source:
+        names[0] = source
     topics = [
         app.topic(n, key_type=bytes, value_type=bytes, partitions=settings.partitions)
         for n in names
@@ -769,57 +790,75 @@ def faust_chain(namespace: str, hops: int, web_port: int) -> None:
     QuietWorker(app, loglevel="warning", quiet=True).execute_from_commandline()
 
 
-async def phase_hops(args: argparse.Namespace) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
+async def run_faust_chain(
+    run: LocalPipeline, names: Sequence[str], count: int, *, source: str = ""
+) -> dict[str, Any]:
+    """Drain ``count`` messages from ``names[0]`` (or ``source``) through a bare Faust chain
+    process over ``names``; its rate over the span from its first output to going quiet."""
     from workers.local_run import free_port
 
+    cond = Conditions()
+    hops = len(names) - 1
+    argv = ["faust-chain", "--namespace", run.namespace, "--hops", str(hops)]
+    argv += ["--port", str(free_port())] + (["--source", source] if source else [])
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(SELF),
+        *argv,
+        env=run.env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        cpu0 = cpu_seconds(proc.pid)
+        out = await read_outputs(run.settings, names[-1], until=count)
+        ended = await wait_quiet([proc.pid])
+        cpu1 = cpu_seconds(proc.pid)
+    finally:
+        proc.terminate()
+        await proc.wait()
+    first = await read_outputs(run.settings, names[1], until=1)
+    began = min(first.timestamps) / 1000
+    cond.done()
+    return {
+        "count": len(out.timestamps),
+        "rate": len(out.timestamps) / (ended - began),
+        "cpu_per_1k": 1000 * (cpu1 - cpu0) / len(out.timestamps),
+        "conditions": str(cond),
+    }
+
+
+async def create_chain_topics(run: LocalPipeline, names: Sequence[str]) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(**kafka_options(run.settings))
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(n, num_partitions=4, replication_factor=1) for n in names]
+        )
+    finally:
+        await admin.close()
+
+
+async def faust_one_hop(run: LocalPipeline, count: int) -> dict[str, Any]:
+    """The bare Faust one-hop passthrough over the pipeline's own ``comments.raw``: what one
+    agent costs with nothing in it, the baseline a one-hop pipeline is measured against."""
+    names = chain_topics(run.namespace, 1)
+    names[0] = run.topic(specs.RAW.name)
+    await create_chain_topics(run, names[1:])
+    return await run_faust_chain(run, names, count, source=names[0])
+
+
+async def phase_hops(args: argparse.Namespace) -> None:
     messages = LoadGenerator(Mix(), seed=args.seed).take(args.count)
     rows = {}
     for hops in (1, 5):
         run = new_run(4, f"h{hops}", args.worker_env)
         names = chain_topics(run.namespace, hops)
-        admin = AIOKafkaAdminClient(**kafka_options(run.settings))
-        await admin.start()
-        try:
-            await admin.create_topics(
-                [NewTopic(n, num_partitions=4, replication_factor=1) for n in names]
-            )
-        finally:
-            await admin.close()
+        await create_chain_topics(run, names)
         await send_all(run.settings, names[0], messages)
-        cond = Conditions()
-        port = free_port()
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(SELF),
-            "faust-chain",
-            "--namespace",
-            run.namespace,
-            "--hops",
-            str(hops),
-            "--port",
-            str(port),
-            env=run.env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        try:
-            cpu0 = cpu_seconds(proc.pid)
-            out = await read_outputs(run.settings, names[-1], until=len(messages))
-            ended = await wait_quiet([proc.pid])
-            cpu1 = cpu_seconds(proc.pid)
-        finally:
-            proc.terminate()
-            await proc.wait()
-        first = await read_outputs(run.settings, names[1], until=1)
-        began = min(first.timestamps) / 1000
-        cond.done()
-        rows[hops] = {
-            "rate": len(out.timestamps) / (ended - began),
-            "cpu_per_1k": 1000 * (cpu1 - cpu0) / len(out.timestamps),
-            "conditions": str(cond),
-        }
+        rows[hops] = await run_faust_chain(run, names, len(messages))
     record("hops", {"rows": rows})
     print(f"\n### Faust alone: bare passthrough agents ({args.count} messages, 4 partitions)\n")
     print("| hops | messages/s through all hops | CPU s per 1k | conditions |")
@@ -861,6 +900,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chain.add_argument("--namespace", required=True)
     chain.add_argument("--hops", type=int, required=True)
     chain.add_argument("--port", type=int, required=True)
+    chain.add_argument("--source", default="", help="first topic (default: <namespace>.chain0)")
     parser.add_argument(
         "--memory-control",
         action="store_true",
@@ -882,7 +922,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "faust-chain":
-        faust_chain(args.namespace, args.hops, args.port)
+        faust_chain(args.namespace, args.hops, args.port, args.source)
         return 0
     if args.command == "passthrough":
         figures = asyncio.run(passthrough(args.namespace, args.count))

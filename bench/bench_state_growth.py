@@ -38,12 +38,13 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.loadgen import LoadGenerator, Mix, text_of
+from streams import topics as specs
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import parse_policy
 from streams.rate_windows.config import WindowConfig
 from streams.rate_windows.fingerprint import band_values, fingerprint
+from streams.stage_configs import build_stage_configs
 from workers.offline_pipeline import OfflinePipeline
-from workers.pipeline import build_stage_configs
 from workers.settings import Settings
 
 
@@ -52,10 +53,12 @@ class TimedPipeline(OfflinePipeline):
 
     band_cpu_s = 0.0
 
-    def _band(self, entry):  # type: ignore[no-untyped-def]
+    def run_step(self, item, record):  # type: ignore[no-untyped-def]
+        if record.topic is not specs.BANDS:
+            return super().run_step(item, record)
         start = time.process_time()
         try:
-            return super()._band(entry)
+            return super().run_step(item, record)
         finally:
             self.band_cpu_s += time.process_time() - start
 
@@ -68,6 +71,7 @@ def posts_per_key(pipeline: OfflinePipeline) -> tuple[float, int]:
 def bands_ab(pipeline: OfflinePipeline, generator: LoadGenerator, count: int) -> None:
     import orjson
 
+    from streams.composition import Outputs
     from streams.rate_windows.band_states import BandStates
     from streams.rate_windows.cross_author import BandEntry, BandState, observe_band
     from tests.unit.rate_windows.test_cross_author_equivalence import all_pairs_observe_band
@@ -75,9 +79,11 @@ def bands_ab(pipeline: OfflinePipeline, generator: LoadGenerator, count: int) ->
     entries: list[BandEntry] = []
 
     class Recording(type(pipeline)):  # type: ignore[misc]
-        def _band(self, entry):  # type: ignore[no-untyped-def]
-            entries.append(entry)
-            return []
+        def run_step(self, item, record):  # type: ignore[no-untyped-def]
+            if record.topic is specs.BANDS:
+                entries.extend(record.value)
+                return Outputs()
+            return super().run_step(item, record)
 
     pipeline.__class__ = Recording
     for i, (_, value) in enumerate(generator.take(count)):
@@ -143,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
-    stages = build_stage_configs(parse_policy(Path(settings.policy_path).read_bytes()), settings)
+    stages = build_stage_configs(
+        parse_policy(Path(settings.policy_path).read_bytes()), settings.registry_path
+    )
     pipeline = TimedPipeline(
         stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
     )

@@ -85,11 +85,11 @@ def _classified_pool(seed: int, size: int) -> list[_Pooled]:
     from streams.normalise.ingest import ingest
     from streams.normalise.pseudonymise import Pseudonymiser
     from streams.policy import parse_policy
-    from workers.pipeline import build_stage_configs
+    from streams.stage_configs import build_stage_configs
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
     policy = parse_policy(Path(settings.policy_path).read_bytes())
-    classifier = build_stage_configs(policy, settings).classifier
+    classifier = build_stage_configs(policy, settings.registry_path).classifier
     pseudonymiser = Pseudonymiser(settings.pseudonym_key)
     pool: list[_Pooled] = []
     for i, (_, value) in enumerate(sample_envelopes(size, seed)):

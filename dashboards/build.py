@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere: the registry names stages
+from streams.registry import STAGE_NAMES  # noqa: E402
+
 PROVISIONED_UID = "modstream-prometheus"  # provisioning/datasources.yaml, deploy/k8s
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 RI = "$__rate_interval"
@@ -141,7 +144,7 @@ def quantiles(metric: str, by: str, legend: str) -> tuple[Q, ...]:
 
 # --- the dashboards ------------------------------------------------------------------------
 
-STAGES = "normalise, classify, rate_windows, enforce, executor"
+STAGES = ", ".join((*STAGE_NAMES, "executor"))
 
 SRE = Dashboard(
     uid="modstream-sre",

@@ -22,8 +22,12 @@ RAW = TopicSpec("comments.raw", "platform:account id (as the connector sends it)
 NORMALISED = TopicSpec("comments.normalised", "author key", "schemas.comment.Comment")
 VERDICTS = TopicSpec("comments.verdicts", "author key", "schemas.verdict.Verdict")
 ASSESSED = TopicSpec("comments.assessed", "author key", "schemas.verdict.Verdict")
+# One record per comment per partition: a JSON list of the comment's BandEntry objects whose
+# band key hashes to that partition (a single object in records written before the grouping).
 BANDS = TopicSpec(
-    "rate_windows.bands", "fingerprint band key", "streams.rate_windows.cross_author.BandEntry"
+    "rate_windows.bands",
+    "fingerprint band key (the first entry's; the partition is each entry's key's)",
+    "streams.rate_windows.cross_author.BandEntry",
 )
 BEHAVIOUR_NOTICES = TopicSpec("behaviour.notices", "author key", "schemas.verdict.BehaviourNotice")
 DEADLETTER = TopicSpec("comments.deadletter", "original key", "schemas.deadletter.DeadLetter")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import faust
 
 from streams import topics as specs
+from streams.registry import WORKER_TOPICS
 from workers.kafka_clients import faust_options
 from workers.metrics import Metrics
 from workers.recovery_consumer import install as install_recovery_safe_consumer
@@ -16,26 +16,9 @@ from workers.settings import Settings
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class PipelineTopics:
-    raw: faust.TopicT
-    normalised: faust.TopicT
-    verdicts: faust.TopicT
-    assessed: faust.TopicT
-    bands: faust.TopicT
-    behaviour_notices: faust.TopicT
-    deadletter: faust.TopicT
-    identity_index: faust.TopicT
-    identity_signals: faust.TopicT
-    identity_clusters: faust.TopicT
-    enforce_ticks: faust.TopicT
-    actions: faust.TopicT
-    action_results: faust.TopicT
-    decisions: faust.TopicT
-    reviews: faust.TopicT
+def declare_topics(app: faust.App, settings: Settings) -> dict[str, faust.TopicT]:
+    """Every topic the worker reads or writes (``streams.registry.WORKER_TOPICS``), by name."""
 
-
-def declare_topics(app: faust.App, settings: Settings) -> PipelineTopics:
     def topic(spec: specs.TopicSpec) -> faust.TopicT:
         config = {"cleanup.policy": "compact"} if spec.compacted else {}
         return app.topic(
@@ -48,23 +31,7 @@ def declare_topics(app: faust.App, settings: Settings) -> PipelineTopics:
             config=config,
         )
 
-    return PipelineTopics(
-        raw=topic(specs.RAW),
-        normalised=topic(specs.NORMALISED),
-        verdicts=topic(specs.VERDICTS),
-        assessed=topic(specs.ASSESSED),
-        bands=topic(specs.BANDS),
-        behaviour_notices=topic(specs.BEHAVIOUR_NOTICES),
-        deadletter=topic(specs.DEADLETTER),
-        identity_index=topic(specs.IDENTITY_INDEX),
-        identity_signals=topic(specs.IDENTITY_SIGNALS),
-        identity_clusters=topic(specs.IDENTITY_CLUSTERS),
-        enforce_ticks=topic(specs.ENFORCE_TICKS),
-        actions=topic(specs.ACTIONS),
-        action_results=topic(specs.ACTION_RESULTS),
-        decisions=topic(specs.DECISIONS),
-        reviews=topic(specs.REVIEWS),
-    )
+    return {spec.name: topic(spec) for spec in WORKER_TOPICS}
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
@@ -92,6 +59,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         # topics carry them untouched.
         key_serializer="raw",
         value_serializer="raw",
+        # A killed worker's partitions wait for its session to time out before the group
+        # hands them on (docs/operations.md, "Recovery after a crash").
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
         broker_commit_every=500,
         broker_commit_interval=1.0,
         **faust_options(settings),

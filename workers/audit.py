@@ -32,7 +32,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ import click
 import orjson
 
 from schemas.action import TRIGGER_REVIEW, Decision
+from schemas.codec import replace
 from schemas.verdict import BehaviourFinding, Finding
 from streams import topics as specs
 from streams.enforce.state import STAGES

@@ -45,7 +45,7 @@ import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -59,7 +59,7 @@ from redis.exceptions import RedisError
 from tenacity import retry_if_exception, retry_if_exception_type
 
 from schemas.action import ACTION_KINDS, Action, ActionResult
-from schemas.codec import loads
+from schemas.codec import loads, replace
 from schemas.codec import replace as replace_record
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
@@ -642,12 +642,12 @@ class Executor:
     async def _dead_letter(
         self, raw: bytes, source: str, key: bytes | None, reason: str, detail: str
     ) -> None:
-        letter = DeadLetter(
+        letter = DeadLetter.of(
+            raw,
             reason=reason,
             detail=detail,
             stage="executor",
             source=source,
-            original_b64=DeadLetter.encode_original(raw),
             failed_at_ms=self._clock(),
         )
         self.metrics.dead_letters.labels("executor", reason).inc()

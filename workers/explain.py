@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import click
 import orjson
 
 from schemas.action import Action, Decision
+from schemas.codec import replace
 from streams import topics as specs
 from workers.audit import (
     COMMENT_STEP,

@@ -30,6 +30,7 @@ class Metrics:
     processing_seconds: Histogram
     end_to_end_seconds: Histogram
     dead_letters: Counter
+    send_failures: Counter
     verdicts: Counter
     actions: Counter
     late_events: Counter
@@ -89,6 +90,12 @@ class Metrics:
                 "modstream_dead_letters",
                 "Messages dead-lettered",
                 ["stage", "reason"],
+                registry=reg,
+            ),
+            send_failures=Counter(
+                "modstream_send_failures",
+                "Records a worker failed to send; the input they answer waits until they go",
+                ["topic"],
                 registry=reg,
             ),
             verdicts=Counter(

@@ -1,145 +1,246 @@
-"""Wires every stage's logic to its agents: the only module that knows all the stages."""
+"""The live worker's wiring, from the registry: one agent per input topic, each calling the
+composed steps (``streams.composition``) and sending what they return.
+
+The main line is one agent on ``comments.raw`` (ingest → normalise → classify → rate windows →
+enforce in one handler); the side branches (campaign bands, linking) and enforcement's other
+inputs (notices, ticks, executor results, cluster memberships) get one agent each. All agents
+share one ``Composition`` over Faust tables, so every table's changelog is partitioned by the
+input partition that wrote it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Any, cast
 
 import faust
+from aiokafka.partitioner import murmur2
 
-from streams.classify import Classifier, load_registry
-from streams.classify import agents as classify_agents
-from streams.enforce import agents as enforce_agents
-from streams.enforce import config as enforce_config
-from streams.linking import agents as linking_agents
-from streams.linking.config import LinkingConfig
-from streams.linking.signals import near_duplicate_signal
-from streams.normalise import agents as normalise_agents
-from streams.normalise.ingest import ingest
+from schemas.action import Tick
+from schemas.codec import RecordError
+from schemas.deadletter import DeadLetter
+from streams import topics as specs
+from streams.composition import Composition, Outputs, Record
 from streams.normalise.pseudonymise import Pseudonymiser
-from streams.policy import Policy
-from streams.rate_windows import agents as rate_window_agents
-from streams.rate_windows import config as window_config
-from streams.rate_windows.cross_author import LinkEvidence
-from streams.runtime import wall_ms
+from streams.registry import INPUTS, Input
+from streams.runtime import source_of, wall_ms
+from streams.stage_configs import StageConfigs, build_stage_configs
+from streams.state_store import ENFORCEMENT_TABLE, Stores
 from workers.metrics import Metrics
 from workers.policy_watch import PolicyWatcher
 from workers.settings import Settings
 from workers.signal_history import signal_history
 from workers.web import register_views
 
-if TYPE_CHECKING:
-    from workers.app import PipelineTopics
+log = logging.getLogger(__name__)
+
+TICK_INTERVAL_S = 5.0
+# A dead letter that cannot be sent holds its partition: retried with this backoff, for ever.
+SEND_RETRY_FIRST_S = 0.5
+SEND_RETRY_MAX_S = 30.0
 
 
-@dataclass(frozen=True)
-class StageConfigs:
-    """Everything the stages derive from one policy version, built (and validated) together so
-    a policy that any stage refuses is refused as a whole."""
+class RecordSender:
+    """Sends a step's records to their topics. A record that fails to send is retried until it
+    goes: the input it answers is acknowledged only after every answer is out, so the input's
+    partition waits (with a log line and ``modstream_send_failures_total``) rather than lose it.
+    Dead letters are awaited until the broker has them; the rest ride the producer's batching."""
 
-    classifier: Classifier
-    windows: window_config.WindowConfig
-    enforcement: enforce_config.EnforcementConfig
-    linking: LinkingConfig
+    def __init__(
+        self,
+        topics: Mapping[str, faust.TopicT],
+        metrics: Metrics,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._topics = topics
+        self._metrics = metrics
+        self._sleep = sleep
+
+    async def send_all(self, records: list[Record]) -> None:
+        for record in records:
+            await self.send(record)
+
+    async def send(self, record: Record) -> None:
+        topic = self._topics[record.topic.name]
+        value = record.encode()
+        delay = SEND_RETRY_FIRST_S
+        while True:
+            try:
+                sent = await topic.send(key=record.key, value=value, partition=record.partition)
+                if record.topic is specs.DEADLETTER:
+                    await sent
+                if isinstance(record.value, DeadLetter):
+                    letter = record.value
+                    # The detail never carries text or ids, so it is safe to log.
+                    log.warning(
+                        "dead-lettered %s from %s: %s (%s)",
+                        letter.reason,
+                        letter.source,
+                        letter.detail,
+                        letter.stage,
+                    )
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure holds the partition
+                self._metrics.send_failures.labels(record.topic.name).inc()
+                log.error(
+                    "could not send to %s (%s); holding the input, retrying in %.1fs",
+                    record.topic.name,
+                    type(exc).__name__,
+                    delay,
+                )
+                await self._sleep(delay)
+                delay = min(delay * 2, SEND_RETRY_MAX_S)
 
 
-def build_stage_configs(policy: Policy, settings: Settings) -> StageConfigs:
-    registry = load_registry(settings.registry_path) if settings.registry_path else None
-    return StageConfigs(
-        classifier=Classifier(policy, registry),
-        windows=window_config.from_dict(policy.sections.get("rate_windows", {})),
-        enforcement=enforce_config.from_policy(policy),
-        linking=LinkingConfig.from_dict(policy.sections.get("linking", {})),
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives ``key`` (murmur2, as the Java client and
+    aiokafka): where records keyed by it went before they were grouped."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def count(metrics: Metrics, out: Outputs) -> None:
+    for stage, outcome in out.outcomes:
+        metrics.events_in.labels(stage).inc()
+        metrics.events_out.labels(stage, outcome).inc()
+    for stage in out.late:
+        metrics.late_events.labels(stage).inc()
+    letter = out.dead_letter
+    if letter is not None:
+        metrics.dead_letters.labels(letter.stage, letter.reason).inc()
+    for record in out.records:
+        if record.topic is specs.ACTIONS:
+            metrics.actions.labels(record.value.kind, "emitted").inc()
+    if out.verdict is not None:
+        for clause in out.verdict.clauses:
+            metrics.verdicts.labels(clause).inc()
+    if out.comment is not None and out.outcomes[-1][0] == "enforce":
+        lag_s = time.time() - out.comment.event_time_ms / 1000
+        if lag_s >= 0:
+            metrics.end_to_end_seconds.observe(lag_s)
+
+
+def run_step(
+    composition: Composition, item: Input, value: bytes, key: bytes | None, source: str
+) -> Outputs:
+    """Decode and run one input's step; anything it raises becomes this input's dead letter."""
+    try:
+        decoded = item.decode(value)
+    except RecordError as exc:
+        # Names the field that was wrong ("Verdict at comment.event_time_ms: Expected int, got
+        # str"), never its value, which may be comment text or an account id.
+        detail, reason = str(exc), "invalid_record"
+    except (ValueError, TypeError, KeyError) as exc:
+        detail, reason = f"{item.topic.record}: {type(exc).__name__}", "invalid_record"
+    else:
+        try:
+            return item.step(composition, decoded, key, source)
+        except Exception as exc:
+            log.exception("%s failed on %s", item.stage, source)
+            detail, reason = type(exc).__name__, "processing_error"
+    letter = DeadLetter.of(
+        value, reason=reason, detail=detail, stage=item.stage, source=source, failed_at_ms=wall_ms()
+    )
+    return Outputs(
+        records=[Record(specs.DEADLETTER, key or b"", letter)],
+        outcomes=[(item.stage, "dead_letter")],
+        dead_letter=letter,
     )
 
 
 def wire_stages(
-    app: faust.App, settings: Settings, topics: PipelineTopics, metrics: Metrics
+    app: faust.App, settings: Settings, topics: Mapping[str, faust.TopicT], metrics: Metrics
 ) -> PolicyWatcher[StageConfigs]:
-    watcher = PolicyWatcher(
-        settings.policy_path, partial(build_stage_configs, settings=settings), metrics
+    watcher: PolicyWatcher[StageConfigs] = PolicyWatcher(
+        settings.policy_path,
+        partial(build_stage_configs, registry_path=settings.registry_path),
+        metrics,
     )
-    pseudonymiser = Pseudonymiser(settings.pseudonym_key)
 
-    def ingest_one(raw: bytes, source: str):  # type: ignore[no-untyped-def]
-        return ingest(
-            raw,
-            source=source,
-            pseudonymiser=pseudonymiser,
-            max_bytes=settings.max_payload_bytes,
-            failed_at_ms=wall_ms(),
+    def table(name: str) -> Any:
+        return app.Table(name, partitions=settings.partitions, key_type=bytes, value_type=bytes)
+
+    def global_table(name: str) -> Any:
+        # Every worker needs every account's cluster (a block on one member reaches members
+        # on other partitions): a global table, small, only linked accounts.
+        return app.GlobalTable(
+            name, partitions=settings.partitions, key_type=bytes, value_type=bytes
         )
 
-    normalise_agents.register(
-        app,
-        raw=topics.raw,
-        normalised=topics.normalised,
-        deadletter=topics.deadletter,
-        ingest=ingest_one,
-        metrics=metrics,
+    stores = Stores.create(table, global_table)
+    composition = Composition(
+        stores,
+        lambda: watcher.current.built,
+        pseudonymiser=Pseudonymiser(settings.pseudonym_key),
+        max_bytes=settings.max_payload_bytes,
+        wall_clock=wall_ms,
+        emit_assessed=settings.emit_assessed,
+        band_partition=partial(partition_of, partitions=settings.partitions),
     )
-    classify_agents.register(
-        app,
-        normalised=topics.normalised,
-        verdicts=topics.verdicts,
-        deadletter=topics.deadletter,
-        current=lambda: (watcher.current.policy.version, watcher.current.built.classifier),
-        metrics=metrics,
-    )
+    sender = RecordSender(topics, metrics)
+    history = partial(signal_history, settings)
 
-    async def send_link(evidence: LinkEvidence, version: str, event_time_ms: int) -> None:
-        signal = near_duplicate_signal(evidence, event_time_ms, watcher.current.built.linking)
-        await topics.identity_signals.send(key=b"graph", value=signal.to_bytes())
+    def agent(item: Input) -> None:
+        async def run(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                started = time.perf_counter()
+                source = source_of(event)
+                value = event.value if isinstance(event.value, bytes) else b""
+                key = event.key if isinstance(event.key, bytes) else None
+                if item.topic is specs.IDENTITY_SIGNALS and composition.graph is None:
+                    composition.rebuild_graph(await history())
+                out = run_step(composition, item, value, key, source)
+                await sender.send_all(out.records)
+                count(metrics, out)
+                metrics.processing_seconds.labels(item.stage).observe(time.perf_counter() - started)
+                if item.topic is specs.IDENTITY_SIGNALS and composition.graph is not None:
+                    metrics.table_keys.labels("identity-graph").set(composition.graph.account_count)
 
-    rate_window_agents.register(
-        app,
-        verdicts=topics.verdicts,
-        assessed=topics.assessed,
-        bands=topics.bands,
-        notices=topics.behaviour_notices,
-        deadletter=topics.deadletter,
-        config=lambda: (watcher.current.policy.version, watcher.current.built.windows),
-        on_link=send_link,
-        partitions=settings.partitions,
-        metrics=metrics,
-    )
-    enforce_agents.register(
-        app,
-        assessed=topics.assessed,
-        notices=topics.behaviour_notices,
-        ticks=topics.enforce_ticks,
-        results=topics.action_results,
-        actions=topics.actions,
-        decisions=topics.decisions,
-        deadletter=topics.deadletter,
-        config=lambda: watcher.current.built.enforcement,
-        clusters=topics.identity_clusters,
-        partitions=settings.partitions,
-        metrics=metrics,
-        wall_clock_timers=settings.wall_clock_timers,
-        reviews=topics.reviews,
-    )
+        run.__name__ = item.agent.replace("-", "_")
+        app.agent(topics[item.topic.name], name=item.agent)(run)
 
-    linking_agents.register(
-        app,
-        normalised=topics.normalised,
-        index=topics.identity_index,
-        signals=topics.identity_signals,
-        clusters=topics.identity_clusters,
-        deadletter=topics.deadletter,
-        config=lambda: watcher.current.built.linking,
-        history=partial(signal_history, settings),
-        partitions=settings.partitions,
-        metrics=metrics,
-    )
+    for item in INPUTS:
+        agent(item)
+
+    rescan = {"needed": True}
+
+    # mode's stub types want a plain callable; it awaits coroutine receivers all the same.
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]
+    async def _after_rebalance(sender: Any, *args: Any, **kwargs: Any) -> None:
+        rescan["needed"] = True
+        composition.graph = None  # whoever holds the signals partition rebuilds from the log
+
+    ticks = topics[specs.ENFORCE_TICKS.name]
+
+    @app.timer(interval=TICK_INTERVAL_S)  # type: ignore[untyped-decorator]
+    async def fire_due_deadlines() -> None:
+        """Deadlines of authors who post nothing more: a tick, keyed by the author, runs the
+        firing inside the author's partition (where the table's changelog write belongs)."""
+        enforcement = stores.enforcement
+        if rescan["needed"] and cast(Any, app.tables).recovery.completed.is_set():
+            enforcement.rescan()
+            rescan["needed"] = False
+        # Live workers also let wall-clock time pass deadlines, or a quiet weekend would hold
+        # every block; replay runs on event time alone.
+        now_ms = composition.watermark_ms
+        if settings.wall_clock_timers:
+            now_ms = max(now_ms, int(time.time() * 1000))
+        for author_key in enforcement.due(now_ms):
+            tick = Tick(author_key=author_key, now_ms=now_ms)
+            await ticks.send(key=author_key.encode(), value=tick.to_bytes())
+            enforcement.deadlines.pop(author_key, None)  # re-added when the tick's write lands
+        metrics.table_keys.labels(ENFORCEMENT_TABLE).set(len(enforcement.table))
 
     @app.timer(interval=settings.policy_poll_s)  # type: ignore[untyped-decorator]
     async def reload_policy() -> None:
-        # Building a new version compiles the classifier's Hyperscan databases (seconds); that
-        # releases the GIL, so in a thread the stages keep running on the current version.
+        # Building a classifier compiles its rules (seconds); Hyperscan's compile releases the
+        # GIL, so in a thread the stages keep running on the current version meanwhile.
         await asyncio.to_thread(watcher.check)
 
-    register_views(app, metrics)
+    register_views(app, metrics, [settings.topic(i.topic.name) for i in INPUTS])
     return watcher

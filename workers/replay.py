@@ -28,7 +28,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -40,14 +40,15 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from schemas.action import Action, Decision
+from schemas.codec import replace
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from streams.enforce.config import config_digest
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import Policy, load_policy
+from streams.stage_configs import build_stage_configs
 from workers.cli_conventions import command, run_command
 from workers.offline_pipeline import OfflinePipeline
-from workers.pipeline import build_stage_configs
 from workers.settings import Settings
 from workers.topic_admin import topic_configs
 
@@ -321,14 +322,7 @@ class Sink(Protocol):
 def redacted(letter: DeadLetter) -> DeadLetter:
     """A dead letter without the original bytes: they stay at ``source`` on the broker, and an
     audit copy would only multiply the places that hold comment content."""
-    return DeadLetter(
-        reason=letter.reason,
-        detail=letter.detail,
-        stage=letter.stage,
-        source=letter.source,
-        original_b64="",
-        failed_at_ms=letter.failed_at_ms,
-    )
+    return replace(letter, original_b64="")
 
 
 class FileSink:
@@ -571,7 +565,7 @@ async def replay(
     """Run one replay; returns the summary (also written as summary.json for file output)."""
     settings = options.settings
     policy = load_checked_policy(options.policy_path)
-    stages = build_stage_configs(policy, settings)
+    stages = build_stage_configs(policy, settings.registry_path)
     pipeline = OfflinePipeline(
         stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
     )

@@ -289,6 +289,16 @@ class Settings:
     console_session_minutes: int = 480
     console_access_log: str = str(REPO_ROOT / ".stack" / "console-access.log")
     platforms: PlatformSettings = field(default_factory=PlatformSettings)
+    # Worker runtime (issue 17/18). The main line is one hop; the assessed verdicts (comment,
+    # findings, behaviour) go to comments.assessed only when an audit or a test asks for them.
+    emit_assessed: bool = False
+    # Dev and tests: a worker creates its missing topics at start. Otherwise it refuses to
+    # start while any is missing, rather than run deaf.
+    create_topics: bool = False
+    # Recovery after a crash (docs/operations.md, "Recovery after a crash"): a killed worker
+    # stays in the group until its session times out, and its partitions wait that long.
+    session_timeout_s: float = 10.0
+    heartbeat_interval_s: float = 1.0
 
     def topic(self, name: str) -> str:
         return f"{self.namespace}.{name}" if self.namespace else name
@@ -360,4 +370,8 @@ class Settings:
             ),
             console_access_log=env.get("MODSTREAM_CONSOLE_ACCESS_LOG", d.console_access_log),
             platforms=PlatformSettings.from_env(env),
+            emit_assessed=_bool(env, "MODSTREAM_EMIT_ASSESSED", False),
+            create_topics=_bool(env, "MODSTREAM_CREATE_TOPICS", dev),
+            session_timeout_s=_int(env, "MODSTREAM_SESSION_TIMEOUT_MS", 10_000) / 1000,
+            heartbeat_interval_s=_int(env, "MODSTREAM_HEARTBEAT_INTERVAL_MS", 1_000) / 1000,
         )

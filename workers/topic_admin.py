@@ -34,6 +34,17 @@ def topic_configs(spec: specs.TopicSpec) -> dict[str, str]:
     return config
 
 
+async def missing_topics(settings: Settings, wanted: Iterable[specs.TopicSpec]) -> list[str]:
+    """The (namespaced) names of ``wanted`` topics the cluster does not have."""
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    return [settings.topic(s.name) for s in wanted if settings.topic(s.name) not in existing]
+
+
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create any missing pipeline topic; returns the names it created."""
     admin = AIOKafkaAdminClient(**kafka_options(settings))

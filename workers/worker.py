@@ -3,12 +3,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faust.worker import Worker
 
 from workers.cli_conventions import command, run_command
+
+if TYPE_CHECKING:
+    from workers.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# EX_CONFIG (sysexits.h): a supervisor restarting the worker will not fix a missing topic.
+EXIT_MISSING_TOPICS = 78
 
 
 class QuietWorker(Worker):
@@ -21,6 +31,35 @@ class QuietWorker(Worker):
         self.spinner = None
 
 
+def check_topics(settings: Settings) -> None:
+    """A worker never runs deaf: Faust ignores an input topic that does not exist when the
+    group is assigned, and then never reads it, even after it is created. So at start the
+    worker creates its missing topics when configured to (``MODSTREAM_CREATE_TOPICS``, on in
+    dev mode), and otherwise refuses to start, naming them."""
+    from streams.registry import OPTIONAL_TOPICS, WORKER_TOPICS
+    from workers.topic_admin import ensure_topics, missing_topics
+
+    needed = [t for t in WORKER_TOPICS if settings.emit_assessed or t not in OPTIONAL_TOPICS]
+    # A loop of its own, closed after: Faust's worker makes and owns the process's loop.
+    loop = asyncio.new_event_loop()
+    try:
+        missing = loop.run_until_complete(missing_topics(settings, needed))
+        if missing and settings.create_topics:
+            created = loop.run_until_complete(ensure_topics(settings))
+            log.info("created %d missing topics: %s", len(created), ", ".join(sorted(created)))
+            return
+    finally:
+        loop.close()
+    if missing:
+        log.error(
+            "refusing to start: %d topics missing: %s (create them, e.g. with the deployment's "
+            "topic manifests, or set MODSTREAM_CREATE_TOPICS=true in dev)",
+            len(missing),
+            ", ".join(sorted(missing)),
+        )
+        raise SystemExit(EXIT_MISSING_TOPICS)
+
+
 @command("worker", help="Run a stream worker: every stage, with /metrics, /healthz and /readyz.")
 def worker_command() -> None:
     # Settings are read here, after click has answered --help and --version.
@@ -30,6 +69,7 @@ def worker_command() -> None:
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
+    check_topics(settings)
     app = create_app(settings)
     # Faust's own web server serves /metrics, /healthz and /readyz (see workers.web);
     # it starts before the consumer, so readiness can say "not ready" during table recovery.

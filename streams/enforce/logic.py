@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from schemas.action import (
     TRIGGER_BEHAVIOUR,
@@ -37,6 +37,7 @@ from schemas.action import (
     Decision,
     action_id,
 )
+from schemas.codec import replace
 from schemas.codec import replace as replace_record
 from schemas.comment import Comment
 from schemas.review import UNDOING_VERBS, Review
@@ -280,7 +281,11 @@ def on_behaviour(
     audience = case.language if case is not None else messages.ENGLISH_ONLY
     if spam:
         draft.add("hide_post", spam)
-        if standing == FREE and not block:
+        # The standing as of the comment's event time, not as of the notice's arrival: a
+        # notice comes from another partition (the campaign index), and when it arrives
+        # relative to the author's own later comments is not recorded, so replay could not
+        # reproduce a decision that depended on it (docs/replay.md, "Campaign notices").
+        if _standing_at(current, notice.event_time_ms) == FREE and not block:
             draft.add("limit_posting", spam, target_comment="")
     if block and standing != BLOCKED_FOR_GOOD:
         draft.add(
@@ -505,6 +510,13 @@ def _standing(state: AuthorState) -> str:
     if not state.blocked:
         return FREE
     return BLOCKED_PENDING if state.blocked_for else BLOCKED_FOR_GOOD
+
+
+def _standing_at(state: AuthorState, at_ms: int) -> str:
+    """The standing as of event time ``at_ms``: a block that began after it did not apply."""
+    if state.blocked and state.blocked_ms is not None and state.blocked_ms > at_ms:
+        return FREE
+    return _standing(state)
 
 
 def _record_verdict(

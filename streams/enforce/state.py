@@ -7,12 +7,12 @@ event time, and the number of cases per author is capped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from schemas.codec import dumps, loads
+from schemas.codec import dumps, loads, replace
 from schemas.verdict import Finding
 
 # A case's stage. The ladder is asked_removal -> noticed -> blocked; complied (the author removed

@@ -288,17 +288,26 @@ class IdentityGraph:
             if edge is None:
                 self.stats.dropped_full += 1
                 return ()
+        was_linked = edge.linked
+        before = self.membership(signal.author_a, signal.event_time_ms) if was_linked else None
         evidence = edge.of_kind(signal.kind)
         if evidence is None:
             evidence = edge.attach(KindEvidence(signal.kind))
         evidence.observe(signal, kind_weight, cfg.max_evidence_per_kind)
         edge.last_ms = max(edge.last_ms, signal.event_time_ms)
-        was_linked = edge.linked
         edge.score = _edge_score(edge, self._rules)
         edge.linked = edge.score >= cfg.threshold
         if edge.linked != was_linked or (edge.linked and signal.author_a in self._constrained):
             # A stronger edge can change how a component holding a split pair is divided.
             return self._regroup(pair, signal.event_time_ms)
+        if before is not None:
+            # More evidence inside a cluster: its members' memberships say so at once. A block
+            # names the cluster's evidence as of when it is decided, which is then a function
+            # of the signals so far, not of the order they arrived in (replay meets them in
+            # another order than live did: docs/replay.md).
+            after = self.membership(signal.author_a, signal.event_time_ms)
+            if (after.edges, after.score) != (before.edges, before.score):
+                return tuple(self.membership(m, signal.event_time_ms) for m in after.members)
         return ()
 
     def override(self, decision: LinkOverride) -> tuple[ClusterMembership, ...]:

@@ -50,12 +50,12 @@ def ingest(
     try:
         return _comment(raw, source=source, pseudonymiser=pseudonymiser, max_bytes=max_bytes)
     except _Rejected as rejected:
-        return DeadLetter(
+        return DeadLetter.of(
+            raw,
             reason=rejected.reason,
             detail=rejected.detail,
             stage=STAGE,
             source=source,
-            original_b64=DeadLetter.encode_original(raw),
             failed_at_ms=failed_at_ms,
         )
 

@@ -4,6 +4,7 @@ three with the link evidence; ordinary accounts that merely share a name stay un
 
 from __future__ import annotations
 
+from bench.bench_pipeline import wait_quiet
 from schemas.action import Action
 from schemas.identity import ClusterMembership
 from streams import topics as specs
@@ -66,6 +67,10 @@ async def test_a_ring_is_linked_and_blocked_together(pipeline: LocalPipeline) ->
         "shared_signal",
     }
 
+    # A block reaches the accounts linked when it is decided (docs/replay.md): the membership
+    # seen above must have reached enforcement's cluster table first. With one hop on the main
+    # line a comment is decided within milliseconds, sooner than that, so let the worker settle.
+    await wait_quiet([pipeline.processes["worker"].pid], quiet_s=3.0)
     # The third rant within the hour from one account: frequent inflammatory posting.
     await pipeline.produce(specs.RAW.name, _round(3, T0_MS + 20 * MIN, RING[:1]))
 

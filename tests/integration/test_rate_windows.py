@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import orjson
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from schemas.action import Action
@@ -58,6 +60,20 @@ def _stream() -> list[tuple[bytes, bytes]]:
     for i, text in enumerate(ORDINARY):
         add("1004", "Ordinary Author", text, T0_MS + i * 7 * MIN)
     return [m for _, m in sorted(msgs, key=lambda x: x[0])]
+
+
+# The assessed verdicts are off the hot path (one hop); this test reads them, so turns them on.
+AUDIT_ENV = {"MODSTREAM_WALL_CLOCK_TIMERS": "false", "MODSTREAM_EMIT_ASSESSED": "true"}
+
+
+@pytest.fixture
+async def pipeline() -> AsyncIterator[LocalPipeline]:
+    run = LocalPipeline(extra_env=AUDIT_ENV)
+    await run.create_topics()
+    try:
+        yield run
+    finally:
+        await run.close()
 
 
 async def test_each_behaviour_is_found_and_an_ordinary_author_is_left_alone(
@@ -122,7 +138,7 @@ async def _final_windows(run: LocalPipeline) -> dict[bytes, AuthorWindows]:
 async def _run_to_end(
     feed: list[tuple[bytes, bytes]], *, kill_after: int | None
 ) -> dict[bytes, AuthorWindows]:
-    run = LocalPipeline(extra_env={"MODSTREAM_WALL_CLOCK_TIMERS": "false"})
+    run = LocalPipeline(extra_env=AUDIT_ENV)
     await run.create_topics()
     try:
         run.start_worker()

@@ -8,9 +8,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from streams.registry import INPUTS, STAGE_PACKAGES
+from streams.registry import STAGES as REGISTERED_STAGES
+
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ("normalise", "classify", "rate_windows", "linking", "enforce")
+STAGES = STAGE_PACKAGES  # streams.registry: the one list of stages
 RUNTIME_ONLY = {"faust", "redis", "aiokafka", "workers"}
+# The composition of every stage's step and what it runs on: pure code like the stages, read
+# by the live worker and the offline runner alike.
+COMPOSITION = ("composition.py", "registry.py", "stage_configs.py", "state_store.py")
 
 
 def _imports(path: Path) -> set[str]:
@@ -61,7 +67,28 @@ def test_a_stage_never_imports_another_stage() -> None:
 def test_pure_logic_has_no_runtime_dependencies() -> None:
     for stage in STAGES:
         for path in sorted((ROOT / "streams" / stage).rglob("*.py")):
-            if path.name == "agents.py":
-                continue
             bad = {n for n in _imports(path) if n.split(".")[0] in RUNTIME_ONLY}
             assert not bad, (path, bad)
+
+
+def test_the_composition_and_the_offline_tools_never_import_faust() -> None:
+    offline = [ROOT / "streams" / name for name in COMPOSITION] + [
+        ROOT / "workers" / name
+        for name in ("offline_pipeline.py", "replay.py", "audit.py", "explain.py")
+    ]
+    for path in offline:
+        bad = {n for n in _imports(path) if n.split(".")[0] in {"faust", "mode"}}
+        assert not bad, (path, bad)
+        assert "workers.pipeline" not in _imports(path), path
+
+
+def test_no_stage_keeps_an_agent_module_of_its_own() -> None:
+    # One hop: the live worker's agents come from the registry (workers/pipeline.py).
+    assert not sorted((ROOT / "streams").rglob("agents.py"))
+
+
+def test_every_input_is_owned_by_a_registered_stage() -> None:
+    names = {s.name for s in REGISTERED_STAGES}
+    assert all(i.stage in names for i in INPUTS)
+    assert len({i.topic.name for i in INPUTS}) == len(INPUTS), "one agent per input topic"
+    assert len({i.agent for i in INPUTS}) == len(INPUTS)

@@ -1,7 +1,7 @@
 """Metric labels stay bounded: traffic from ten times more authors adds no series.
 
-Each test drives the metrics bundle the way a running process does (guarded() around every
-stage message, the lag monitor's figures) with every author distinct, then checks that the
+Each test drives the metrics bundle the way a running process does (run_step() and count() around
+every input, the lag monitor's figures) with every author distinct, then checks that the
 number of exported series does not grow with the number of authors and that no label value
 carries an author key, comment id or text.
 """
@@ -9,20 +9,20 @@ carries an author key, comment id or text.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
 
-from schemas.deadletter import REASONS
 from streams import topics as specs
-from streams.runtime import BadRecord, guarded
+from streams.composition import Outputs
+from streams.registry import INPUTS, STAGE_NAMES, Input
 from workers import lag_monitor
 from workers.lag_monitor import LagMonitor, logical_topic, namespace_prefix
 from workers.metrics import Metrics
+from workers.pipeline import count, run_step
 
-STAGES = ("normalise", "classify", "rate_windows", "enforce")
+STAGES = STAGE_NAMES
 OUTCOMES = ("no_action", "actions", "deferred", "fired", "nothing_due", "done", "clean")
 
 
@@ -54,50 +54,42 @@ async def grows_with_authors(drive: Callable[[Metrics, int, int], Awaitable[None
     assert not leaked, sorted(leaked)[:5]
 
 
-# --- guarded(): what every stage records per message ---------------------------------------
+# --- the stage boundary: what every stage records per message -------------------------------
 
 
-@dataclass(frozen=True)
-class _Message:
-    topic: str
-    partition: int
-    offset: int
+def _as_is(value: bytes) -> bytes:
+    return value
 
 
-@dataclass(frozen=True)
-class _Event:
-    key: bytes
-    value: bytes
-    message: _Message
+def _undecodable(value: bytes) -> Any:
+    raise ValueError("not a record")
 
 
-class _Sink:
-    async def send(self, *, key: Any = None, value: Any = None) -> None:
-        return None
-
-
-async def _handler(value: bytes, key: bytes | None, source: str) -> str:
+def _step(composition: Any, value: bytes, key: bytes | None, source: str) -> Outputs:
     i = int(source.rsplit("@", 1)[1])  # the test numbers authors by offset
-    if i % 10 == 3:
-        raise BadRecord(REASONS[i % len(REASONS)], f"detail about {source}")
     if i % 97 == 5:
         raise RuntimeError(value.decode())  # text in the exception must not leak
-    return OUTCOMES[i % len(OUTCOMES)]
+    return Outputs(outcomes=[(stage, OUTCOMES[i % len(OUTCOMES)]) for stage in STAGES])
 
 
-async def _drive_stages(metrics: Metrics, start: int, stop: int) -> None:
-    sink = _Sink()
+def _drive_stages(metrics: Metrics, start: int, stop: int) -> None:
     for i in range(start, stop):
         key = author(i).encode()
         text = f'{{"comment": "comment-{i} says something new #{i}"}}'.encode()
-        for stage in STAGES:
-            event = _Event(key, text, _Message(f"comments.{stage}", i % 4, i))
-            await guarded(event, stage=stage, handler=_handler, deadletter=sink, metrics=metrics)
+        for item in INPUTS:
+            decode = _undecodable if i % 10 == 3 else _as_is
+            probe = Input(item.topic, item.stage, item.agent, decode, _step)
+            out = run_step(None, probe, text, key, f"{item.topic.name}[{i % 4}]@{i}")  # type: ignore[arg-type]
+            count(metrics, out)
+            metrics.processing_seconds.labels(item.stage).observe(0.001)
         metrics.end_to_end_seconds.observe((i % 600) / 10)
 
 
 async def test_stage_metrics_do_not_grow_with_authors() -> None:
-    await grows_with_authors(_drive_stages)
+    async def drive(metrics: Metrics, start: int, stop: int) -> None:
+        _drive_stages(metrics, start, stop)
+
+    await grows_with_authors(drive)
 
 
 # --- the lag monitor: lag by topic and partition --------------------------

@@ -3,7 +3,6 @@ that passes decoding and fails later; the bytes are what they were, so replays s
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import msgspec
@@ -15,7 +14,8 @@ from schemas.action import Action, Decision, Tick
 from schemas.codec import RecordError, convert
 from schemas.comment import Comment
 from schemas.envelope import RawEnvelope
-from schemas.verdict import BehaviourFinding, Finding, Verdict
+from schemas.verdict import BehaviourFinding, BehaviourNotice, Finding, Verdict
+from streams import topics as specs
 from streams.normalise.envelope import (
     InvalidField,
     MissingField,
@@ -23,8 +23,8 @@ from streams.normalise.envelope import (
     UnknownPlatform,
     parse_envelope,
 )
-from streams.runtime import BadRecord, decode, guarded
-from workers.metrics import Metrics
+from streams.registry import Input
+from workers.pipeline import run_step
 
 COMMENT = Comment(
     comment_id="facebook:1",
@@ -110,48 +110,48 @@ def test_a_wrong_type_names_the_field(change: Any, path: str, problem: str) -> N
 
 
 def test_a_stage_dead_letters_a_wrong_type_with_the_field_instead_of_crashing_later() -> None:
-    data = verdict_dict()
-    data["comment"]["event_time_ms"] = "1767225600123"  # a connector bug upstream
-    letters: list[Any] = []
-
-    class Sink:
-        async def send(self, *, key: Any = None, value: Any = None) -> None:
-            letters.append(orjson.loads(value))
-
-    async def handler(value: bytes, key: bytes | None, source: str) -> str:
-        verdict: Verdict = decode(Verdict, value)
-        # The stage logic would do event-time arithmetic: a str here used to be a TypeError
-        # deep inside it (a processing_error that named nothing).
-        return "late" if verdict.comment.event_time_ms + 1 < 0 else "ok"
-
-    event = SimpleNamespace(
-        value=orjson.dumps(data),
-        key=b"k",
-        message=SimpleNamespace(topic="comments.assessed", partition=0, offset=7),
+    """The stage boundary (workers.pipeline.run_step) decodes every input with its record type:
+    a wrong type becomes a dead letter naming the field, and the step never runs on it."""
+    notice = BehaviourNotice(
+        author_key="k",
+        comment_id="facebook:1",
+        platform="facebook",
+        event_time_ms=1767225600123,
+        source="comments.raw[0]@1",
+        policy_version="v",
+        behaviour=(),
     )
-    import asyncio
-
-    metrics = Metrics.create()
-    asyncio.run(
-        guarded(event, stage="enforce", handler=handler, deadletter=Sink(), metrics=metrics)
+    data = orjson.loads(notice.to_bytes())
+    data["event_time_ms"] = "1767225600123"  # a connector bug upstream
+    ran: list[Any] = []
+    item = Input(
+        specs.BEHAVIOUR_NOTICES,
+        "enforce",
+        "enforce-notices",
+        BehaviourNotice.from_bytes,
+        lambda composition, value, key, source: ran.append(value),  # type: ignore[arg-type,return-value]
     )
-    [letter] = letters
-    assert letter["reason"] == "invalid_record"
-    assert letter["detail"] == "Verdict at comment.event_time_ms: Expected `int`, got `str`"
-    assert letter["source"] == "comments.assessed[0]@7"
+    out = run_step(None, item, orjson.dumps(data), b"k", "behaviour.notices[0]@7")  # type: ignore[arg-type]
+    assert not ran
+    letter = out.dead_letter
+    assert letter is not None
+    assert letter.reason == "invalid_record"
+    assert letter.detail == "BehaviourNotice at event_time_ms: Expected `int`, got `str`"
+    assert letter.source == "behaviour.notices[0]@7"
+    assert "1767225600123" not in letter.detail, "never the value itself"
 
 
-def test_decode_raises_bad_record_for_records_checks_too() -> None:
+def test_a_records_own_check_is_a_record_error_too() -> None:
     raw = Action(
         "id", "d", "hide_post", "facebook", "k", "c", ("abusive",), (FINDING,), (), (), "v",
         ("s",), 5, "",
     ).to_bytes()  # fmt: skip
     bad = orjson.loads(raw)
     bad["due_at_ms"] = 5.5
-    with pytest.raises(BadRecord, match=r"Action at due_at_ms: Expected `int`, got `float`"):
-        decode(Action, orjson.dumps(bad))
-    with pytest.raises(BadRecord, match="not JSON"):
-        decode(Action, b"{")
+    with pytest.raises(RecordError, match=r"Action at due_at_ms: Expected `int`, got `float`"):
+        Action.from_bytes(orjson.dumps(bad))
+    with pytest.raises(RecordError, match="not JSON"):
+        Action.from_bytes(b"{")
 
 
 def test_from_dict_checks_types_as_well() -> None:

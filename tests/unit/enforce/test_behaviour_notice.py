@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from schemas.verdict import BehaviourFinding, BehaviourNotice
 from streams.enforce.logic import on_behaviour
+from streams.enforce.state import AuthorState
 
 from .enforce_builders import CFG, london
 
@@ -54,3 +57,20 @@ def test_behaviour_the_policy_does_not_act_on_alone_does_nothing() -> None:
     flooding = BehaviourFinding("flooding", 600, 20, 15, london(2026, 3, 3, 10))
     follow = on_behaviour(None, _notice(flooding), CFG)
     assert follow.actions == () and follow.decisions == ()
+
+
+def test_a_notice_is_decided_on_the_standing_at_its_comments_time_not_on_arrival() -> None:
+    # The author is blocked an hour after the comment the notice is about. Live, the notice
+    # may arrive before or after that block (it comes from another partition); either way the
+    # decision is the one for the standing at the comment's time: free, so posting is limited.
+    blocked_later = AuthorState(
+        author_key="author-c", blocked=True, blocked_ms=london(2026, 3, 3, 11), blocked_for=""
+    )
+    before = on_behaviour(None, _notice(), CFG)
+    after = on_behaviour(blocked_later, _notice(), CFG)
+    assert [d.to_bytes() for d in after.decisions] == [d.to_bytes() for d in before.decisions]
+    assert sorted(a.kind for a in after.actions) == ["hide_post", "limit_posting"]
+    # Blocked before the comment: the block already stands, nothing to limit.
+    blocked_earlier = replace(blocked_later, blocked_ms=london(2026, 3, 3, 9))
+    earlier = on_behaviour(blocked_earlier, _notice(), CFG)
+    assert [a.kind for a in earlier.actions] == ["hide_post"]

@@ -19,9 +19,9 @@ from schemas.verdict import Verdict
 from streams.enforce.state import AuthorState
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import load_policy
+from streams.stage_configs import StageConfigs, build_stage_configs
 from workers.audit import decision_step
 from workers.offline_pipeline import REPLAY_FAILED_AT_MS, OfflinePipeline
-from workers.pipeline import StageConfigs, build_stage_configs
 from workers.sample_feed import sample_envelopes
 from workers.settings import REPO_ROOT, Settings
 
@@ -31,7 +31,7 @@ TOPIC = "ns.comments.raw"
 
 @pytest.fixture(scope="module")
 def stages() -> StageConfigs:
-    return build_stage_configs(load_policy(SETTINGS.policy_path), SETTINGS)
+    return build_stage_configs(load_policy(SETTINGS.policy_path), SETTINGS.registry_path)
 
 
 def offline(stages: StageConfigs) -> OfflinePipeline:
@@ -90,10 +90,10 @@ def test_decisions_do_not_depend_on_the_process_hash_seed(stages: StageConfigs) 
     script = (
         "import sys\n"
         "from tests.unit.workers.test_offline_pipeline import replay_bytes, SETTINGS\n"
-        "from workers.pipeline import build_stage_configs\n"
+        "from streams.stage_configs import build_stage_configs\n"
         "from streams.policy import load_policy\n"
         "from workers.sample_feed import sample_envelopes\n"
-        "stages = build_stage_configs(load_policy(SETTINGS.policy_path), SETTINGS)\n"
+        "stages = build_stage_configs(load_policy(SETTINGS.policy_path), SETTINGS.registry_path)\n"
         f"sys.stdout.buffer.write(replay_bytes(stages, sample_envelopes({feed_size})))\n"
     )
     elsewhere = subprocess.run(

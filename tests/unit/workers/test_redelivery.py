@@ -13,8 +13,8 @@ import pytest
 
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import load_policy
+from streams.stage_configs import StageConfigs, build_stage_configs
 from workers.offline_pipeline import OfflinePipeline, ReplayOutcome
-from workers.pipeline import StageConfigs, build_stage_configs
 from workers.sample_feed import sample_envelopes
 from workers.settings import Settings
 
@@ -25,7 +25,7 @@ PARTITIONS = 4
 
 @pytest.fixture(scope="module")
 def stages() -> StageConfigs:
-    return build_stage_configs(load_policy(SETTINGS.policy_path), SETTINGS)
+    return build_stage_configs(load_policy(SETTINGS.policy_path), SETTINGS.registry_path)
 
 
 class Emitted:

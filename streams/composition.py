@@ -1,0 +1,405 @@
+"""Every stage's step, composed once over one set of stores: the live worker and the offline
+runner (replay, audit, explain, benchmarks) both call this, never a copy of it.
+
+Each ``on_*`` method handles one input of one topic: it loads the state the input's key owns,
+calls the stage's pure function (``ingest``, ``Classifier.classify``, ``observe``,
+``observe_band``, ``decide``/``on_behaviour``/``on_timer``/``on_result``, ``observe_key``,
+``IdentityGraph.add``), stores the new state and returns its outputs as data: the records to
+write, each with its topic and key. Who carries the records is the caller's business: the live
+worker sends them to Kafka, the offline runner routes them in-process to the step their topic
+feeds (``streams.registry.INPUTS``).
+
+The main line is one hop: ``on_raw`` runs ingest → classify → rate windows → enforce for one
+raw comment in one call, on the raw record's partition (the raw key decides the author, so every
+author-keyed table is partition-local to it). Only the side branches have topics: the
+cross-author band index (keyed by fingerprint slice), the linking index (keyed by index key),
+the identity graph (one partition) and the notices and memberships coming back.
+
+No clock is read here except through ``wall_clock``, which the live worker passes and replay
+does not: it only stamps dead letters and keeps band posts longer, it never decides anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from schemas.action import Action, ActionResult, Decision, Tick
+from schemas.codec import replace
+from schemas.comment import Comment
+from schemas.deadletter import DeadLetter
+from schemas.identity import ClusterMembership, LinkSignal
+from schemas.review import Review
+from schemas.verdict import BehaviourNotice, Verdict
+from streams import topics as specs
+from streams.enforce.logic import (
+    FollowUp,
+    decide,
+    on_behaviour,
+    on_result,
+    on_review,
+    on_timer,
+)
+from streams.linking.graph import IdentityGraph
+from streams.linking.signals import KeyState, index_keys, near_duplicate_signal, observe_key
+from streams.normalise.ingest import ingest
+from streams.normalise.pseudonymise import Pseudonymiser
+from streams.rate_windows.campaign import campaign_notice
+from streams.rate_windows.cross_author import BandEntry, band_entries, observe_band
+from streams.rate_windows.logic import AuthorWindows, observe
+from streams.stage_configs import StageConfigs
+from streams.state_store import Stores
+
+GRAPH_KEY = b"graph"  # identity.signals has one partition: one key for all
+# Which partition of rate_windows.bands a band key belongs to (the live producer's partitioner
+# on that key); offline there is one partition.
+BandPartition = Callable[[bytes], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record to write: its topic, key and typed value (``encode`` gives the bytes)."""
+
+    topic: specs.TopicSpec
+    key: bytes
+    value: Any
+    partition: int | None = None  # None: the key's partition, by the producer's partitioner
+
+    def encode(self) -> bytes:
+        value = self.value
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, BandEntry):
+            return orjson.dumps(value.to_dict())
+        if isinstance(value, tuple):  # band entries bound for one partition
+            return orjson.dumps([entry.to_dict() for entry in value])
+        data: bytes = value.to_bytes()
+        return data
+
+
+@dataclass(slots=True)
+class Outputs:
+    """What one step led to. ``records`` are in the order the live worker writes them."""
+
+    records: list[Record] = field(default_factory=list)
+    outcomes: list[tuple[str, str]] = field(default_factory=list)  # (stage, outcome) for metrics
+    late: list[str] = field(default_factory=list)  # stages that saw a late event
+    comment: Comment | None = None
+    verdict: Verdict | None = None
+    assessed: Verdict | None = None
+    dead_letter: DeadLetter | None = None
+    timer_decisions: int = 0  # how many decisions (the first) are the author's deadline firings
+
+    def decided(self, decisions: Iterable[Decision], actions: Iterable[Action]) -> None:
+        # Actions go first: an executor that sees a decision can find its actions already out.
+        for action in actions:
+            self.records.append(Record(specs.ACTIONS, action.target_author.encode(), action))
+        for decision in decisions:
+            self.records.append(Record(specs.DECISIONS, decision.decision_id.encode(), decision))
+
+    def of(self, topic: specs.TopicSpec) -> list[Any]:
+        return [r.value for r in self.records if r.topic is topic]
+
+
+@dataclass(slots=True)
+class Fired:
+    decisions: list[Decision] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+
+class Composition:
+    """normalise → classify → rate windows → enforce in one call, plus the side-branch steps.
+
+    ``current`` returns the stage configs as of now (live, the policy can be swapped while
+    running; offline, one fixed version). Not thread-safe: it is one worker's state.
+    """
+
+    def __init__(
+        self,
+        stores: Stores,
+        current: Callable[[], StageConfigs],
+        *,
+        pseudonymiser: Pseudonymiser,
+        max_bytes: int,
+        wall_clock: Callable[[], int] | None = None,
+        emit_assessed: bool = False,
+        band_partition: BandPartition | None = None,
+    ) -> None:
+        self.stores = stores
+        self.current = current
+        self._pseudonymiser = pseudonymiser
+        self._max_bytes = max_bytes
+        self._wall_clock = wall_clock
+        self._emit_assessed = emit_assessed
+        self._band_partition = band_partition
+        self.graph: IdentityGraph | None = None  # the identity graph, on the worker holding it
+        self.watermark_ms = 0  # the latest comment event time seen: live deadlines fire on it
+
+    # --- the main line: one raw comment --------------------------------------------------------
+
+    def on_raw(self, raw: bytes, key: bytes | None, source: str) -> Outputs:
+        """One message of ``comments.raw``; ``source`` is its ``topic[partition]@offset``."""
+        out = Outputs()
+        ingested = ingest(
+            raw,
+            source=source,
+            pseudonymiser=self._pseudonymiser,
+            max_bytes=self._max_bytes,
+            failed_at_ms=self._failed_at_ms(),
+        )
+        if isinstance(ingested, DeadLetter):
+            out.dead_letter = ingested
+            out.records.append(Record(specs.DEADLETTER, key or b"", ingested))
+            out.outcomes.append(("normalise", "dead_letter"))
+            return out
+        comment = out.comment = ingested
+        out.outcomes.append(("normalise", "ok"))
+        self.watermark_ms = max(self.watermark_ms, comment.event_time_ms)
+        stage = "classify"
+        try:
+            cfg = self.current()
+            # The verdict carries the comment's language: it chooses the detectors that read
+            # it and the language the author is answered in.
+            verdict = out.verdict = cfg.classifier.verdict(comment, cfg.policy_version)
+            out.outcomes.append((stage, "flagged" if verdict.findings else "clean"))
+            stage = "rate_windows"
+            assessed, entries = self._rate_windows(verdict, cfg, out)
+            out.assessed = assessed
+            if self._emit_assessed:
+                out.records.append(Record(specs.ASSESSED, comment.author_key.encode(), assessed))
+            stage = "enforce"
+            fired = self._fire(comment.author_key, comment.event_time_ms, cfg)
+            out.timer_decisions = len(fired.decisions)
+            out.decided(fired.decisions, fired.actions)
+            author = comment.author_key.encode()
+            outcome = decide(
+                self.stores.enforcement.load(author),
+                assessed,
+                cfg.enforcement,
+                linked_authors=self.linked_authors(comment.author_key),
+            )
+            self.stores.enforcement.store(author, outcome.state)
+            out.decided((outcome.decision,), outcome.actions)
+            out.outcomes.append((stage, outcome.decision.outcome))
+        except Exception as exc:  # noqa: BLE001 - a stage failure dead-letters this input only
+            # The type only: an exception's message may quote the comment.
+            letter = DeadLetter.of(
+                raw,
+                reason="processing_error",
+                detail=type(exc).__name__,
+                stage=stage,
+                source=source,
+                failed_at_ms=self._failed_at_ms(),
+            )
+            out.dead_letter = letter
+            out.records.append(Record(specs.DEADLETTER, key or b"", letter))
+            out.outcomes.append((stage, "dead_letter"))
+            return out
+        # The side branches, after the decision: what they find comes back as later records.
+        out.records.extend(self._band_records(entries))
+        for index_key in index_keys(comment):
+            out.records.append(Record(specs.IDENTITY_INDEX, index_key.encode(), comment))
+        return out
+
+    def _band_records(self, entries: tuple[BandEntry, ...]) -> list[Record]:
+        """One record per partition of the band index, carrying this comment's entries whose
+        band key lives there: each key is still read and written on the partition its own
+        hash gives (as when each entry was a record keyed by it), so the band table's shards
+        stay where they were; the comment costs one record per partition, not per band."""
+        groups: dict[int, list[BandEntry]] = {}
+        for entry in entries:
+            key = entry.key.encode()
+            partition = self._band_partition(key) if self._band_partition is not None else 0
+            groups.setdefault(partition, []).append(entry)
+        live = self._band_partition is not None
+        return [
+            Record(specs.BANDS, group[0].key.encode(), tuple(group), p if live else None)
+            for p, group in sorted(groups.items())
+        ]
+
+    def _rate_windows(
+        self, verdict: Verdict, cfg: StageConfigs, out: Outputs
+    ) -> tuple[Verdict, tuple[BandEntry, ...]]:
+        comment = verdict.comment
+        author = comment.author_key.encode()
+        state = self.stores.windows.load(author) or AuthorWindows()
+        new_state, findings, stats = observe(state, verdict, cfg.windows)
+        self.stores.windows.store(author, new_state)
+        if stats.late:
+            out.late.append("rate_windows")
+        out.outcomes.append(("rate_windows", "behaviour" if findings else "ok"))
+        assessed = replace(verdict, behaviour=findings) if findings else verdict
+        if stats.duplicate:
+            return assessed, ()
+        entries = band_entries(
+            stats.fingerprint,
+            comment.author_key,
+            comment.comment_id,
+            comment.event_time_ms,
+            cfg.windows,
+            source=comment.source,
+        )
+        return assessed, entries
+
+    # --- enforcement's other inputs ------------------------------------------------------------
+
+    def on_notice(self, notice: BehaviourNotice, key: bytes | None, source: str) -> Outputs:
+        author = notice.author_key.encode()
+        follow = on_behaviour(
+            self.stores.enforcement.load(author), notice, self.current().enforcement
+        )
+        return self._followed(author, follow, "acted" if follow.actions else "nothing_to_do")
+
+    def on_tick(self, tick: Tick, key: bytes | None, source: str) -> Outputs:
+        fired = self._fire(tick.author_key, tick.now_ms, self.current())
+        out = Outputs(timer_decisions=len(fired.decisions))
+        out.decided(fired.decisions, fired.actions)
+        out.outcomes.append(("enforce", "fired" if fired.decisions else "nothing_due"))
+        return out
+
+    def on_result(self, result: ActionResult, key: bytes | None, source: str) -> Outputs:
+        author = result.target_author.encode()
+        follow = on_result(self.stores.enforcement.load(author), result, self.current().enforcement)
+        return self._followed(author, follow, result.outcome)
+
+    def on_review(self, review: Review, key: bytes | None, source: str) -> Outputs:
+        """A person's decision from the moderator console: an input like any other."""
+        author = review.author_key.encode()
+        follow = on_review(
+            self.stores.enforcement.load(author), review, source, self.current().enforcement
+        )
+        return self._followed(author, follow, review.verb)
+
+    def on_cluster(self, membership: ClusterMembership, key: bytes | None, source: str) -> Outputs:
+        author = membership.author_key.encode()
+        linked = len(membership.members) > 1
+        if linked:
+            self.stores.clusters[author] = membership.to_bytes()
+        else:
+            self.stores.clusters.pop(author, None)
+        return Outputs(outcomes=[("enforce", "linked" if linked else "unlinked")])
+
+    def fire_due(self, now_ms: int) -> Outputs:
+        """Every author's deadlines at or before ``now_ms`` (event time), in (deadline, author)
+        order; what the live ticks do, for a whole range at once."""
+        cfg = self.current()
+        out = Outputs()
+        for author_key in self.stores.enforcement.due(now_ms):
+            fired = self._fire(author_key, now_ms, cfg)
+            out.timer_decisions += len(fired.decisions)
+            out.decided(fired.decisions, fired.actions)
+        return out
+
+    def linked_authors(self, author_key: str) -> list[tuple[str, str]]:
+        stored = self.stores.clusters.get(author_key.encode())
+        if not stored:
+            return []
+        membership = ClusterMembership.from_bytes(stored)
+        return [
+            (member, link_evidence(membership, member))
+            for member in membership.members
+            if member != author_key
+        ]
+
+    def _fire(self, author_key: str, now_ms: int, cfg: StageConfigs) -> Fired:
+        """The author's deadlines at or before ``now_ms``, each decided at its own deadline, and
+        again while a firing set another deadline that has passed too (a notice's own)."""
+        store = self.stores.enforcement
+        author = author_key.encode()
+        fired = Fired()
+        while (due := store.deadlines.get(author_key)) is not None and due <= now_ms:
+            state = store.load(author)
+            if state is None:
+                store.deadlines.pop(author_key, None)
+                break
+            follow = on_timer(state, now_ms, cfg.enforcement)
+            store.store(author, follow.state)
+            if not follow.decisions:
+                break  # nothing moved: another tick would not move it either
+            fired.decisions.extend(follow.decisions)
+            fired.actions.extend(follow.actions)
+        return fired
+
+    def _followed(self, author: bytes, follow: FollowUp, outcome: str) -> Outputs:
+        self.stores.enforcement.store(author, follow.state)
+        out = Outputs()
+        out.decided(follow.decisions, follow.actions)
+        out.outcomes.append(("enforce", outcome))
+        return out
+
+    # --- side branches -------------------------------------------------------------------------
+
+    def on_band(self, entries: tuple[BandEntry, ...], key: bytes | None, source: str) -> Outputs:
+        """Entries of one comment on one partition of the band index (or one entry, as records
+        written before the grouping carry)."""
+        cfg = self.current()
+        wall_ms = self._wall_clock() if self._wall_clock is not None else None
+        out = Outputs()
+        found_any = False
+        for entry in entries:
+            band_key = entry.key.encode()
+            new_state, found = observe_band(
+                self.stores.bands.get(band_key), entry, cfg.windows, wall_ms=wall_ms
+            )
+            self.stores.bands.put(band_key, new_state)
+            if found.late:
+                out.late.append("rate_windows_bands")
+            for link in found.links:
+                signal = near_duplicate_signal(link, entry.event_time_ms, cfg.linking)
+                out.records.append(Record(specs.IDENTITY_SIGNALS, GRAPH_KEY, signal))
+            for member in found.members:
+                notice = campaign_notice(member, cfg.policy_version, cfg.windows)
+                out.records.append(
+                    Record(specs.BEHAVIOUR_NOTICES, member.author_key.encode(), notice)
+                )
+            found_any = found_any or bool(found.members)
+        out.outcomes.append(("rate_windows_bands", "campaign" if found_any else "ok"))
+        return out
+
+    def on_index(self, comment: Comment, key: bytes | None, source: str) -> Outputs:
+        index_key = (key or b"").decode()
+        stored = self.stores.index.load(index_key.encode()) or KeyState()
+        new_state, found = observe_key(stored, index_key, comment, self.current().linking)
+        self.stores.index.store(index_key.encode(), new_state)
+        out = Outputs(outcomes=[("linking", "signal" if found else "ok")])
+        out.records.extend(Record(specs.IDENTITY_SIGNALS, GRAPH_KEY, s) for s in found)
+        return out
+
+    def rebuild_graph(self, history: Iterable[bytes]) -> IdentityGraph:
+        """The graph is a fold over identity.signals: whoever holds its one partition rebuilds
+        it from the log up to the committed offset, so no separate store can drift from it."""
+        graph = IdentityGraph(self.current().linking)
+        for raw in history:
+            graph.add(LinkSignal.from_bytes(raw))
+        self.graph = graph
+        return graph
+
+    def on_signal(self, signal: LinkSignal, key: bytes | None, source: str) -> Outputs:
+        graph = self.graph if self.graph is not None else self.rebuild_graph(())
+        changed = graph.add(signal)
+        out = Outputs(outcomes=[("linking", "clusters_changed" if changed else "ok")])
+        out.records.extend(
+            Record(specs.IDENTITY_CLUSTERS, m.author_key.encode(), m) for m in changed
+        )
+        return out
+
+    def _failed_at_ms(self) -> int:
+        # Dead letters carry a wall-clock stamp that is operational only; offline it is 0 so
+        # replay's output is a function of its input alone.
+        return self._wall_clock() if self._wall_clock is not None else 0
+
+
+def link_evidence(membership: ClusterMembership, member: str) -> str:
+    """Why ``member`` shares the action: the cluster, its weakest link, and the kinds of
+    evidence on each edge (pseudonymous keys only)."""
+    edges = "; ".join(
+        f"{e.author_a[:8]}~{e.author_b[:8]} {e.score:.2f} ({', '.join(e.kinds)})"
+        for e in membership.edges
+    )
+    return (
+        f"cluster {membership.cluster_id} of {len(membership.members)} accounts, "
+        f"score {membership.score:.2f}; links: {edges}; member {member[:8]}"
+    )

@@ -1,0 +1,160 @@
+"""The registry: one ordered list of stages and one of worker inputs, which everything else reads.
+
+The worker's wiring (one agent per input), the offline runner's routing (a record goes to the
+step its topic feeds), the architecture test (which packages are stages), the metrics labels and
+the dashboards all come from here, so adding an input is one entry: for example a reviewers'
+topic that enforcement consumes is ``Input(REVIEWS, "enforce", "enforce-reviews",
+Review.from_bytes, Composition.on_review)`` beside the step itself (as the moderator console's
+``reviews`` now is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from schemas.action import ActionResult, Tick
+from schemas.comment import Comment
+from schemas.identity import ClusterMembership, LinkSignal
+from schemas.review import Review
+from schemas.verdict import BehaviourNotice
+from streams import topics as specs
+from streams.composition import Composition, Outputs
+from streams.rate_windows.cross_author import BandEntry
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage: its metric label, its package under ``streams/`` (``""`` for none) and the
+    topics it reads and writes. Stages in one hop share one agent and no topic between them."""
+
+    name: str
+    package: str
+    inputs: tuple[specs.TopicSpec, ...]
+    outputs: tuple[specs.TopicSpec, ...]
+
+
+Step = Callable[[Composition, Any, bytes | None, str], Outputs]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One topic the worker consumes: the stage that owns it, the agent's name (frozen once
+    deployed: consumer offsets are kept per group, and the agent is its topic's only reader),
+    how to decode a value and the step that handles it."""
+
+    topic: specs.TopicSpec
+    stage: str
+    agent: str
+    decode: Callable[[bytes], Any]
+    step: Step
+
+
+def _raw(value: bytes) -> bytes:
+    return value
+
+
+def _band_entries(value: bytes) -> tuple[BandEntry, ...]:
+    """A list of one comment's entries for one partition; or one entry, as written before."""
+    decoded = orjson.loads(value)
+    if isinstance(decoded, dict):
+        return (BandEntry.from_dict(decoded),)
+    return tuple(BandEntry.from_dict(d) for d in decoded)
+
+
+MAIN_LINE = ("normalise", "classify", "rate_windows", "enforce")  # one hop, one agent
+
+STAGES: tuple[Stage, ...] = (
+    Stage("normalise", "normalise", (specs.RAW,), (specs.DEADLETTER,)),
+    Stage("classify", "classify", (), ()),
+    Stage("rate_windows", "rate_windows", (), (specs.BANDS, specs.ASSESSED)),
+    Stage(
+        "enforce",
+        "enforce",
+        (
+            specs.BEHAVIOUR_NOTICES,
+            specs.ENFORCE_TICKS,
+            specs.ACTION_RESULTS,
+            specs.IDENTITY_CLUSTERS,
+            specs.REVIEWS,
+        ),
+        (specs.ACTIONS, specs.DECISIONS, specs.ENFORCE_TICKS),
+    ),
+    Stage(
+        "rate_windows_bands",
+        "rate_windows",
+        (specs.BANDS,),
+        (specs.BEHAVIOUR_NOTICES, specs.IDENTITY_SIGNALS),
+    ),
+    Stage(
+        "linking",
+        "linking",
+        (specs.IDENTITY_INDEX, specs.IDENTITY_SIGNALS),
+        (specs.IDENTITY_SIGNALS, specs.IDENTITY_CLUSTERS),
+    ),
+)
+
+INPUTS: tuple[Input, ...] = (
+    # The main line: ingest → normalise → classify → rate windows → enforce, in one handler.
+    Input(specs.RAW, "normalise", "onehop", _raw, Composition.on_raw),
+    Input(
+        specs.BANDS, "rate_windows_bands", "rate_windows_bands", _band_entries, Composition.on_band
+    ),
+    Input(
+        specs.BEHAVIOUR_NOTICES,
+        "enforce",
+        "enforce-notices",
+        BehaviourNotice.from_bytes,
+        Composition.on_notice,
+    ),
+    Input(specs.ENFORCE_TICKS, "enforce", "enforce-ticks", Tick.from_bytes, Composition.on_tick),
+    Input(
+        specs.ACTION_RESULTS,
+        "enforce",
+        "enforce-results",
+        ActionResult.from_bytes,
+        Composition.on_result,
+    ),
+    Input(
+        specs.IDENTITY_CLUSTERS,
+        "enforce",
+        "enforce-clusters",
+        ClusterMembership.from_bytes,
+        Composition.on_cluster,
+    ),
+    # A person's decision from the moderator console (schemas/review.py).
+    Input(specs.REVIEWS, "enforce", "enforce-reviews", Review.from_bytes, Composition.on_review),
+    Input(
+        specs.IDENTITY_INDEX, "linking", "linking-index", Comment.from_bytes, Composition.on_index
+    ),
+    Input(
+        specs.IDENTITY_SIGNALS,
+        "linking",
+        "linking-graph",
+        LinkSignal.from_bytes,
+        Composition.on_signal,
+    ),
+)
+
+# Every topic the worker declares: inputs, then what it writes. Topics off the hot path
+# (comments.assessed, written only when MODSTREAM_EMIT_ASSESSED is on) are declared too, so
+# turning one on needs no new topic at run time.
+WORKER_TOPICS: tuple[specs.TopicSpec, ...] = tuple(
+    dict.fromkeys([i.topic for i in INPUTS] + [t for s in STAGES for t in s.outputs])
+)
+
+# Written only when a setting asks for it (MODSTREAM_EMIT_ASSESSED): a worker starts without it.
+OPTIONAL_TOPICS: frozenset[specs.TopicSpec] = frozenset({specs.ASSESSED})
+
+STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
+STAGE_PACKAGES: tuple[str, ...] = tuple(dict.fromkeys(s.package for s in STAGES if s.package))
+
+
+def input_for(topic: specs.TopicSpec) -> Input:
+    for item in INPUTS:
+        if item.topic is topic:
+            return item
+    raise KeyError(topic.name)

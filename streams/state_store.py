@@ -1,0 +1,137 @@
+"""The state every stage keeps, behind one small interface: load, store, deadlines due.
+
+A stage's state lives as the bytes a Faust table holds (its changelog, standby replicas and
+replay read only those). Live, the mappings are Faust tables; offline (replay, audit, explain,
+benchmarks) they are dicts. Both are ``MutableMapping[bytes, bytes]``, so one class reads and
+writes either, and the steps never know which they run on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import orjson
+
+from schemas.codec import right_sized
+from streams.enforce.state import AuthorState
+from streams.linking.signals import KeyState
+from streams.rate_windows.band_states import BandStates
+from streams.rate_windows.logic import AuthorWindows
+
+S = TypeVar("S")
+Mapping = MutableMapping[bytes, bytes]
+# Makes one named table: a Faust table live, a dict offline.
+TableFactory = Callable[[str], Mapping]
+
+
+class StateStore(Generic[S]):
+    """One table's states, decoded on load and right-sized on store; an idle state is deleted."""
+
+    __slots__ = ("_decode", "_encode", "_idle", "table")
+
+    def __init__(
+        self,
+        table: Mapping,
+        decode: Callable[[bytes], S],
+        encode: Callable[[S], bytes],
+        idle: Callable[[S], bool] = lambda _: False,
+    ) -> None:
+        self.table = table
+        self._decode = decode
+        self._encode = encode
+        self._idle = idle
+
+    def load(self, key: bytes) -> S | None:
+        stored = self.table.get(key)
+        return self._decode(stored) if stored else None
+
+    def store(self, key: bytes, state: S) -> None:
+        if self._idle(state):
+            self.table.pop(key, None)
+        else:
+            self.table[key] = right_sized(self._encode(state))
+
+
+class EnforcementStore(StateStore[AuthorState]):
+    """Authors' enforcement states, with an index of each author's next deadline (event time).
+
+    The index is derived from the table, never stored: after a rebalance or a restart
+    ``rescan`` rebuilds it from whatever partitions the table now holds.
+    """
+
+    __slots__ = ("deadlines",)
+
+    def __init__(self, table: Mapping) -> None:
+        super().__init__(
+            table,
+            lambda b: AuthorState.from_dict(orjson.loads(b)),
+            AuthorState.to_bytes,
+            lambda s: s.is_idle,
+        )
+        self.deadlines: dict[str, int] = {}
+
+    def store(self, key: bytes, state: AuthorState) -> None:
+        super().store(key, state)
+        due = state.next_deadline_ms()
+        if due is None:
+            self.deadlines.pop(state.author_key, None)
+        else:
+            self.deadlines[state.author_key] = due
+
+    def due(self, now_ms: int) -> list[str]:
+        """Authors with a deadline at or before ``now_ms``, in (deadline, author) order so
+        whoever fires them does it the same way every run."""
+        return [a for _, a in sorted((d, a) for a, d in self.deadlines.items() if d <= now_ms)]
+
+    def rescan(self, items: Iterable[tuple[bytes, bytes]] | None = None) -> None:
+        self.deadlines.clear()
+        for key, stored in items if items is not None else list(self.table.items()):
+            due = self._decode(stored).next_deadline_ms()
+            if due is not None:
+                self.deadlines[key.decode()] = due
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Every table the composed stages read and write. Table names are frozen once deployed:
+    each changelog topic is named after its table."""
+
+    windows: StateStore[AuthorWindows]
+    bands: BandStates
+    band_table: Mapping
+    enforcement: EnforcementStore
+    index: StateStore[KeyState]
+    clusters: Mapping  # author key -> ClusterMembership bytes, every partition's (global)
+
+    @classmethod
+    def create(cls, table: TableFactory, global_table: TableFactory | None = None) -> Stores:
+        band_table = table(BANDS_TABLE)
+        return cls(
+            windows=StateStore(
+                table(WINDOWS_TABLE),
+                lambda b: AuthorWindows.from_dict(orjson.loads(b)),
+                lambda s: orjson.dumps(s.to_dict()),
+            ),
+            bands=BandStates(band_table),
+            band_table=band_table,
+            enforcement=EnforcementStore(table(ENFORCEMENT_TABLE)),
+            index=StateStore(
+                table(INDEX_TABLE),
+                lambda b: KeyState.from_dict(orjson.loads(b)),
+                lambda s: orjson.dumps(s.to_dict()),
+            ),
+            clusters=(global_table or table)(CLUSTERS_TABLE),
+        )
+
+    @classmethod
+    def in_memory(cls) -> Stores:
+        return cls.create(lambda _name: {})
+
+
+WINDOWS_TABLE = "rate-windows"
+BANDS_TABLE = "rate-window-bands"
+ENFORCEMENT_TABLE = "enforcement"
+INDEX_TABLE = "linking-index"
+CLUSTERS_TABLE = "identity-clusters"

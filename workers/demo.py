@@ -31,7 +31,10 @@ from workers.sample_feed import sample_envelopes
 
 
 async def run(count: int = 400) -> int:
-    pipeline = LocalPipeline(namespace=f"demo{int(time.time())}")
+    # The moderator console reads each case's comment from comments.assessed.
+    pipeline = LocalPipeline(
+        namespace=f"demo{int(time.time())}", extra_env={"MODSTREAM_EMIT_ASSESSED": "true"}
+    )
     print(f"namespace {pipeline.namespace}; logs in {pipeline.rundir}")
     await pipeline.create_topics()
     pipeline.start_worker()

@@ -78,7 +78,9 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 @pytest.fixture
 async def running() -> AsyncIterator[tuple[LocalPipeline, str]]:
-    run = LocalPipeline()
+    # The console reads each case's comment from comments.assessed, which the worker writes
+    # only when asked to.
+    run = LocalPipeline(extra_env={"MODSTREAM_EMIT_ASSESSED": "true"})
     await run.create_topics()
     users = [{"name": "morgan", "role": "moderator", "password_hash": hash_password(PASSWORD)}]
     try:

@@ -542,7 +542,7 @@ def _read_text(
         if record.comment is not None:
             console.evidence.log_view(record.case_id, reviewer=session.user, purpose=why)
             console.metrics.text_views.labels("topic").inc()
-            return record.comment.text, "comments.normalised", ""
+            return record.comment.text, "comments.assessed", ""
     except EvidenceError as exc:
         return "", "", f"The text could not be read: {exc}"
     return "", "", "The console has not seen this comment's text (no copy kept, topic expired)."

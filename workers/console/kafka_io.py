@@ -15,9 +15,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas.action import Action, ActionResult, Decision
-from schemas.comment import Comment
 from schemas.identity import ClusterMembership
 from schemas.review import Review
+from schemas.verdict import Verdict
 from streams import topics as specs
 from workers.console.metrics import ConsoleMetrics
 from workers.console.projection import Projection
@@ -26,8 +26,10 @@ from workers.settings import Settings
 
 log = logging.getLogger("modstream.console.feed")
 
+# The comment of a case comes from comments.assessed: the worker writes that topic when
+# MODSTREAM_EMIT_ASSESSED is on, which a deployment with the console needs (docs/console.md).
 FOLDED = (
-    specs.NORMALISED,
+    specs.ASSESSED,
     specs.DECISIONS,
     specs.ACTIONS,
     specs.ACTION_RESULTS,
@@ -38,8 +40,8 @@ TOPIC_WAIT_S = 2.0
 
 
 def _folder(projection: Projection, name: str) -> Callable[[bytes], None]:
-    if name == specs.NORMALISED.name:
-        return lambda v: projection.add_comment(Comment.from_bytes(v))
+    if name == specs.ASSESSED.name:
+        return lambda v: projection.add_comment(Verdict.from_bytes(v).comment)
     if name == specs.DECISIONS.name:
         return lambda v: projection.add_decision(Decision.from_bytes(v))
     if name == specs.ACTIONS.name:

@@ -1,7 +1,7 @@
 """What the console knows: a fold of the pipeline's topics into cases, lanes and histories.
 
 The console owns no state of record. It reads ``decisions``, ``actions``, ``actions.results``,
-``reviews``, ``comments.normalised`` and ``identity.clusters`` from the start and folds them
+``reviews``, ``comments.assessed`` and ``identity.clusters`` from the start and folds them
 here, so what it shows is exactly what the audit log and replay see, a restart rebuilds it,
 and it needs no access to the executor's Redis ledger (whose layout is the executor's own).
 Pure: no I/O, no clock; the caller passes ``now_ms``.
@@ -128,7 +128,7 @@ class CaseRecord:
     actions: tuple[ActionState, ...]
     reviews: tuple[Review, ...]
     evidence_record: str  # id of the preserve_evidence action's record, "" if none
-    comment: Comment | None  # from comments.normalised, if the console saw it
+    comment: Comment | None  # from comments.assessed, if the console saw it
 
 
 @dataclass

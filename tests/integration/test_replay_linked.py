@@ -71,7 +71,7 @@ async def test_replay_reproduces_a_linked_block_byte_for_byte(
     assert replayed == live
     assert replayed_actions == live_actions
 
-    args = audit.build_parser().parse_args(
+    args = audit.parse_args(
         ["diff", "--recorded", pipeline.namespace, "--replayed", str(out / DECISIONS_FILE)]
     )
     # The command-line tools run their own event loop: call them as a shell would, off ours.

@@ -230,7 +230,7 @@ class LocalPipeline:
             dead_letters=[DeadLetter.from_bytes(v) for _, v in got[specs.DEADLETTER.name]],
         )
 
-    async def wait_ready(self, timeout_s: float = 90.0, port: int | None = None) -> None:
+    async def wait_ready(self, timeout_s: float = 180.0, port: int | None = None) -> None:
         """Wait until the worker's /readyz says ready (assigned, tables recovered)."""
         url_port = port or self.web_port
         deadline = time.monotonic() + timeout_s

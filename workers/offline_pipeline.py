@@ -20,6 +20,12 @@ Deadlines. Live and here, before a comment at event time t is decided, the autho
 at or before t fire (``Composition.on_raw``); ``fire_due`` fires the rest at the end of a range,
 as the live worker's ticks fire those of authors who post nothing more. Each firing is decided
 at its deadline, so its decision is the same bytes however late it ran.
+
+Reviews. A person's decision from the moderator console is a record on ``reviews`` that live
+enforcement consumes like any other input; ``review`` hands one to the same step
+(``Composition.on_review``) behind the same stage boundary, so a replay that reads the reviews
+of its range reproduces the undo actions a reviewer caused (the caller merges them with the
+comments in record-timestamp order: docs/replay.md).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from streams import topics as specs
 from streams.composition import Composition, Outputs, Record
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.registry import INPUTS, Input, input_for
+from streams.runtime import guarded_step
 from streams.stage_configs import StageConfigs
 from streams.state_store import Stores
 
@@ -45,16 +52,19 @@ REPLAY_FAILED_AT_MS = 0
 
 # Topics whose records a step here reads; the raw topic is the caller's input.
 _ROUTED = frozenset(i.topic.name for i in INPUTS if i.topic is not specs.RAW)
+_REVIEW_INPUT = input_for(specs.REVIEWS)
 
 
 @dataclass(frozen=True, slots=True)
 class ReplayOutcome:
-    """Everything one raw message led to, in the order the live worker would have emitted it.
+    """Everything one input led to, in the order the live worker would have emitted it.
 
-    Exactly one of ``comment`` and ``dead_letter`` is set by ingestion; a later stage that
-    fails sets ``dead_letter`` as well, as the live agent would have. ``decisions`` are: the
-    firings of the author's deadlines that fell before this comment, this comment's own
-    decision, then what the side branches led to (campaign notices, possibly for other authors).
+    For a raw message, exactly one of ``comment`` and ``dead_letter`` is set by ingestion; a
+    later stage that fails sets ``dead_letter`` as well, as the live agent would have.
+    ``decisions`` are: the firings of the author's deadlines that fell before this comment,
+    this comment's own decision, then what the side branches led to (campaign notices, possibly
+    for other authors). For a review, ``decisions`` is the review's one decision (or none,
+    and a ``dead_letter``).
     """
 
     source: str
@@ -81,6 +91,7 @@ class Fired:
 class OfflineStats:
     inputs: int = 0
     comments: int = 0
+    reviews: int = 0
     decisions: int = 0
     timer_decisions: int = 0
     notice_decisions: int = 0
@@ -93,6 +104,7 @@ class OfflineStats:
         return {
             "inputs": self.inputs,
             "comments": self.comments,
+            "reviews": self.reviews,
             "decisions": self.decisions,
             "timer_decisions": self.timer_decisions,
             "notice_decisions": self.notice_decisions,
@@ -169,6 +181,26 @@ class OfflinePipeline:
             self.stats.dead_letters[outcome.dead_letter.reason] += 1
         self.stats.timer_decisions += out.timer_decisions
         self.stats.notice_decisions += len(notice_decisions)
+        self._count(outcome.decisions, outcome.actions)
+        return outcome
+
+    def review(self, value: bytes, key: bytes | None, source: str) -> ReplayOutcome:
+        """One message of ``reviews``, at its original ``topic[partition]@offset`` (the review's
+        decision carries it), through the step and stage boundary live enforcement runs."""
+        self.stats.inputs += 1
+        self.stats.reviews += 1
+        out = guarded_step(
+            self.composition, _REVIEW_INPUT, value, key, source, failed_at_ms=REPLAY_FAILED_AT_MS
+        )
+        routed = self.route(out.records)
+        outcome = ReplayOutcome(
+            source=source,
+            dead_letter=out.dead_letter,
+            decisions=(*out.of(specs.DECISIONS), *routed.of(specs.DECISIONS)),
+            actions=(*out.of(specs.ACTIONS), *routed.of(specs.ACTIONS)),
+        )
+        if outcome.dead_letter is not None:
+            self.stats.dead_letters[outcome.dead_letter.reason] += 1
         self._count(outcome.decisions, outcome.actions)
         return outcome
 

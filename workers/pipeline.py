@@ -21,13 +21,12 @@ import faust
 from aiokafka.partitioner import murmur2
 
 from schemas.action import Tick
-from schemas.codec import RecordError
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from streams.composition import Composition, Outputs, Record
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.registry import INPUTS, Input
-from streams.runtime import source_of, wall_ms
+from streams.runtime import guarded_step, source_of, wall_ms
 from streams.stage_configs import StageConfigs, build_stage_configs
 from streams.state_store import ENFORCEMENT_TABLE, Stores
 from workers.metrics import Metrics
@@ -129,28 +128,7 @@ def run_step(
     composition: Composition, item: Input, value: bytes, key: bytes | None, source: str
 ) -> Outputs:
     """Decode and run one input's step; anything it raises becomes this input's dead letter."""
-    try:
-        decoded = item.decode(value)
-    except RecordError as exc:
-        # Names the field that was wrong ("Verdict at comment.event_time_ms: Expected int, got
-        # str"), never its value, which may be comment text or an account id.
-        detail, reason = str(exc), "invalid_record"
-    except (ValueError, TypeError, KeyError) as exc:
-        detail, reason = f"{item.topic.record}: {type(exc).__name__}", "invalid_record"
-    else:
-        try:
-            return item.step(composition, decoded, key, source)
-        except Exception as exc:
-            log.exception("%s failed on %s", item.stage, source)
-            detail, reason = type(exc).__name__, "processing_error"
-    letter = DeadLetter.of(
-        value, reason=reason, detail=detail, stage=item.stage, source=source, failed_at_ms=wall_ms()
-    )
-    return Outputs(
-        records=[Record(specs.DEADLETTER, key or b"", letter)],
-        outcomes=[(item.stage, "dead_letter")],
-        dead_letter=letter,
-    )
+    return guarded_step(composition, item, value, key, source, failed_at_ms=wall_ms())
 
 
 def wire_stages(

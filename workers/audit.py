@@ -120,13 +120,22 @@ def latest_by_id(decisions: Iterable[Decision]) -> dict[str, Decision]:
 class SourceRange:
     topic: str
     offsets: dict[int, tuple[int, int]]  # partition -> [from, to)
+    # The reviews read with the comments: a review's decision names its reviews offset.
+    reviews: SourceRange | None = None
 
     def covers(self, source: str) -> bool:
         match = _SOURCE.match(source)
         if match is None or match["topic"] != self.topic:
-            return False
+            return self.reviews is not None and self.reviews.covers(source)
         span = self.offsets.get(int(match["partition"]))
         return span is not None and span[0] <= int(match["offset"]) < span[1]
+
+    def describe(self) -> str:
+        spans = ", ".join(
+            f"[{p}] {a}..{b - 1}" for p, (a, b) in sorted(self.offsets.items()) if b > a
+        )
+        more = f"; {self.reviews.describe()}" if self.reviews is not None else ""
+        return f"{self.topic} {spans}{more}"
 
     @classmethod
     def of_replay(cls, decisions_file: Path) -> SourceRange | None:
@@ -136,10 +145,16 @@ class SourceRange:
             return None
         summary = orjson.loads(summary_path.read_bytes())
         source = summary["input"]
+        reviews = source.get("reviews")  # absent from replays made before reviews were read
         return cls(
             topic=source["topic"],
-            offsets={r["partition"]: (r["from_offset"], r["to_offset"]) for r in source["ranges"]},
+            offsets=_spans(source["ranges"]),
+            reviews=cls(reviews["topic"], _spans(reviews["ranges"])) if reviews else None,
         )
+
+
+def _spans(ranges: list[dict[str, int]]) -> dict[int, tuple[int, int]]:
+    return {r["partition"]: (r["from_offset"], r["to_offset"]) for r in ranges}
 
 
 # --- matching -------------------------------------------------------------------------------
@@ -670,11 +685,7 @@ def run_diff(
     if scope is not None:
         before = len(recorded)
         recorded = [d for d in recorded if scope.covers(d.source)]
-        note = (
-            f"recorded decisions on inputs {scope.topic} "
-            + ", ".join(f"[{p}] {a}..{b - 1}" for p, (a, b) in sorted(scope.offsets.items()))
-            + f" ({len(recorded)} of {before})"
-        )
+        note = f"recorded decisions on inputs {scope.describe()} ({len(recorded)} of {before})"
     result = diff(
         recorded, replayed, recorded_label=recorded_label, replayed_label=str(args.replayed)
     )

@@ -12,6 +12,11 @@ actions and dead letters to JSONL files (default) or to topics in a namespace of
 ``replay-<run id>.*``; never to the production ``actions`` topic, so nothing a replay decides
 is ever carried out. See docs/replay.md for what a replay can and cannot reproduce.
 
+Reviewers' decisions from the moderator console (``reviews``) made in the same span of record
+time are read too and handed to the step live enforcement runs on them, merged with the
+comments by record timestamp, so an undo a moderator caused is replayed (``--no-reviews``
+leaves them out).
+
 Deterministic: the same range and policy version give the same decisions file, byte for byte.
 The range is half-open, ``[from, to)``, for offsets and for times alike; times are Kafka record
 timestamps (when the connector produced the message), which is what the broker can seek by.
@@ -27,7 +32,7 @@ import sys
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -206,75 +211,179 @@ def _pick(offsets: dict[int | None, int], partition: int, default: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class RawMessage:
+    topic: str
     partition: int
     offset: int
     timestamp_ms: int  # the record's Kafka timestamp
     key: bytes | None
     value: bytes
 
-    def source(self, topic: str) -> str:
-        return f"{topic}[{self.partition}]@{self.offset}"
+    def source(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
 
 
 async def read_ranges(
-    consumer: AIOKafkaConsumer, topic: str, ranges: Sequence[PartitionRange]
+    consumer: AIOKafkaConsumer, plan: Mapping[str, Sequence[PartitionRange]]
 ) -> AsyncIterator[RawMessage]:
-    """Every message of the ranges: each partition in offset order, partitions merged by record
-    timestamp (ties by partition, then offset).
+    """Every message of the ranges of each topic: each partition in offset order, all of them
+    merged by record timestamp (ties by the topic's place in ``plan``, then partition, then
+    offset).
 
-    Offset order per partition is what per-author state needs. The merge is for the one
-    cross-author stage (campaign detection), which live saw copies arrive in roughly the order
-    the broker received them; the timestamps record that order and are the same every replay.
+    Offset order per partition is what per-author state needs. The merge is for what reaches
+    one author's state from several partitions or topics: the cross-author campaign index, and
+    a reviewer's decision (``reviews``) against the author's comments. Live saw them arrive in
+    roughly the order the broker received them; the timestamps record that order and are the
+    same every replay. Comments come first in ``plan``: a review made in the same millisecond
+    as a comment cannot be about it.
     """
-    ends = {r.partition: r.end for r in ranges if r.size > 0}
-    tps = {p: TopicPartition(topic, p) for p in ends}
-    if not tps:
+    ends: dict[TopicPartition, int] = {}
+    starts: dict[TopicPartition, int] = {}
+    rank: dict[str, int] = {}
+    for topic, ranges in plan.items():
+        rank[topic] = len(rank)
+        for r in ranges:
+            if r.size > 0:
+                tp = TopicPartition(topic, r.partition)
+                ends[tp], starts[tp] = r.end, r.first_read
+    if not ends:
         return
-    consumer.assign(list(tps.values()))
-    for r in ranges:
-        if r.partition in tps:
-            consumer.seek(tps[r.partition], r.first_read)
-    buffers: dict[int, deque[RawMessage]] = {p: deque() for p in tps}
-    fetching = set(tps)  # partitions with messages left to fetch
+    consumer.assign(list(ends))
+    for tp, first in starts.items():
+        consumer.seek(tp, first)
+    buffers: dict[TopicPartition, deque[RawMessage]] = {tp: deque() for tp in ends}
+    fetching = set(ends)  # partitions with messages left to fetch
     last_progress = time.monotonic()
+
+    def order(tp: TopicPartition) -> tuple[str, int]:
+        return (tp.topic, tp.partition)
+
     while True:
-        needy = [p for p in sorted(fetching) if not buffers[p]]
+        needy = [tp for tp in sorted(fetching, key=order) if not buffers[tp]]
         if needy:
-            batch = await consumer.getmany(
-                *(tps[p] for p in needy), timeout_ms=1000, max_records=500
-            )
+            batch = await consumer.getmany(*needy, timeout_ms=1000, max_records=500)
             for tp, records in batch.items():
                 for msg in records:
-                    if msg.offset >= ends[tp.partition]:
-                        fetching.discard(tp.partition)
+                    if msg.offset >= ends[tp]:
+                        fetching.discard(tp)
                         break
-                    buffers[tp.partition].append(
+                    buffers[tp].append(
                         RawMessage(
-                            tp.partition, msg.offset, msg.timestamp, msg.key, msg.value or b""
+                            tp.topic,
+                            tp.partition,
+                            msg.offset,
+                            msg.timestamp,
+                            msg.key,
+                            msg.value or b"",
                         )
                     )
                     last_progress = time.monotonic()
-                    if msg.offset + 1 >= ends[tp.partition]:
-                        fetching.discard(tp.partition)  # the last one: no need to ask again
+                    if msg.offset + 1 >= ends[tp]:
+                        fetching.discard(tp)  # the last one: no need to ask again
                         break
-            for p in needy:
+            for tp in needy:
                 # A range may end in a gap (compaction, transaction markers): no message at
                 # end - 1 ever arrives, but the position gets there.
-                if not buffers[p] and await consumer.position(tps[p]) >= ends[p]:
-                    fetching.discard(p)
-            if any(not buffers[p] for p in fetching):
+                if not buffers[tp] and await consumer.position(tp) >= ends[tp]:
+                    fetching.discard(tp)
+            if any(not buffers[tp] for tp in fetching):
                 if time.monotonic() - last_progress > STALL_TIMEOUT_S:
-                    stuck = sorted(p for p in fetching if not buffers[p])
+                    stuck = ", ".join(
+                        f"{tp.topic}[{tp.partition}]"
+                        for tp in sorted(fetching, key=order)
+                        if not buffers[tp]
+                    )
                     raise ReplayError(
-                        f"{topic} partitions {stuck} gave nothing for {STALL_TIMEOUT_S:.0f}s "
-                        "before their end offsets: is the broker reachable, the leader up?"
+                        f"{stuck} gave nothing for {STALL_TIMEOUT_S:.0f}s before the range's "
+                        "end: is the broker reachable, the leader up?"
                     )
                 continue
-        heads = [p for p in tps if buffers[p]]
+        heads = [tp for tp in ends if buffers[tp]]
         if not heads:
             return
-        first = min(heads, key=lambda p: (buffers[p][0].timestamp_ms, p, buffers[p][0].offset))
+        first = min(
+            heads,
+            key=lambda tp: (
+                buffers[tp][0].timestamp_ms,
+                rank[tp.topic],
+                tp.partition,
+                buffers[tp][0].offset,
+            ),
+        )
         yield buffers[first].popleft()
+
+
+# --- the reviews a range covers ---------------------------------------------------------------
+
+
+async def plan_review_ranges(
+    consumer: AIOKafkaConsumer,
+    bootstrap: str,
+    reviews_topic: str,
+    raw_topic: str,
+    raw_ranges: Sequence[PartitionRange],
+    spec: RangeSpec,
+) -> tuple[list[PartitionRange], list[str]]:
+    """The ranges of ``reviews`` that belong with the comments' ranges, by record time.
+
+    A review is replayed (written) when its record timestamp lies in the comments' range:
+    ``--from-time``/``--to-time`` where given; for offsets, from the record time of the first
+    comment replayed (the earliest, over partitions) to that of the first comment not replayed
+    (the latest: a review made then may still be about a comment in another partition's
+    range); open ends are the topic's beginning and its end now. Reviews from the warm-up's
+    start to the range's are read for state only, as the comments there are. A namespace
+    without a reviews topic (written before the console) replays its comments alone."""
+    try:
+        partitions = await topic_partitions(bootstrap, reviews_topic)
+    except ReplayError:
+        return [], [f"{reviews_topic} does not exist: no reviews replayed"]
+    live = [r for r in raw_ranges if r.size > 0]
+    if not live:
+        return [], []
+    start_ms = spec.from_time_ms
+    if start_ms is None and spec.from_offsets:
+        firsts = {r.partition: r.start for r in live if r.end > r.start}
+        start_ms = min(await _times_at(consumer, raw_topic, firsts), default=None)
+    warm_ms = spec.warmup_time_ms
+    if warm_ms is None and spec.warmup_offsets:
+        warm_ms = min(
+            await _times_at(consumer, raw_topic, {r.partition: r.first_read for r in live}),
+            default=None,
+        )
+    end_ms = spec.to_time_ms
+    if end_ms is None and spec.to_offsets:
+        tails = await consumer.end_offsets(
+            [TopicPartition(raw_topic, r.partition) for r in raw_ranges]
+        )
+        cut = {
+            r.partition: r.end
+            for r in raw_ranges
+            if r.end < tails[TopicPartition(raw_topic, r.partition)]
+        }
+        if len(cut) == len(raw_ranges):  # else a partition runs to its end now: so do reviews
+            end_ms = max(await _times_at(consumer, raw_topic, cut), default=None)
+    if warm_ms is not None and start_ms is not None and warm_ms >= start_ms:
+        warm_ms = None
+    tps = [TopicPartition(reviews_topic, p) for p in partitions]
+    first = await consumer.beginning_offsets(tps)
+    last = await consumer.end_offsets(tps)
+    starts = await _offsets_at(consumer, tps, start_ms)
+    ends = await _offsets_at(consumer, tps, end_ms)
+    warms = await _offsets_at(consumer, tps, warm_ms)
+    ranges = []
+    for tp in tps:
+        start = starts.get(tp, first[tp])
+        end = max(start, ends.get(tp, last[tp]))
+        ranges.append(PartitionRange(tp.partition, start, end, min(warms.get(tp, start), start)))
+    return ranges, []
+
+
+async def _times_at(
+    consumer: AIOKafkaConsumer, topic: str, offsets: Mapping[int, int]
+) -> list[int]:
+    """The record timestamps of the messages at these offsets (partition → offset); none for
+    an offset that holds no message (a compacted gap)."""
+    plan = {topic: [PartitionRange(p, o, o + 1) for p, o in offsets.items()]}
+    return [m.timestamp_ms async for m in read_ranges(consumer, plan)]
 
 
 async def read_whole_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes, str]]:
@@ -285,9 +394,7 @@ async def read_whole_topic(bootstrap: str, topic: str) -> list[tuple[bytes | Non
     await consumer.start()
     try:
         ranges, _ = await plan_ranges(consumer, bootstrap, topic, RangeSpec())
-        return [
-            (m.key, m.value, m.source(topic)) async for m in read_ranges(consumer, topic, ranges)
-        ]
+        return [(m.key, m.value, m.source()) async for m in read_ranges(consumer, {topic: ranges})]
     finally:
         await consumer.stop()
 
@@ -503,7 +610,8 @@ def _clock(seconds: float) -> str:
 class Tally:
     """What the replay wrote (warm-up inputs are read, and counted, but write nothing)."""
 
-    inputs: int = 0
+    inputs: int = 0  # comments and reviews
+    reviews: int = 0
     warmup_inputs: int = 0
     decisions: int = 0
     timer_decisions: int = 0
@@ -524,6 +632,7 @@ class Tally:
     def to_dict(self) -> dict[str, Any]:
         return {
             "inputs": self.inputs,
+            "reviews": self.reviews,
             "warmup_inputs": self.warmup_inputs,
             "decisions": self.decisions,
             "timer_decisions": self.timer_decisions,
@@ -546,6 +655,9 @@ class ReplayOptions:
     timers_until: str | int = "last-event"
     out_dir: Path | None = None  # JSONL files here (the default)
     to_topics: bool = False  # or topics replay-<run id>.*
+    # Reviewers' decisions (``reviews``) in the range, replayed with the comments; off, a
+    # replay shows what the pipeline alone would have decided.
+    reviews: bool = True
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
 
 
@@ -570,14 +682,21 @@ async def replay(
         stages, Pseudonymiser(settings.pseudonym_key), settings.max_payload_bytes
     )
     topic = settings.topic(specs.RAW.name)
+    reviews_topic = settings.topic(specs.REVIEWS.name)
     consumer = _consumer(settings.kafka_bootstrap)
     await consumer.start()
     sink: Sink | None = None
     tally = Tally()
+    review_ranges: list[PartitionRange] = []
     try:
         ranges, warnings = await plan_ranges(
             consumer, settings.kafka_bootstrap, topic, options.range
         )
+        if options.reviews:
+            review_ranges, more = await plan_review_ranges(
+                consumer, settings.kafka_bootstrap, reviews_topic, topic, ranges, options.range
+            )
+            warnings += more
         for warning in warnings:
             log.warning("%s", warning)
         if options.to_topics:
@@ -585,15 +704,25 @@ async def replay(
             sink = await TopicSink.open(run_settings, settings.namespace)
         else:
             sink = FileSink(options.out_dir or Path(f"replay-{options.run_id}"))
-        progress = Progress(sum(r.size for r in ranges), progress_stream or sys.stderr)
-        starts = {r.partition: r.start for r in ranges}
+        plan = {topic: ranges, reviews_topic: review_ranges}
+        progress = Progress(
+            sum(r.size for rs in plan.values() for r in rs), progress_stream or sys.stderr
+        )
+        starts = {(t, r.partition): r.start for t, rs in plan.items() for r in rs}
         started = time.perf_counter()
-        async for msg in read_ranges(consumer, topic, ranges):
-            outcome = pipeline.process(msg.value, msg.source(topic))
-            if msg.offset < starts[msg.partition]:
+        async for msg in read_ranges(consumer, plan):
+            # A reviewer's decision goes to the step live enforcement runs on ``reviews``,
+            # in record-timestamp order with the comments (read_ranges): docs/replay.md.
+            is_review = msg.topic == reviews_topic
+            if is_review:
+                outcome = pipeline.review(msg.value, msg.key, msg.source())
+            else:
+                outcome = pipeline.process(msg.value, msg.source())
+            if msg.offset < starts[(msg.topic, msg.partition)]:
                 tally.warmup_inputs += 1  # state only: what it decided was decided before
             else:
                 tally.inputs += 1
+                tally.reviews += 1 if is_review else 0
                 tally.timer_decisions += outcome.timer_decisions
                 tally.notice_decisions += outcome.notice_decisions
                 tally.add(outcome.decisions, outcome.actions, outcome.dead_letter)
@@ -619,12 +748,13 @@ async def replay(
         "input": {
             "namespace": settings.namespace,
             "topic": topic,
-            "ranges": [
-                {"partition": r.partition, "from_offset": r.start, "to_offset": r.end}
-                for r in ranges
-            ],
-            "warmup_from": {
-                str(r.partition): r.first_read for r in ranges if r.first_read < r.start
+            "ranges": _offset_ranges(ranges),
+            "warmup_from": _warmup_from(ranges),
+            # Read with the comments, merged by record time; audit diff covers these too.
+            "reviews": {
+                "topic": reviews_topic,
+                "ranges": _offset_ranges(review_ranges),
+                "warmup_from": _warmup_from(review_ranges),
             },
         },
         "policy": {
@@ -650,6 +780,14 @@ async def replay(
             orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
         )
     return summary
+
+
+def _offset_ranges(ranges: Sequence[PartitionRange]) -> list[dict[str, int]]:
+    return [{"partition": r.partition, "from_offset": r.start, "to_offset": r.end} for r in ranges]
+
+
+def _warmup_from(ranges: Sequence[PartitionRange]) -> dict[str, int]:
+    return {str(r.partition): r.first_read for r in ranges if r.first_read < r.start}
 
 
 def _timers_until(choice: str | int, last_event_ms: int | None) -> int | None:
@@ -680,6 +818,7 @@ class ReplayArgs:
     timers_until: str = "last-event"
     out: Path | None = None
     to_topics: bool = False
+    no_reviews: bool = False
     run_id: str | None = None
 
 
@@ -727,6 +866,11 @@ _OFFSETS = "[P:]OFFSET"
 )
 @click.option("--out", type=click.Path(path_type=Path), help="directory for the JSONL output")
 @click.option("--to-topics", is_flag=True, help="write to topics replay-<run id>.* instead")
+@click.option(
+    "--no-reviews",
+    is_flag=True,
+    help="leave out the reviewers' decisions (reviews) made in the range",
+)
 @click.option("--run-id", help="names the output (default: random)")
 def replay_command(**params: Any) -> int:
     from workers.logging_config import configure_logging
@@ -782,6 +926,7 @@ def options_from_args(args: ReplayArgs, settings: Settings) -> ReplayOptions:
         timers_until=timers,
         out_dir=args.out,
         to_topics=args.to_topics,
+        reviews=not args.no_reviews,
         run_id=run_id,
     )
 

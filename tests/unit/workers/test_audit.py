@@ -220,3 +220,31 @@ def test_the_cli_limits_recorded_decisions_to_the_replayed_range(tmp_path: Path)
     assert result.identical == 1 and not result.differs
     result_all, _ = run_diff(dataclasses.replace(args, all=True))
     assert [d.comment_id for d in result_all.only_recorded] == ["facebook:c9"]
+
+
+def test_the_replayed_range_covers_the_reviews_read_with_it(tmp_path: Path) -> None:
+    # A review's decision names its offset on reviews, not the comment's on comments.raw.
+    comment = replace(decided(), source="ns.comments.raw[0]@5")
+    reviewed = replace(decided(comment_id="facebook:c2"), source="ns.reviews[1]@3")
+    later = replace(decided(comment_id="facebook:c3"), source="ns.reviews[1]@9")
+    run = tmp_path / "run"
+    run.mkdir()
+    summary = {
+        "input": {
+            "topic": "ns.comments.raw",
+            "ranges": [{"partition": 0, "from_offset": 0, "to_offset": 10}],
+            "reviews": {
+                "topic": "ns.reviews",
+                "ranges": [
+                    {"partition": 0, "from_offset": 0, "to_offset": 0},
+                    {"partition": 1, "from_offset": 2, "to_offset": 4},
+                ],
+            },
+        }
+    }
+    (run / "summary.json").write_bytes(orjson.dumps(summary))
+    scope = SourceRange.of_replay(run / "decisions.jsonl")
+    assert scope is not None
+    assert [scope.covers(d.source) for d in (comment, reviewed, later)] == [True, True, False]
+    assert not scope.covers("ns.reviews[0]@0")  # an empty range covers nothing
+    assert scope.describe() == "ns.comments.raw [0] 0..9; ns.reviews [1] 2..3"

@@ -3,7 +3,7 @@ through the step live enforcement runs on it, so a replay reproduces the undo it
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -148,3 +148,34 @@ def test_a_review_that_does_not_decode_is_dead_lettered_and_replay_goes_on(
     assert pipeline.stats.dead_letters["invalid_record"] == 1
     good = pipeline.process(advert(), RAW_SOURCE)
     assert good.dead_letter is None and good.actions
+
+
+def test_a_review_counts_where_it_falls_among_the_authors_comments(stages: StageConfigs) -> None:
+    # An insult is answered with a request to remove it and a deadline; a moderator overturns
+    # it; a week later the author posts again. Before that comment the author's deadlines
+    # fire: the overturned case has none left, so no notice. Replayed after the comment
+    # instead, the notice would go out: so reviews are merged in by record time, not last.
+    rude = facebook("9_3", "4491", "You lot are useless idiots", POSTED)
+    later = facebook("9_4", "4491", "Thanks for the update", POSTED + timedelta(days=7))
+
+    def run(review_first: bool) -> list[str]:
+        pipeline = OfflinePipeline(stages, pseudonymiser(), SETTINGS.max_payload_bytes)
+        (reply,) = pipeline.process(rude, RAW_SOURCE).actions
+        assert reply.kind == "reply_ask_removal"
+        review = rejecting(reply).to_bytes()
+        steps: list[str] = []
+        if review_first:
+            steps += [
+                decision_step(d) for d in pipeline.review(review, b"k", REVIEW_SOURCE).decisions
+            ]
+        steps += [
+            decision_step(d) for d in pipeline.process(later, "ns.comments.raw[1]@1").decisions
+        ]
+        if not review_first:
+            steps += [
+                decision_step(d) for d in pipeline.review(review, b"k", REVIEW_SOURCE).decisions
+            ]
+        return steps
+
+    assert run(review_first=True) == ["reviewed", "comment"]
+    assert run(review_first=False) == ["noticed", "comment", "reviewed"]

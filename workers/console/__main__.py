@@ -5,8 +5,9 @@
 
 The console folds the pipeline's topics into its view (``workers.console.projection``), serves
 the queue and cases, and writes people's decisions to ``reviews``. Prometheus scrapes
-``/metrics`` on MODSTREAM_CONSOLE_METRICS_PORT, a port of its own, so that every route on the
-console's port needs a signed-in person.
+``/metrics`` (and probes ``/healthz``, ``/readyz``) on MODSTREAM_CONSOLE_METRICS_PORT, a port
+of its own (``workers.console.ops_app``), so that every route on the console's port needs a
+signed-in person.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pathlib import Path
 
 import click
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from streams.enforce import config as enforce_config
 from streams.policy.loader import load_policy
@@ -32,6 +32,7 @@ from workers.console import auth
 from workers.console.app import AccessLog, Console, build_app
 from workers.console.kafka_io import ConsoleFeed, KafkaReviewSink
 from workers.console.metrics import ConsoleMetrics
+from workers.console.ops_app import build_ops_app
 from workers.console.projection import Projection
 from workers.evidence_store import EvidenceError, EvidenceStore
 from workers.settings import Settings, SettingsError
@@ -110,7 +111,7 @@ async def serve(settings: Settings, users: dict[str, auth.User]) -> None:
             loop.add_signal_handler(sig, stopping.set)
     feeding = asyncio.create_task(feed.run(stopping))
     site_runner = web.AppRunner(build_app(console), access_log=None)
-    metrics_runner = web.AppRunner(_metrics_app(console), access_log=None)
+    metrics_runner = web.AppRunner(build_ops_app(console), access_log=None)
     await site_runner.setup()
     await metrics_runner.setup()
     await web.TCPSite(site_runner, settings.console_host, settings.console_port).start()
@@ -135,17 +136,6 @@ async def serve(settings: Settings, users: dict[str, auth.User]) -> None:
         await site_runner.cleanup()
         await metrics_runner.cleanup()
         await sink.stop()
-
-
-def _metrics_app(console: Console) -> web.Application:
-    async def metrics_view(request: web.Request) -> web.Response:
-        console.metrics.observe_queue(console.projection.queue(console.clock()))
-        body = generate_latest(console.metrics.registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    app = web.Application()
-    app.router.add_get("/metrics", metrics_view)
-    return app
 
 
 def _wall_ms() -> int:

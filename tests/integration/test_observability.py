@@ -214,6 +214,8 @@ def running_prometheus(
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
     config["rule_files"] = [str(path) for path in RULE_FILES]
     targets = {"modstream-worker": worker, "modstream-executor": executor}
+    # The console's job (its queue gauges) is scraped where a console runs; not here.
+    config["scrape_configs"] = [j for j in config["scrape_configs"] if j["job_name"] in targets]
     for job in config["scrape_configs"]:
         job["static_configs"] = [{"targets": [targets[job["job_name"]]]}]
     config_path = workdir / "prometheus.yml"

@@ -25,7 +25,7 @@ import yaml
 from workers.settings import REPO_ROOT
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
-MODSTREAM_SERVICES = ("topics", "worker", "executor", "feed")
+MODSTREAM_SERVICES = ("topics", "worker", "executor", "console", "feed")
 # What every process needs to reach an authenticated cluster and to start outside dev mode.
 REQUIRED_ENV = {
     "MODSTREAM_KAFKA_BOOTSTRAP",
@@ -60,6 +60,7 @@ COMPOSE_VARS = {
     "MODSTREAM_KAFKA_BROKER_PASSWORD": secrets.token_urlsafe(24),
     "MODSTREAM_REDIS_PASSWORD": secrets.token_urlsafe(24),
     "GRAFANA_ADMIN_PASSWORD": secrets.token_urlsafe(24),
+    "MODSTREAM_CONSOLE_USERS": "[]",
 }
 
 
@@ -136,6 +137,7 @@ def test_the_expected_services_are_there(compose: dict[str, Any]) -> None:
         "redis",
         "worker",
         "executor",
+        "console",
         "prometheus",
         "grafana",
         "feed",
@@ -244,12 +246,12 @@ def test_bind_mounts_point_at_files_in_the_repository(compose: dict[str, Any]) -
                 assert (REPO_ROOT / source).exists(), f"{name} mounts missing {source}"
 
 
-def test_only_prometheus_and_grafana_are_published_and_on_loopback(
+def test_only_the_console_prometheus_and_grafana_are_published_and_on_loopback(
     compose: dict[str, Any],
 ) -> None:
     for name, service in services(compose).items():
         for port in service.get("ports", []):
-            assert name in {"prometheus", "grafana"}, f"{name} publishes {port}"
+            assert name in {"console", "prometheus", "grafana"}, f"{name} publishes {port}"
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on all addresses"
 
 
@@ -308,8 +310,13 @@ def test_prometheus_scrapes_with_the_jobs_and_rules_of_deploy_prometheus(
     assert "./deploy/prometheus/rules:/etc/prometheus/rules:ro" in mounts
     ports = {j["job_name"]: j["dns_sd_configs"][0]["port"] for j in ours["scrape_configs"]}
     web_port = int(env_of(services(compose)["worker"]).get("MODSTREAM_WEB_PORT", "6066"))
+    console_port = int(env_of(services(compose)["console"])["MODSTREAM_CONSOLE_METRICS_PORT"])
     # The executor serves /metrics on the web port + 100 (workers.executor.main).
-    assert ports == {"modstream-worker": web_port, "modstream-executor": web_port + 100}
+    assert ports == {
+        "modstream-worker": web_port,
+        "modstream-executor": web_port + 100,
+        "modstream-console": console_port,
+    }
 
 
 def test_grafana_provisions_the_dashboards_against_their_datasource(
@@ -352,3 +359,28 @@ def test_env_files_with_real_secrets_are_git_ignored() -> None:
     example = (REPO_ROOT / "deploy" / "compose" / "env.example").read_text()
     for var in COMPOSE_VARS:
         assert re.search(rf"^{var}=replace-me", example, re.MULTILINE), var
+
+
+def test_the_console_runs_like_the_other_processes(compose: dict[str, Any]) -> None:
+    console = services(compose)["console"]
+    executor = services(compose)["executor"]
+    assert console["command"] == ["python", "-m", "workers.console"]
+    assert console["image"] == executor["image"] and console["read_only"] is True
+    env = env_of(console)
+    # People's port published on loopback only; the operations port not at all.
+    (published,) = console["ports"]
+    assert published == f"127.0.0.1:{env['MODSTREAM_CONSOLE_PORT']}:{env['MODSTREAM_CONSOLE_PORT']}"
+    assert env["MODSTREAM_CONSOLE_HOST"] == "0.0.0.0"  # inside its container, for the mapping
+    # The probe asks the unauthenticated health route on the operations port.
+    probe = " ".join(console["healthcheck"]["test"])
+    assert f"127.0.0.1:{env['MODSTREAM_CONSOLE_METRICS_PORT']}/healthz" in probe
+    # Who may sign in comes from .env, never from this file.
+    assert REFERENCE.match(env["MODSTREAM_CONSOLE_USERS"])
+    # It logs every text view in the executor's evidence store: the same volume and path.
+    shared = [str(v) for v in executor["volumes"]]
+    assert shared == [str(v) for v in console["volumes"]]
+    assert env["MODSTREAM_EVIDENCE_DIR"].startswith(shared[0].split(":")[1])
+    assert env["MODSTREAM_CONSOLE_ACCESS_LOG"].startswith(shared[0].split(":")[1] + "/")
+    # The workers write the topic the console reads each case's comment from.
+    assert env_of(services(compose)["worker"])["MODSTREAM_EMIT_ASSESSED"] == "true"
+    assert console["depends_on"]["topics"]["condition"] == "service_completed_successfully"

@@ -349,6 +349,7 @@ def test_pipeline_pods_get_every_setting_and_secrets_only_by_reference(
     [
         ("StatefulSet", "modstream-worker"),
         ("Deployment", "modstream-executor"),
+        ("Deployment", "modstream-console"),
         ("StatefulSet", "modstream-redis"),
     ],
 )
@@ -586,3 +587,125 @@ def test_the_dashboards_datasource_is_created_with_the_uid_they_select(
         templating = json.loads(path.read_text())["templating"]["list"]
         chooser = next(v for v in templating if v["name"] == "datasource")
         assert chooser["current"]["value"] == source["uid"], path.name
+
+
+# --- the moderator console ------------------------------------------------------------------
+
+
+def test_the_console_is_deployed_behind_a_service_with_probes_and_secret_refs(
+    overlay: tuple[str, list[Resource]],
+) -> None:
+    _, resources = overlay
+    console = one(resources, "Deployment", "modstream-console")
+    env = container_env(resources, console)
+    (container,) = pod_spec(console)["containers"]
+    assert container["command"] == ["python", "-m", "workers.console"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {
+        "http": int(env["MODSTREAM_CONSOLE_PORT"]),
+        "metrics": int(env["MODSTREAM_CONSOLE_METRICS_PORT"]),
+    }
+    assert env["MODSTREAM_CONSOLE_HOST"] == "0.0.0.0"  # reachable by the Service and probes
+    # Probes ask the operations port, which needs no session (workers/console/ops_app.py).
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    # The Service exposes the people's port only, and selects this pod.
+    service = one(resources, "Service", "modstream-console")
+    assert service["spec"]["type"] == "ClusterIP"
+    labels = console["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+    # Credentials by reference only: its users, its own Kafka user's password, the keys.
+    for secret_var in (
+        "MODSTREAM_CONSOLE_USERS",
+        "MODSTREAM_KAFKA_PASSWORD",
+        "MODSTREAM_PSEUDONYM_KEY",
+        "MODSTREAM_EVIDENCE_KEY",
+    ):
+        assert "secretKeyRef" in env[secret_var], f"console: {secret_var} is not from a Secret"
+    assert (
+        env["MODSTREAM_KAFKA_PASSWORD"]["secretKeyRef"]["name"] == env["MODSTREAM_KAFKA_USERNAME"]
+    )  # the Secret the User Operator makes for that KafkaUser
+    assert env.get("MODSTREAM_DEV_MODE", "false") == "false"
+    # The settings parse as the process will parse them (secrets stood in for).
+    stand_in = {k: v for k, v in env.items() if isinstance(v, str)}
+    stand_in.pop("MODSTREAM_KAFKA_CA_FILE")  # mounted from the Strimzi CA Secret at run time
+    stand_in.update(
+        MODSTREAM_KAFKA_SECURITY_PROTOCOL="SASL_PLAINTEXT",
+        MODSTREAM_KAFKA_PASSWORD="s" * 32,
+        MODSTREAM_PSEUDONYM_KEY="s" * 32,
+        MODSTREAM_EVIDENCE_KEY=base64.b64encode(b"s" * 32).decode(),
+    )
+    settings = Settings.from_env(stand_in)
+    assert settings.console_port == ports["http"] and settings.emit_assessed
+    # The evidence store it logs text views in is the executor's volume, on the executor's
+    # node (ReadWriteOnce), and its access log is kept there.
+    executor = one(resources, "Deployment", "modstream-executor")
+    claims = {
+        v["persistentVolumeClaim"]["claimName"]
+        for v in pod_spec(executor)["volumes"]
+        if "persistentVolumeClaim" in v
+    }
+    volumes = {v["name"]: v for v in pod_spec(console)["volumes"]}
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    data = next(n for n, v in volumes.items() if "persistentVolumeClaim" in v)
+    assert volumes[data]["persistentVolumeClaim"]["claimName"] in claims
+    assert env["MODSTREAM_EVIDENCE_DIR"].startswith(mounts[data] + "/")
+    assert env["MODSTREAM_CONSOLE_ACCESS_LOG"].startswith(mounts[data] + "/")
+    (term,) = pod_spec(console)["affinity"]["podAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+    executor_labels = executor["spec"]["template"]["metadata"]["labels"]
+    assert term["labelSelector"]["matchLabels"].items() <= executor_labels.items()
+
+
+def test_the_console_kafka_user_reads_what_it_shows_and_writes_only_reviews(
+    overlay: tuple[str, list[Resource]],
+) -> None:
+    from workers.console.kafka_io import FOLDED
+
+    _, resources = overlay
+    console = one(resources, "Deployment", "modstream-console")
+    user = one(
+        resources, "KafkaUser", container_env(resources, console)["MODSTREAM_KAFKA_USERNAME"]
+    )
+    assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+    rights = {
+        a["resource"]["name"]: set(a["operations"])
+        for a in user["spec"]["authorization"]["acls"]
+        if a["resource"]["type"] == "topic" and a["resource"]["patternType"] == "literal"
+    }
+    assert set(rights) == {spec.name for spec in FOLDED}
+    for name, operations in rights.items():
+        writes = {"Write"} if name == specs.REVIEWS.name else set()
+        assert operations == {"Describe", "Read"} | writes, name
+    # No group (it reads without one), no prefix, nothing else.
+    assert len(user["spec"]["authorization"]["acls"]) == len(rights)
+
+
+def test_the_console_reaches_only_kafka_and_dns_and_is_reached_on_its_two_ports(
+    overlay: tuple[str, list[Resource]],
+) -> None:
+    _, resources = overlay
+    labels = _labels_of(resources, "modstream-console")
+    (policy,) = [
+        p
+        for p in by_kind(resources, "NetworkPolicy")
+        if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+    ]
+    assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    console = one(resources, "Deployment", "modstream-console")
+    (container,) = pod_spec(console)["containers"]
+    exposed = {p["containerPort"] for p in container["ports"]}
+    ingress_ports = {p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]}
+    assert ingress_ports == exposed
+    for rule in policy["spec"]["ingress"]:
+        assert rule.get("from"), "an ingress rule without peers lets anyone in"
+    egress_ports = set()
+    for rule in policy["spec"]["egress"]:
+        assert rule.get("to") and rule.get("ports")
+        for peer in rule["to"]:
+            assert "ipBlock" not in peer
+        egress_ports |= {p["port"] for p in rule["ports"]}
+    assert egress_ports == {9093, 53}  # Kafka and DNS: no Redis, no platforms

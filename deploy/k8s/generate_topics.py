@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from streams import topics as specs  # noqa: E402 - the repository root is put on the path above
+from workers.console.kafka_io import FOLDED  # noqa: E402 - the topics the console reads
 
 CLUSTER = "modstream"
 USER = "modstream-pipeline"
@@ -38,19 +39,11 @@ APP_ID = "modstream"
 PARTITIONS = 12
 REPLICAS = 3
 MIN_INSYNC = 2
-# The moderator console's own user: it reads what it shows (workers/console/kafka_io.py,
-# FOLDED; tests/unit/deploy/test_k8s.py keeps the two in step), without a consumer group, and
-# writes only people's decisions. A web-facing process holds no right to write comments or
-# actions.
+# The moderator console's own user: it reads what it shows (FOLDED), without a consumer
+# group, and writes only people's decisions. A web-facing process holds no right to write
+# comments or actions.
 CONSOLE_USER = "modstream-console"
-CONSOLE_READS = (
-    specs.ASSESSED,
-    specs.DECISIONS,
-    specs.ACTIONS,
-    specs.ACTION_RESULTS,
-    specs.REVIEWS,
-    specs.IDENTITY_CLUSTERS,
-)
+CONSOLE_READS = FOLDED
 CONSOLE_WRITES = (specs.REVIEWS,)
 TOPICS_FILE = HERE / "base" / "kafka" / "topics.yaml"
 USER_FILE = HERE / "base" / "kafka" / "user.yaml"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from bench.bench_pipeline import wait_quiet
 from schemas.action import Action, Decision
-from schemas.review import Review, ReviewedAction, review_id
 from streams import topics as specs
 from tests.integration.envelopes import T0_MS, facebook
+from tests.unit.workers.test_offline_reviews import rejecting
 from workers import audit
 from workers.console.kafka_io import KafkaReviewSink
 from workers.local_run import LocalPipeline
@@ -35,23 +35,6 @@ Got = dict[str, list[tuple[bytes | None, bytes]]]
 
 def _actions(got: Got) -> list[Action]:
     return [Action.from_bytes(v) for _, v in got[specs.ACTIONS.name]]
-
-
-def _rejecting(hide: Action, at_ms: int) -> Review:
-    """What the console writes when a moderator rejects the hide (only the hide)."""
-    return Review(
-        review_id=review_id(hide.target_comment, "reject", "morgan", at_ms),
-        verb="reject",
-        author_key=hide.target_author,
-        comment_id=hide.target_comment,
-        platform=hide.platform,
-        policy_version=hide.policy_version,
-        reviewer="morgan",
-        role="moderator",
-        reason="a local business, not spam: leave it up",
-        at_ms=at_ms,
-        actions=(ReviewedAction.of(hide),),
-    )
 
 
 async def _diff(pipeline: LocalPipeline, decisions: Path, *more: str) -> audit.DiffResult:
@@ -81,7 +64,7 @@ async def test_replay_reproduces_a_moderators_undo_and_what_followed(
     sink = KafkaReviewSink(pipeline.settings)  # the console's own writer
     await sink.start()
     try:
-        await sink.send(_rejecting(hide, T0_MS + 20 * MIN))
+        await sink.send(rejecting(hide, T0_MS + 20 * MIN))
     finally:
         await sink.stop()
     await pipeline.collect(

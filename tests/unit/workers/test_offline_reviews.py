@@ -45,11 +45,11 @@ def advert() -> bytes:
     return facebook("9_1", "4490", ADVERT, POSTED)
 
 
-def rejecting(hide: Action, verb: str = "reject") -> Review:
+def rejecting(hide: Action, at_ms: int = DECIDED_MS) -> Review:
     """What the console writes when a moderator rejects the hide (only the hide)."""
     return Review(
-        review_id=review_id(hide.target_comment, verb, "morgan", DECIDED_MS),
-        verb=verb,
+        review_id=review_id(hide.target_comment, "reject", "morgan", at_ms),
+        verb="reject",
         author_key=hide.target_author,
         comment_id=hide.target_comment,
         platform=hide.platform,
@@ -57,7 +57,7 @@ def rejecting(hide: Action, verb: str = "reject") -> Review:
         reviewer="morgan",
         role="moderator",
         reason="a local business, not spam: leave it up",
-        at_ms=DECIDED_MS,
+        at_ms=at_ms,
         actions=(ReviewedAction.of(hide),),
     )
 

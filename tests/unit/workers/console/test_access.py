@@ -8,7 +8,7 @@ token is refused; cookies are HttpOnly, Secure and SameSite; text views are logg
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,12 @@ import pytest
 from aiohttp import ClientResponse, ClientSession, DummyCookieJar
 from aiohttp.test_utils import TestServer
 
-from schemas.review import Review
+from schemas.review import REVIEW_VERBS, Review
 from workers.console import auth
 from workers.console.app import COOKIE, AccessLog, Console, build_app
 from workers.console.metrics import ConsoleMetrics
-from workers.evidence_store import EvidenceStore, KeySpec
+from workers.evidence_keys import KeySpec
+from workers.evidence_store import EvidenceStore
 
 from .cases import NOW, Built, build
 
@@ -123,44 +124,102 @@ async def http() -> AsyncIterator[ClientSession]:
         yield session
 
 
-def routes(built: Built) -> list[tuple[str, str]]:
-    case = built.case_id("spamming")
-    return [
-        ("GET", "/"),
-        ("GET", "/queue"),
-        ("GET", f"/case/{case}"),
-        ("GET", f"/case/{case}?purpose=queue_review"),
-        ("POST", f"/case/{case}/review"),
-        ("POST", "/logout"),
-    ]
+SignIn = Callable[[str], Awaitable[Browser]]
 
 
+@pytest.fixture
+def sign_in(served: tuple[str, Console, Sink], http: ClientSession) -> SignIn:
+    """A new browser, signed in as the named user."""
+
+    async def signed_in(name: str) -> Browser:
+        browser = Browser(http, served[0])
+        await browser.sign_in(name)
+        return browser
+
+    return signed_in
+
+
+# Every route that needs a session, "{case}" standing for a case id; test_the_route_table_...
+# keeps this list complete, so a new route is checked without anyone remembering to.
+ROUTES = (
+    ("GET", "/"),
+    ("GET", "/queue"),
+    ("GET", "/case/{case}"),
+    ("GET", "/case/{case}?purpose=queue_review"),
+    ("POST", "/case/{case}/review"),
+    ("POST", "/logout"),
+)
+# What a stranger may reach: the sign-in form and the static style sheet and script.
+PUBLIC = {("GET", "/login"), ("HEAD", "/login"), ("POST", "/login")}
+# Every form, and what it needs besides its token.
+FORMS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("/login", {"name": "mod", "password": PASSWORD}),
+    ("/logout", {}),
+    ("/case/{case}/review", {"verb": "approve"}),
+)
+
+
+def test_the_route_table_is_every_route_but_sign_in_and_static(built: Built) -> None:
+    app = build_app(Console.__new__(Console))  # the routes only: nothing is served
+    registered = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None and not route.resource.canonical.startswith("/static")
+    }
+    listed = {(m, p.split("?")[0].replace("{case}", "{case_id}")) for m, p in ROUTES}
+    assert registered - PUBLIC == listed | {("HEAD", p) for m, p in listed if m == "GET"}
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 async def test_every_route_without_a_session_redirects_or_is_refused(
-    served: tuple[str, Console, Sink], http: ClientSession, built: Built
+    served: tuple[str, Console, Sink], http: ClientSession, built: Built, method: str, path: str
 ) -> None:
     base, _, sink = served
-    for method, path in routes(built):
+    url = path.format(case=built.case_id("spamming"))
+    for cookie in ("", "forged"):  # no cookie, and a made-up one: neither is a session
         browser = Browser(http, base)
-        response, _ = await browser.request(method, path, data={"verb": "approve"})
+        browser.cookie = cookie
+        response, _ = await browser.request(method, url, data={"verb": "approve"})
         if method == "GET":
-            assert response.status == 302, (method, path, response.status)
+            assert response.status == 302, (method, url, response.status)
             assert response.headers["Location"].startswith("/login?next=")
         else:
-            assert response.status == 401, (method, path, response.status)
-    # A made-up cookie is no session either.
-    browser = Browser(http, base)
-    browser.cookie = "forged"
-    response, _ = await browser.get("/queue")
-    assert response.status == 302
+            assert response.status == 401, (method, url, response.status)
     assert sink.sent == []
 
 
-async def test_sign_in_sets_a_strict_cookie_and_shows_the_emergency_first(
-    served: tuple[str, Console, Sink], http: ClientSession, built: Built
+@pytest.mark.parametrize(("path", "fields"), FORMS, ids=[p for p, _ in FORMS])
+@pytest.mark.parametrize("token", ["missing", "wrong", "another session's"])
+async def test_a_form_without_its_own_csrf_token_is_refused(
+    served: tuple[str, Console, Sink],
+    http: ClientSession,
+    sign_in: SignIn,
+    built: Built,
+    path: str,
+    fields: dict[str, str],
+    token: str,
 ) -> None:
-    base, _, _ = served
-    browser = Browser(http, base)
-    await browser.sign_in("mod")
+    base, _, sink = served
+    if path == "/login":
+        browser = Browser(http, base)
+        await browser.get("/login")  # a session for the form, not yet signed in
+    else:
+        browser = await sign_in("mod")
+    other = await sign_in("mod")
+    _, other_page = await other.get("/queue")
+    tokens = {"missing": None, "wrong": "not-the-token", "another session's": csrf_of(other_page)}
+    data = fields | ({"csrf": tokens[token]} if tokens[token] else {})
+    response, _ = await browser.post(path.format(case=built.case_id("spamming")), data)
+    assert response.status == 403
+    assert sink.sent == []
+    if path != "/login":  # still signed in: the refused form changed nothing
+        assert (await browser.get("/queue"))[0].status == 200
+
+
+async def test_sign_in_sets_a_strict_cookie_and_shows_the_emergency_first(
+    sign_in: SignIn, built: Built
+) -> None:
+    browser = await sign_in("mod")
     signed_in = browser.set_cookie_headers[-1].lower()
     for attribute in ("httponly", "secure", "samesite=strict", "path=/"):
         assert attribute in signed_in, signed_in
@@ -185,22 +244,11 @@ async def test_a_wrong_password_is_refused_and_gives_no_session(
     assert response.status == 302
 
 
-async def test_the_login_form_needs_its_csrf_token(
-    served: tuple[str, Console, Sink], http: ClientSession
-) -> None:
-    base, _, _ = served
-    browser = Browser(http, base)
-    await browser.get("/login")
-    response, _ = await browser.post("/login", {"name": "mod", "password": PASSWORD})
-    assert response.status == 403
-
-
 async def test_a_moderator_cannot_open_a_safeguarding_case(
-    served: tuple[str, Console, Sink], http: ClientSession, built: Built
+    served: tuple[str, Console, Sink], sign_in: SignIn, built: Built
 ) -> None:
-    base, _, sink = served
-    moderator = Browser(http, base)
-    await moderator.sign_in("mod")
+    _, _, sink = served
+    moderator = await sign_in("mod")
     case = built.case_id("safeguarding")
     response, body = await moderator.get(f"/case/{case}?purpose=queue_review")
     assert response.status == 403
@@ -212,18 +260,17 @@ async def test_a_moderator_cannot_open_a_safeguarding_case(
         f"/case/{case}/review", {"csrf": csrf_of(page), "verb": "approve"}
     )
     assert response.status == 403 and sink.sent == []
-    lead = Browser(http, base)
-    await lead.sign_in("lead")
+    lead = await sign_in("lead")
     response, body = await lead.get(f"/case/{case}?purpose=referral")
     assert response.status == 200
 
 
+@pytest.mark.parametrize("verb", REVIEW_VERBS)
 async def test_an_auditor_reads_but_cannot_post_a_decision(
-    served: tuple[str, Console, Sink], http: ClientSession, built: Built
+    served: tuple[str, Console, Sink], sign_in: SignIn, built: Built, verb: str
 ) -> None:
-    base, _, sink = served
-    auditor = Browser(http, base)
-    await auditor.sign_in("audit")
+    _, _, sink = served
+    auditor = await sign_in("audit")
     case = built.case_id("spamming")
     response, page = await auditor.get(f"/case/{case}?purpose=audit")
     assert response.status == 200
@@ -231,39 +278,22 @@ async def test_an_auditor_reads_but_cannot_post_a_decision(
     action = built.actions["spamming"][0].action_id
     response, _ = await auditor.post(
         f"/case/{case}/review",
-        {"csrf": csrf_of(page), "verb": "reject", "reason": "x", "action": action},
+        {
+            "csrf": csrf_of(page),
+            "verb": verb,
+            "reason": "x",
+            "action": action,
+            "other_author": "author-twin",
+        },
     )
     assert response.status == 403 and sink.sent == []
 
 
-async def test_a_decision_without_its_csrf_token_is_refused(
-    served: tuple[str, Console, Sink], http: ClientSession, built: Built
-) -> None:
-    base, _, sink = served
-    moderator = Browser(http, base)
-    await moderator.sign_in("mod")
-    case = built.case_id("spamming")
-    for token in (None, "not-the-token"):
-        data = {"verb": "approve"} | ({"csrf": token} if token else {})
-        response, _ = await moderator.post(f"/case/{case}/review", data)
-        assert response.status == 403
-    # Another session's token is not this session's token.
-    other = Browser(http, base)
-    await other.sign_in("mod")
-    _, other_page = await other.get("/queue")
-    response, _ = await moderator.post(
-        f"/case/{case}/review", {"verb": "approve", "csrf": csrf_of(other_page)}
-    )
-    assert response.status == 403
-    assert sink.sent == []
-
-
 async def test_reject_writes_a_review_naming_the_hide_to_undo(
-    served: tuple[str, Console, Sink], http: ClientSession, built: Built
+    served: tuple[str, Console, Sink], sign_in: SignIn, built: Built
 ) -> None:
-    base, _, sink = served
-    moderator = Browser(http, base)
-    await moderator.sign_in("mod")
+    _, _, sink = served
+    moderator = await sign_in("mod")
     case = built.case_id("spamming")
     response, page = await moderator.get(f"/case/{case}?purpose=queue_review")
     assert '<mark class="finding"' in page and "BUY CHEAP PILLS</mark>" in page
@@ -286,22 +316,23 @@ async def test_reject_writes_a_review_naming_the_hide_to_undo(
 
 
 async def test_every_text_view_is_in_the_evidence_access_log_with_who_and_why(
-    served: tuple[str, Console, Sink], http: ClientSession, built: Built, tmp_path: Path
+    served: tuple[str, Console, Sink],
+    sign_in: SignIn,
+    built: Built,
+    tmp_path: Path,
 ) -> None:
-    base, console, _ = served
+    _, console, _ = served
     assert console.evidence is not None
     safeguarding = built.actions["safeguarding"]
     preserve = next(a for a in safeguarding if a.kind == "preserve_evidence")
     console.evidence.put(
         preserve.action_id, {"action": orjson.loads(preserve.to_bytes())}, clauses=["safeguarding"]
     )
-    moderator = Browser(http, base)
-    await moderator.sign_in("mod")
+    moderator = await sign_in("mod")
     _, without_purpose = await moderator.get(f"/case/{built.case_id('spamming')}")
     assert "BUY CHEAP" not in without_purpose  # no text until a purpose is given
     await moderator.get(f"/case/{built.case_id('spamming')}?purpose=audit")
-    lead = Browser(http, base)
-    await lead.sign_in("lead")
+    lead = await sign_in("lead")
     _, page = await lead.get(f"/case/{built.case_id('safeguarding')}?purpose=referral")
     assert "the evidence store" in page and "little one" in page
     entries = console.evidence.access_entries()
@@ -349,11 +380,10 @@ async def test_sign_in_only_sends_people_back_to_a_page_of_this_site(
 
 
 async def test_a_session_ends_at_sign_out_and_at_expiry(
-    served: tuple[str, Console, Sink], http: ClientSession
+    served: tuple[str, Console, Sink], sign_in: SignIn
 ) -> None:
-    base, console, _ = served
-    browser = Browser(http, base)
-    await browser.sign_in("mod")
+    _, console, _ = served
+    browser = await sign_in("mod")
     token = browser.cookie
     _, page = await browser.get("/queue")
     response, _ = await browser.post("/logout", {"csrf": csrf_of(page)})
@@ -371,11 +401,10 @@ async def test_a_session_ends_at_sign_out_and_at_expiry(
 
 
 async def test_escalate_and_appeal_flow_through_the_forms(
-    served: tuple[str, Console, Sink], http: ClientSession, built: Built
+    served: tuple[str, Console, Sink], sign_in: SignIn, built: Built
 ) -> None:
-    base, console, sink = served
-    moderator = Browser(http, base)
-    await moderator.sign_in("mod")
+    _, console, sink = served
+    moderator = await sign_in("mod")
     case = built.case_id("trolling")
     _, page = await moderator.get(f"/case/{case}")
     assert 'id="form-escalate"' in page and 'id="form-reject"' not in page  # nothing to undo
@@ -387,8 +416,7 @@ async def test_escalate_and_appeal_flow_through_the_forms(
     built.projection.add_review(sink.sent[-1])  # as the feed would read it back
     response, _ = await moderator.get(f"/case/{case}")
     assert response.status == 403  # escalated: the safeguarding lead's now
-    lead = Browser(http, base)
-    await lead.sign_in("lead")
+    lead = await sign_in("lead")
     _, page = await lead.get(f"/case/{case}")
     response, _ = await lead.post(
         f"/case/{case}/review", {"csrf": csrf_of(page), "verb": "approve", "reason": ""}
@@ -407,11 +435,10 @@ async def test_escalate_and_appeal_flow_through_the_forms(
 
 
 async def test_split_link_names_the_blocks_on_the_linked_account_only(
-    served: tuple[str, Console, Sink], http: ClientSession, built: Built
+    served: tuple[str, Console, Sink], sign_in: SignIn, built: Built
 ) -> None:
-    base, _, sink = served
-    moderator = Browser(http, base)
-    await moderator.sign_in("mod")
+    _, _, sink = served
+    moderator = await sign_in("mod")
     case = built.case_id("spamming")
     _, page = await moderator.get(f"/case/{case}")
     assert "near_duplicate" in page and 'name="other_author" value="author-twin"' in page

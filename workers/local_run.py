@@ -230,21 +230,25 @@ class LocalPipeline:
             dead_letters=[DeadLetter.from_bytes(v) for _, v in got[specs.DEADLETTER.name]],
         )
 
+    async def is_ready(self, port: int | None = None) -> bool:
+        """Whether the worker's /readyz answers 200 now (every input assigned, tables
+        recovered); False when nothing listens."""
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port or self.web_port)
+            writer.write(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            await writer.drain()
+            head = await reader.read(64)
+            writer.close()
+        except OSError:
+            return False
+        return b" 200 " in head
+
     async def wait_ready(self, timeout_s: float = 180.0, port: int | None = None) -> None:
         """Wait until the worker's /readyz says ready (assigned, tables recovered)."""
-        url_port = port or self.web_port
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", url_port)
-                writer.write(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")
-                await writer.drain()
-                head = await reader.read(64)
-                writer.close()
-                if b" 200 " in head:
-                    return
-            except OSError:
-                pass
+            if await self.is_ready(port):
+                return
             await asyncio.sleep(0.5)
         raise TimeoutError(f"worker not ready after {timeout_s}s:\n{self.log_of('worker')[-3000:]}")
 

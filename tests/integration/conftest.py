@@ -53,3 +53,14 @@ async def pipeline() -> AsyncIterator[LocalPipeline]:
         yield run
     finally:
         await run.close()
+
+
+@pytest.fixture
+async def fresh() -> AsyncIterator[LocalPipeline]:
+    """A namespace whose topics do not exist yet: a worker started in it creates them (dev
+    mode), or refuses to start without them."""
+    run = LocalPipeline(extra_env={"MODSTREAM_WALL_CLOCK_TIMERS": "false"})
+    try:
+        yield run
+    finally:
+        await run.close()

@@ -322,11 +322,11 @@ class MixReport:
     answered: int  # inputs with at least one answer
     lost: int  # inputs with none
     twice: int  # inputs with more than one answer record
-    stray: int  # answers naming a raw input that was not sent
+    stray: int  # answers naming no input of the mix (another topic's dead letter, say)
     unexpected: int  # inputs answered otherwise than their kind says (a good one dead-lettered)
     worker_alive: bool
     ready: bool
-    seconds: float  # from the first send to the last answer read
+    seconds: float  # from the first send to the final read-back (a 3 s settle included)
     by_kind: dict[str, Counter[str]] = field(default_factory=dict)  # kind → answers
 
     @property

@@ -19,14 +19,13 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import ExitStack, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +38,7 @@ from bench.bench_pipeline import end_offsets
 from schemas.action import Action, ActionResult
 from streams import topics as specs
 from workers.kafka_clients import kafka_options
-from workers.local_run import LocalPipeline
+from workers.local_run import LocalPipeline, free_ports
 from workers.platform_adapters import DRY_RUN_RECORD
 from workers.sample_feed import sample_envelopes
 from workers.settings import REPO_ROOT
@@ -279,14 +278,6 @@ async def test_a_poison_pill_storm_is_dead_lettered_and_every_good_input_decided
 # --- a private stack for the broker and Redis faults ----------------------------------------
 
 
-def _free_ports(n: int) -> list[int]:
-    with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-
-
 @dataclass(frozen=True)
 class PrivateStack:
     directory: Path
@@ -322,7 +313,7 @@ class PrivateStack:
 
 @pytest.fixture(scope="module")
 def private_stack() -> Iterator[PrivateStack]:
-    kafka_port, controller_port, redis_port = _free_ports(3)
+    kafka_port, controller_port, redis_port = free_ports(3)
     directory = REPO_ROOT / ".stack" / f"faults-{uuid.uuid4().hex[:8]}"
     (directory / "kafka").mkdir(parents=True)
     shared_libs = REPO_ROOT / ".stack" / "kafka" / "libs"

@@ -73,6 +73,11 @@ async def test_a_worker_started_before_its_topics_creates_them_and_answers(
 ) -> None:
     fresh.start_worker()  # dev mode: MODSTREAM_CREATE_TOPICS defaults to on
     await fresh.wait_ready()  # /readyz: every input topic assigned
+    # The tables' changelogs too, before Faust joins the group (workers.worker.check_topics).
+    log = fresh.log_of("worker").splitlines()
+    created = next(line for line in log if "missing topics:" in line)
+    assert fresh.topic(specs.RAW.name) in created
+    assert f"{fresh.topic('modstream-enforcement')}-changelog" in created, created
     await fresh.produce(specs.RAW.name, [sized_comment(1, 400)])
     outcomes = await fresh.collect_outcomes(1, timeout_s=60)
     assert [d.comment_id for d in outcomes.decisions] == ["facebook:1000200030004000_1"]

@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,9 +42,16 @@ _unclosed: dict[str, LocalPipeline] = {}
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct ports free on 127.0.0.1 now (held open together, so none repeats)."""
+    with ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
 
 
 @dataclass(frozen=True)
@@ -230,21 +238,25 @@ class LocalPipeline:
             dead_letters=[DeadLetter.from_bytes(v) for _, v in got[specs.DEADLETTER.name]],
         )
 
+    async def is_ready(self, port: int | None = None) -> bool:
+        """Whether the worker's /readyz answers 200 now (every input assigned, tables
+        recovered); False when nothing listens."""
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port or self.web_port)
+            writer.write(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            await writer.drain()
+            head = await reader.read(64)
+            writer.close()
+        except OSError:
+            return False
+        return b" 200 " in head
+
     async def wait_ready(self, timeout_s: float = 180.0, port: int | None = None) -> None:
         """Wait until the worker's /readyz says ready (assigned, tables recovered)."""
-        url_port = port or self.web_port
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", url_port)
-                writer.write(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")
-                await writer.drain()
-                head = await reader.read(64)
-                writer.close()
-                if b" 200 " in head:
-                    return
-            except OSError:
-                pass
+            if await self.is_ready(port):
+                return
             await asyncio.sleep(0.5)
         raise TimeoutError(f"worker not ready after {timeout_s}s:\n{self.log_of('worker')[-3000:]}")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -45,13 +46,14 @@ async def missing_topics(settings: Settings, wanted: Iterable[specs.TopicSpec]) 
     return [settings.topic(s.name) for s in wanted if settings.topic(s.name) not in existing]
 
 
-async def ensure_topics(settings: Settings) -> list[str]:
-    """Create any missing pipeline topic; returns the names it created."""
+async def ensure_topics(settings: Settings, extra: Iterable[NewTopic] = ()) -> list[str]:
+    """Create any missing pipeline topic, and any of ``extra`` (a worker's table changelogs);
+    returns the names it created."""
     admin = AIOKafkaAdminClient(**kafka_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [
+        pipeline = [
             NewTopic(
                 name=settings.topic(spec.name),
                 num_partitions=spec.partitions or settings.partitions,
@@ -59,8 +61,8 @@ async def ensure_topics(settings: Settings) -> list[str]:
                 topic_configs=topic_configs(spec),
             )
             for spec in specs.ALL
-            if settings.topic(spec.name) not in existing
         ]
+        wanted = [t for t in [*pipeline, *extra] if t.name not in existing]
         if wanted:
             try:
                 await admin.create_topics(wanted)
@@ -69,6 +71,20 @@ async def ensure_topics(settings: Settings) -> list[str]:
         return [t.name for t in wanted]
     finally:
         await admin.close()
+
+
+def changelog_topics(settings: Settings, tables: Iterable[Any]) -> list[NewTopic]:
+    """The changelog topics of a Faust app's tables, as Faust would declare them (compacted,
+    one partition per table partition)."""
+    return [
+        NewTopic(
+            name=table.changelog_topic.get_topic_name(),
+            num_partitions=table.partitions,
+            replication_factor=settings.replication_factor,
+            topic_configs={"cleanup.policy": "compact"},
+        )
+        for table in tables
+    ]
 
 
 def namespace_topics(names: Iterable[str], namespace: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from faust.worker import Worker
@@ -31,22 +31,30 @@ class QuietWorker(Worker):
         self.spinner = None
 
 
-def check_topics(settings: Settings) -> None:
-    """A worker never runs deaf: Faust ignores an input topic that does not exist when the
-    group is assigned, and then never reads it, even after it is created. So at start the
-    worker creates its missing topics when configured to (``MODSTREAM_CREATE_TOPICS``, on in
-    dev mode), and otherwise refuses to start, naming them."""
+def check_topics(settings: Settings, tables: Iterable[Any] = ()) -> None:
+    """A worker never runs deaf: Faust ignores a topic that does not exist when the group is
+    assigned, and then never reads it, even after it is created. So at start the worker
+    creates its missing topics when configured to (``MODSTREAM_CREATE_TOPICS``, on in dev
+    mode), and otherwise refuses to start, naming them.
+
+    When it creates topics it also creates its ``tables``' changelogs. Faust would declare
+    them itself, but joins the group a few milliseconds later, and an assignor whose
+    metadata predates a changelog ignores it ("Ignoring missing topic"): that table then
+    never recovers and ``/readyz`` stays false for good (seen in the integration tests on a
+    loaded machine). Made here, they exist before the consumer first asks."""
     from streams.registry import OPTIONAL_TOPICS, WORKER_TOPICS
-    from workers.topic_admin import ensure_topics, missing_topics
+    from workers.topic_admin import changelog_topics, ensure_topics, missing_topics
 
     needed = [t for t in WORKER_TOPICS if settings.emit_assessed or t not in OPTIONAL_TOPICS]
     # A loop of its own, closed after: Faust's worker makes and owns the process's loop.
     loop = asyncio.new_event_loop()
     try:
         missing = loop.run_until_complete(missing_topics(settings, needed))
-        if missing and settings.create_topics:
-            created = loop.run_until_complete(ensure_topics(settings))
-            log.info("created %d missing topics: %s", len(created), ", ".join(sorted(created)))
+        if settings.create_topics:
+            changelogs = changelog_topics(settings, tables)
+            created = loop.run_until_complete(ensure_topics(settings, changelogs))
+            if created:
+                log.info("created %d missing topics: %s", len(created), ", ".join(sorted(created)))
             return
     finally:
         loop.close()
@@ -69,8 +77,8 @@ def worker_command() -> None:
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
-    check_topics(settings)
-    app = create_app(settings)
+    app = create_app(settings)  # builds the stages and tables; touches no broker yet
+    check_topics(settings, app.tables.values())
     # Faust's own web server serves /metrics, /healthz and /readyz (see workers.web);
     # it starts before the consumer, so readiness can say "not ready" during table recovery.
     QuietWorker(

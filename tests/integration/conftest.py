@@ -10,11 +10,17 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 
-from workers.local_run import LocalPipeline, release_unclosed
+from tests.fake_platform import FakePlatform
+from tests.integration.platform_run import forget_redis, platform_env
+from workers.local_run import LocalPipeline, free_port, release_unclosed
 from workers.settings import Settings
+
+# Event times are the inputs' own: a test's timers fire when its comments say, not by the clock.
+PLAIN_ENV = {"MODSTREAM_WALL_CLOCK_TIMERS": "false"}
 
 
 def _reachable(hostport: str) -> bool:
@@ -45,11 +51,39 @@ def local_stack() -> Iterator[Settings]:
     asyncio.run(release_unclosed())
 
 
-@pytest.fixture
-async def pipeline() -> AsyncIterator[LocalPipeline]:
-    run = LocalPipeline(extra_env={"MODSTREAM_WALL_CLOCK_TIMERS": "false"})
-    await run.create_topics()
+@asynccontextmanager
+async def _namespace(run: LocalPipeline, *, topics: bool = True) -> AsyncIterator[LocalPipeline]:
+    """A run's namespace for one test: its topics made first (unless ``topics`` is false),
+    and afterwards its processes stopped, its Redis keys forgotten (executor claims live for
+    90 days and connector marks for 30: the shared Redis should not keep every test run's)
+    and its topics deleted."""
+    if topics:
+        await run.create_topics()
     try:
         yield run
     finally:
+        run.stop()  # before the keys go, so no executor writes them back
+        await forget_redis(run.settings)
         await run.close()
+
+
+@pytest.fixture
+async def pipeline() -> AsyncIterator[LocalPipeline]:
+    async with _namespace(LocalPipeline(extra_env=PLAIN_ENV)) as run:
+        yield run
+
+
+@pytest.fixture
+async def fresh() -> AsyncIterator[LocalPipeline]:
+    """A namespace whose topics do not exist yet: a worker started in it creates them (dev
+    mode), or refuses to start without them."""
+    async with _namespace(LocalPipeline(extra_env=PLAIN_ENV), topics=False) as run:
+        yield run
+
+
+@pytest.fixture
+async def platform_pipeline(fake: FakePlatform) -> AsyncIterator[LocalPipeline]:
+    """A pipeline whose connectors read from ``fake`` and whose executor acts on it through
+    the effectors (not dry-run)."""
+    async with _namespace(LocalPipeline(extra_env=platform_env(fake, free_port()))) as run:
+        yield run

@@ -72,19 +72,9 @@ async def wait_for_calls(
     return fake.writes()
 
 
-async def wait_for_port(port: int, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.3)
-    raise TimeoutError(f"nothing listening on {port}")
-
-
 async def forget_redis(settings: Settings) -> None:
+    """Drop a run's Redis keys: executor claims live for 90 days and connector marks for 30,
+    and the shared Redis should not keep every test run's."""
     client = aioredis.from_url(settings.redis_url)
     try:
         keys = [key async for key in client.scan_iter(match=f"{settings.redis_prefix}*")]

@@ -17,37 +17,17 @@ from pathlib import Path
 
 import orjson
 import pytest
-import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.action import Action, ActionResult, action_id
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
+from tests.integration.platform_run import forget_redis
 from workers.executor import ActionState, RedisLedger
 from workers.local_run import LocalPipeline, free_port
 from workers.metrics import Metrics
 from workers.platform_adapters import DRY_RUN_RECORD
 from workers.settings import Settings
-
-
-async def _forget(settings: Settings) -> None:
-    """Drop the run's keys: claims live for 90 days, and the shared Redis should not keep
-    every test run's."""
-    client = aioredis.from_url(settings.redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{settings.redis_prefix}*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
-
-
-@pytest.fixture
-async def pipeline(pipeline: LocalPipeline) -> AsyncIterator[LocalPipeline]:
-    """The conftest's pipeline, which also forgets its Redis keys afterwards."""
-    yield pipeline
-    pipeline.stop()  # before the keys go, so no executor writes them back
-    await _forget(pipeline.settings)
 
 
 def _action(n: int, *, due_at_ms: int | None = None, kind: str = "reply_ask_removal") -> Action:
@@ -340,7 +320,7 @@ async def ledger() -> AsyncIterator[RedisLedger]:
         yield real
     finally:
         await real.close()
-        await _forget(settings)
+        await forget_redis(settings)
 
 
 async def test_the_claim_is_set_once_and_the_swap_is_compare_and_set(ledger: RedisLedger) -> None:

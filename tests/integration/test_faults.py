@@ -19,27 +19,26 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench.answers import Message, Outcomes, read_back, send, wait_answered
 from bench.bench_pipeline import end_offsets
-from schemas.action import TRIGGER_COMMENT, Action, ActionResult, Decision
-from schemas.deadletter import DeadLetter
+from schemas.action import Action, ActionResult
 from streams import topics as specs
 from workers.kafka_clients import kafka_options
-from workers.local_run import LocalPipeline
+from workers.local_run import LocalPipeline, free_ports
 from workers.platform_adapters import DRY_RUN_RECORD
 from workers.sample_feed import sample_envelopes
 from workers.settings import REPO_ROOT
@@ -54,84 +53,21 @@ pytestmark = pytest.mark.timeout(600)
 # (MODSTREAM_SESSION_TIMEOUT_MS, docs/operations.md "Recovery after a crash").
 BASE_ENV = {"MODSTREAM_WALL_CLOCK_TIMERS": "false"}
 
-Message = tuple[bytes | None, bytes]
-
 
 # --- reading and checking -------------------------------------------------------------------
-
-
-@dataclass
-class Outcomes:
-    """Everything the pipeline wrote about a run, as read back from the broker."""
-
-    raw_topic: str
-    decisions: list[Decision] = field(default_factory=list)
-    letters: list[DeadLetter] = field(default_factory=list)
-    actions: list[bytes] = field(default_factory=list)
-
-    def answering(self) -> list[Decision]:
-        """Decisions that answer an input comment (not a later behaviour notice or timer)."""
-        return [d for d in self.decisions if d.trigger == TRIGGER_COMMENT]
-
-    def decided_sources(self) -> set[str]:
-        return {d.source for d in self.answering()} | {
-            dl.source for dl in self.letters if dl.source.startswith(f"{self.raw_topic}[")
-        }
-
-
-async def read_back(run: LocalPipeline) -> Outcomes:
-    """Every record on decisions, dead letters and actions, up to their current ends."""
-    names = {
-        run.topic(specs.DECISIONS.name): "decisions",
-        run.topic(specs.DEADLETTER.name): "letters",
-        run.topic(specs.ACTIONS.name): "actions",
-    }
-    consumer = AIOKafkaConsumer(
-        **kafka_options(run.settings), enable_auto_commit=False, group_id=None
-    )
-    await consumer.start()
-    out = Outcomes(run.topic(specs.RAW.name))
-    try:
-        tps = [TopicPartition(t, p) for t in names for p in range(run.partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        remaining = {tp for tp, end in ends.items() if end > 0}
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=1000)
-            for tp, records in batch.items():
-                for r in records:
-                    value = r.value or b""
-                    kind = names[tp.topic]
-                    if kind == "decisions":
-                        out.decisions.append(Decision.from_bytes(value))
-                    elif kind == "letters":
-                        out.letters.append(DeadLetter.from_bytes(value))
-                    else:
-                        out.actions.append(value)
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-    finally:
-        await consumer.stop()
-    return out
 
 
 async def until_decided(
     run: LocalPipeline, sources: set[str], *, timeout_s: float, settle_s: float = 3.0
 ) -> Outcomes:
     """Read back until every input source has an outcome, then once more after ``settle_s``
-    so late duplicates are counted too."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        got = await read_back(run)
-        if sources <= got.decided_sources():
-            await asyncio.sleep(settle_s)
-            return await read_back(run)
-        if time.monotonic() > deadline:
-            missing = len(sources - got.decided_sources())
-            logs = "\n".join(run.log_of(n)[-2000:] for n in ("worker", "executor"))
-            raise AssertionError(f"{missing} of {len(sources)} inputs undecided:\n{logs}")
-        await asyncio.sleep(1.0)
+    so late duplicates are counted too; fail, with the processes' logs, at the timeout."""
+    got = await wait_answered(run, sources, timeout_s=timeout_s, settle_s=settle_s)
+    missing = len(sources - got.decided_sources())
+    if missing:
+        logs = "\n".join(run.log_of(n)[-2000:] for n in ("worker", "executor"))
+        raise AssertionError(f"{missing} of {len(sources)} inputs undecided:\n{logs}")
+    return got
 
 
 def check_exactly_once(got: Outcomes, good: set[str], bad: set[str], title: str) -> list[str]:
@@ -209,19 +145,6 @@ async def _at_least(count: Awaitable[int], n: int) -> bool:
 
 async def _count(items: Awaitable[Sequence[object]]) -> int:
     return len(await items)
-
-
-async def send(run: LocalPipeline, messages: Sequence[Message]) -> list[str]:
-    """Produce and return each message's ``topic[partition]@offset``, as stages name it."""
-    producer = AIOKafkaProducer(**kafka_options(run.settings), acks="all", linger_ms=5)
-    await producer.start()
-    topic = run.topic(specs.RAW.name)
-    try:
-        futures = [await producer.send(topic, key=k, value=v) for k, v in messages]
-        sent = await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
-    return [f"{topic}[{m.partition}]@{m.offset}" for m in sent]
 
 
 async def decisions_written(run: LocalPipeline) -> int:
@@ -355,14 +278,6 @@ async def test_a_poison_pill_storm_is_dead_lettered_and_every_good_input_decided
 # --- a private stack for the broker and Redis faults ----------------------------------------
 
 
-def _free_ports(n: int) -> list[int]:
-    with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-
-
 @dataclass(frozen=True)
 class PrivateStack:
     directory: Path
@@ -398,7 +313,7 @@ class PrivateStack:
 
 @pytest.fixture(scope="module")
 def private_stack() -> Iterator[PrivateStack]:
-    kafka_port, controller_port, redis_port = _free_ports(3)
+    kafka_port, controller_port, redis_port = free_ports(3)
     directory = REPO_ROOT / ".stack" / f"faults-{uuid.uuid4().hex[:8]}"
     (directory / "kafka").mkdir(parents=True)
     shared_libs = REPO_ROOT / ".stack" / "kafka" / "libs"

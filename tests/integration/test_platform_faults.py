@@ -15,9 +15,9 @@ from aiokafka import AIOKafkaConsumer
 from streams import topics as specs
 from tests.fake_platform import FakePlatform
 from tests.fake_platform.shapes import x_tweet
-from tests.integration.platform_run import forget_redis, platform_env, start_connector
+from tests.integration.platform_run import start_connector
 from workers.kafka_clients import kafka_options
-from workers.local_run import LocalPipeline, free_port
+from workers.local_run import LocalPipeline
 
 ROUNDS = 3
 PER_ROUND = 2000
@@ -25,22 +25,11 @@ PER_ROUND = 2000
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakePlatform]:
+    """The shared fake, with big pages and no X rate limit: thousands of mentions per round."""
     platform = FakePlatform(page_size=100, x_rate_remaining=10**6)
     await platform.start()
     yield platform
     await platform.stop()
-
-
-@pytest.fixture
-async def run(fake: FakePlatform) -> AsyncIterator[LocalPipeline]:
-    pipeline = LocalPipeline(extra_env=platform_env(fake, free_port()))
-    await pipeline.create_topics()
-    try:
-        yield pipeline
-    finally:
-        pipeline.stop()
-        await forget_redis(pipeline.settings)
-        await pipeline.close()
 
 
 def _add_mentions(fake: FakePlatform, start: int, count: int) -> None:
@@ -75,7 +64,7 @@ async def _first_new_record(run: LocalPipeline, seen: int, timeout_s: float = 60
 
 
 async def test_kill_9_mid_poll_loses_nothing_and_repeats_nothing(
-    run: LocalPipeline, fake: FakePlatform
+    platform_pipeline: LocalPipeline, fake: FakePlatform
 ) -> None:
     """Each round, new comments arrive and the connector is killed the moment the first of
     them reaches the broker: mid-publish, with some produced and their marks and cursor not
@@ -83,18 +72,18 @@ async def test_kill_9_mid_poll_loses_nothing_and_repeats_nothing(
     produced = 0
     for round_no in range(ROUNDS):
         _add_mentions(fake, round_no * PER_ROUND, PER_ROUND)
-        proc = start_connector(run, "x", log_name=f"connect-x-{round_no}")
-        await _first_new_record(run, produced)
+        proc = start_connector(platform_pipeline, "x", log_name=f"connect-x-{round_no}")
+        await _first_new_record(platform_pipeline, produced)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        run.processes.pop(f"connect-x-{round_no}")
-        produced = sum((await _raw_ids(run)).values())
-    start_connector(run, "x", log_name="connect-x-last")
+        platform_pipeline.processes.pop(f"connect-x-{round_no}")
+        produced = sum((await _raw_ids(platform_pipeline)).values())
+    start_connector(platform_pipeline, "x", log_name="connect-x-last")
     total = ROUNDS * PER_ROUND
     deadline = asyncio.get_running_loop().time() + 120
-    ids = await _raw_ids(run)
+    ids = await _raw_ids(platform_pipeline)
     while len(ids) < total and asyncio.get_running_loop().time() < deadline:
-        ids = await _raw_ids(run)
+        ids = await _raw_ids(platform_pipeline)
     assert len(ids) == total, f"{total - len(ids)} comments lost"
     repeated = {i: n for i, n in ids.items() if n > 1}
     assert not repeated, f"{len(repeated)} comments produced more than once"
@@ -103,20 +92,22 @@ async def test_kill_9_mid_poll_loses_nothing_and_repeats_nothing(
     found = [
         int(line.split("recovered: ")[1].split()[0])
         for n in [*range(1, ROUNDS), "last"]
-        for line in run.log_of(f"connect-x-{n}").splitlines()
+        for line in platform_pipeline.log_of(f"connect-x-{n}").splitlines()
         if "recovered: " in line
     ]
     assert sum(found) > 0, found
 
 
-async def test_a_429_retry_after_is_waited_out(run: LocalPipeline, fake: FakePlatform) -> None:
+async def test_a_429_retry_after_is_waited_out(
+    platform_pipeline: LocalPipeline, fake: FakePlatform
+) -> None:
     _add_mentions(fake, 0, 3)
     fake.fail("GET", "/mentions$", 429, headers={"Retry-After": "3"})
-    start_connector(run, "x")
+    start_connector(platform_pipeline, "x")
     deadline = asyncio.get_running_loop().time() + 60
-    ids = await _raw_ids(run)
+    ids = await _raw_ids(platform_pipeline)
     while len(ids) < 3 and asyncio.get_running_loop().time() < deadline:
-        ids = await _raw_ids(run)
+        ids = await _raw_ids(platform_pipeline)
     assert sorted(ids.values()) == [1, 1, 1]
     mentions = fake.requests("GET", "/mentions$")
     assert mentions[1].at - mentions[0].at >= 3.0

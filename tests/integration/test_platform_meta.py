@@ -5,7 +5,6 @@ through the connector, the pipeline and the executor to the exact Graph API requ
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -21,37 +20,14 @@ from tests.integration.platform_run import (
     MONITORED_S,
     PAGE_ID,
     VERIFY_TOKEN,
-    forget_redis,
     identity_log,
-    platform_env,
     start_connector,
     wait_for_calls,
-    wait_for_port,
 )
 from workers.connect import Connector, backfill_meta, webhook_runner
 from workers.local_run import LocalPipeline, free_port
 
 POST = f"{PAGE_ID}_5001"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePlatform]:
-    platform = FakePlatform()
-    await platform.start()
-    yield platform
-    await platform.stop()
-
-
-@pytest.fixture
-async def run(fake: FakePlatform) -> AsyncIterator[LocalPipeline]:
-    pipeline = LocalPipeline(extra_env=platform_env(fake, free_port()))
-    await pipeline.create_topics()
-    try:
-        yield pipeline
-    finally:
-        pipeline.stop()
-        await forget_redis(pipeline.settings)
-        await pipeline.close()
 
 
 def comment_change(n: int, account: str, name: str, text: str, at_s: int) -> dict[str, Any]:
@@ -82,9 +58,11 @@ async def _raw(pipeline: LocalPipeline, at_least: int = 1) -> list[tuple[bytes |
     return got[specs.RAW.name]
 
 
-async def test_webhook_contract(run: LocalPipeline, caplog: pytest.LogCaptureFixture) -> None:
+async def test_webhook_contract(
+    platform_pipeline: LocalPipeline, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="aiohttp.access")
-    connector = Connector(run.settings, "meta")
+    connector = Connector(platform_pipeline.settings, "meta")
     await connector.start()
     runner = webhook_runner(connector)
     await runner.setup()
@@ -119,7 +97,7 @@ async def test_webhook_contract(run: LocalPipeline, caplog: pytest.LogCaptureFix
                 url, data=body, headers={"Content-Type": "application/json"}
             ) as reply:
                 assert reply.status == 403
-            assert await _raw(run) == []
+            assert await _raw(platform_pipeline) == []
 
             for _ in range(2):  # Meta redelivers: the second is a duplicate
                 async with http.post(url, data=body, headers=headers) as reply:
@@ -132,7 +110,7 @@ async def test_webhook_contract(run: LocalPipeline, caplog: pytest.LogCaptureFix
     assert "GET /webhooks/meta 200" in caplog.text
     assert VERIFY_TOKEN not in caplog.text and "c-42" not in caplog.text
 
-    records = await _raw(run)
+    records = await _raw(platform_pipeline)
     envelopes = [orjson.loads(value) for _, value in records]
     assert sorted(e["payload"]["id"] for e in envelopes) == ["5001_1", "5001_2"]
     assert {key for key, _ in records} == {b"facebook:5550001", b"facebook:5550002"}
@@ -142,7 +120,7 @@ async def test_webhook_contract(run: LocalPipeline, caplog: pytest.LogCaptureFix
 
 
 async def test_backfill_reads_what_arrived_while_the_connector_was_down(
-    run: LocalPipeline, fake: FakePlatform
+    platform_pipeline: LocalPipeline, fake: FakePlatform
 ) -> None:
     """The cursor holds the newest comment the webhook delivered; at start the connector
     reads the Graph comments edges since then and produces only what it has not seen."""
@@ -187,7 +165,7 @@ async def test_backfill_reads_what_arrived_while_the_connector_was_down(
             ),
         ]
     }
-    connector = Connector(run.settings, "meta")
+    connector = Connector(platform_pipeline.settings, "meta")
     await connector.start()
     try:
         # What the webhook had delivered before the downtime.
@@ -204,7 +182,7 @@ async def test_backfill_reads_what_arrived_while_the_connector_was_down(
     finally:
         await connector.close()
     assert produced == 2
-    ids = sorted(orjson.loads(v)["payload"]["id"] for _, v in await _raw(run))
+    ids = sorted(orjson.loads(v)["payload"]["id"] for _, v in await _raw(platform_pipeline))
     assert ids == ["17900000000000002", "5001_1", "5001_2"]
     since = [c.params.get("since") for c in fake.requests("GET", f"/{POST}/comments$")]
     assert since == [str(seen_at)]
@@ -223,16 +201,16 @@ ALLEGATION = (
 
 
 async def test_a_webhook_comment_reaches_the_page_as_graph_requests(
-    run: LocalPipeline, fake: FakePlatform
+    platform_pipeline: LocalPipeline, fake: FakePlatform
 ) -> None:
     """Three swearing comments from one account in an hour (a reply asking for removal, then
     a block and a hide) and an allegation from another (deleted at once)."""
-    run.start_worker()
-    run.start_executor()
-    start_connector(run, "meta")
-    port = int(run.env["MODSTREAM_WEBHOOK_PORT"])
-    await wait_for_port(port)
-    await run.wait_ready()
+    platform_pipeline.start_worker()
+    platform_pipeline.start_executor()
+    start_connector(platform_pipeline, "meta")
+    port = int(platform_pipeline.env["MODSTREAM_WEBHOOK_PORT"])
+    await platform_pipeline.wait_listening(port, "connect-meta")
+    await platform_pipeline.wait_ready()
 
     changes = [
         comment_change(10 + i, "5550101", "Dai Bevan", text, MONITORED_S + 600 * i)
@@ -283,12 +261,18 @@ async def test_a_webhook_comment_reaches_the_page_as_graph_requests(
     assert all(c.authorised for c in calls)
 
     # Every resolution went to the access log, naming the executor and the action.
-    entries = [orjson.loads(line) for line in identity_log(run).read_bytes().splitlines()]
+    entries = [
+        orjson.loads(line) for line in identity_log(platform_pipeline).read_bytes().splitlines()
+    ]
     assert len(entries) >= len(calls)
     assert {e["who"] for e in entries} == {"executor"}
-    assert all("5550101" not in line for line in identity_log(run).read_text().splitlines())
+    assert all(
+        "5550101" not in line for line in identity_log(platform_pipeline).read_text().splitlines()
+    )
 
     # The pipeline saw pseudonyms only: no decision carries the real account id.
-    got = await run.collect([specs.DECISIONS.name], until=10**9, timeout_s=10, idle_s=2)
+    got = await platform_pipeline.collect(
+        [specs.DECISIONS.name], until=10**9, timeout_s=10, idle_s=2
+    )
     decisions = [Decision.from_bytes(v) for _, v in got[specs.DECISIONS.name]]
     assert decisions and all("5550101" not in d.author_key for d in decisions)

@@ -11,7 +11,7 @@ is made and the action is left to a person.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,14 +23,12 @@ from tests.integration.platform_run import (
     BOARD_X_ID,
     MONITORED_S,
     ORG_URN,
-    forget_redis,
     identity_log,
-    platform_env,
     start_connector,
     wait_for_calls,
 )
 from tests.integration.test_platform_meta import ALLEGATION, SWEARING
-from workers.local_run import LocalPipeline, free_port
+from workers.local_run import LocalPipeline
 
 POST_URN = "urn:li:share:7100000000000000001"
 OFFENDER, OTHER = "offender", "other"
@@ -191,26 +189,6 @@ CASES = {
 }
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePlatform]:
-    platform = FakePlatform()
-    await platform.start()
-    yield platform
-    await platform.stop()
-
-
-@pytest.fixture
-async def run(fake: FakePlatform) -> AsyncIterator[LocalPipeline]:
-    pipeline = LocalPipeline(extra_env=platform_env(fake, free_port()))
-    await pipeline.create_topics()
-    try:
-        yield pipeline
-    finally:
-        pipeline.stop()
-        await forget_redis(pipeline.settings)
-        await pipeline.close()
-
-
 def _message_of(calls: list[Call]) -> Callable[[str], str]:
     """The reply text the executor sent about a comment id (the policy's wording is not
     this test's business; that a reply went to the right comment is)."""
@@ -234,14 +212,14 @@ def _message_of(calls: list[Call]) -> Callable[[str], str]:
 
 @pytest.mark.parametrize("platform", sorted(CASES))
 async def test_a_polled_comment_reaches_the_platform_as_documented_requests(
-    run: LocalPipeline, fake: FakePlatform, platform: str
+    platform_pipeline: LocalPipeline, fake: FakePlatform, platform: str
 ) -> None:
     seed, expected = CASES[platform]
     ids = seed(fake)
-    run.start_worker()
-    run.start_executor()
-    await run.wait_ready()
-    start_connector(run, platform)
+    platform_pipeline.start_worker()
+    platform_pipeline.start_executor()
+    await platform_pipeline.wait_ready()
+    start_connector(platform_pipeline, platform)
 
     want = len(expected(ids, lambda _: ""))
     calls = await wait_for_calls(fake, lambda got: len(got) >= want)
@@ -253,4 +231,4 @@ async def test_a_polled_comment_reaches_the_platform_as_documented_requests(
     replies = [m for m in made if "remov" in repr(m[3]).lower()]
     assert len(replies) == 2, made
     # Every write was preceded by a logged resolution through the identity map.
-    assert len(identity_log(run).read_bytes().splitlines()) >= len(calls)
+    assert len(identity_log(platform_pipeline).read_bytes().splitlines()) >= len(calls)

@@ -13,12 +13,10 @@ import asyncio
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
 
 import pytest
 import redis.asyncio as aioredis
@@ -30,7 +28,7 @@ from schemas.action import TRIGGER_COMMENT, ActionResult, Decision
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers.kafka_clients import kafka_options
-from workers.local_run import LocalPipeline
+from workers.local_run import LocalPipeline, free_ports
 from workers.sample_feed import sample_envelopes
 from workers.settings import REPO_ROOT, Settings
 
@@ -41,18 +39,10 @@ STACK = REPO_ROOT / "deploy" / "local" / "stack"
 pytestmark = pytest.mark.timeout(900)
 
 
-def _free_ports(n: int) -> list[int]:
-    with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-
-
 @pytest.fixture(scope="module")
 def sasl_env() -> Iterator[dict[str, str]]:
     """Starts the SASL stack; yields the environment a client needs to reach it."""
-    kafka_port, controller_port, redis_port = _free_ports(3)
+    kafka_port, controller_port, redis_port = free_ports(3)
     stack_dir = REPO_ROOT / ".stack" / f"sasl-{uuid.uuid4().hex[:8]}"
     kafka_password = secrets.token_urlsafe(24)
     redis_password = secrets.token_urlsafe(24)

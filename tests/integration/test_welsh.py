@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import orjson
-import pytest
 
 from schemas.action import Action
 from streams import topics as specs
@@ -17,16 +15,6 @@ from workers.local_run import LocalPipeline
 from workers.platform_adapters import DRY_RUN_RECORD
 
 from .envelopes import facebook
-from .test_executor import _forget
-
-
-@pytest.fixture
-async def cleaned(pipeline: LocalPipeline) -> AsyncIterator[LocalPipeline]:
-    """The conftest's pipeline, whose executor's Redis keys are forgotten afterwards."""
-    yield pipeline
-    pipeline.stop()  # before the keys go, so no executor writes them back
-    await _forget(pipeline.settings)
-
 
 WELSH = "Mae gan fy nhad boen ofnadwy yn ei frest ac mae e'n chwysu i gyd, beth wna i?"
 ENGLISH = "My dad has crushing chest pain and he is sweating all over, what do I do?"
@@ -41,9 +29,8 @@ def _performed(pipeline: LocalPipeline) -> dict[str, str]:
 
 
 async def test_welsh_emergency_gets_the_welsh_signpost_and_english_the_english(
-    cleaned: LocalPipeline,
+    pipeline: LocalPipeline,
 ) -> None:
-    pipeline = cleaned
     now = int(time.time() * 1000)  # due at once: the executor holds actions due later
     pipeline.start_worker()
     pipeline.start_executor()

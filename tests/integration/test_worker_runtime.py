@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
 
-import pytest
+import orjson
 
+from bench.input_mix import sized
 from schemas.action import TRIGGER_COMMENT, Decision
 from schemas.deadletter import ORIGINAL_PREFIX_BYTES, DeadLetter
 from streams import topics as specs
@@ -24,27 +24,7 @@ BROKER_LIMIT = 1024 * 1024 - 1024
 def sized_comment(number: int, size: int) -> tuple[bytes, bytes]:
     """A well-formed Facebook comment of exactly ``size`` bytes."""
     key, value = facebook("7001", "Sized Author", number, "", T0_MS + number * 60_000)
-    filler = size - len(value)
-    assert filler >= 0
-    key, value = facebook(
-        "7001",
-        "Sized Author",
-        number,
-        "thanks " * (filler // 7) + "x" * (filler % 7),
-        T0_MS + number * 60_000,
-    )
-    assert len(value) == size, (len(value), size)
-    return key, value
-
-
-@pytest.fixture
-async def fresh() -> AsyncIterator[LocalPipeline]:
-    """A namespace whose topics do not exist yet."""
-    run = LocalPipeline(extra_env={"MODSTREAM_WALL_CLOCK_TIMERS": "false"})
-    try:
-        yield run
-    finally:
-        await run.close()
+    return key, sized(orjson.loads(value), size)
 
 
 async def test_every_input_gets_exactly_one_answer_whatever_its_size(fresh: LocalPipeline) -> None:
@@ -93,6 +73,11 @@ async def test_a_worker_started_before_its_topics_creates_them_and_answers(
 ) -> None:
     fresh.start_worker()  # dev mode: MODSTREAM_CREATE_TOPICS defaults to on
     await fresh.wait_ready()  # /readyz: every input topic assigned
+    # The tables' changelogs too, before Faust joins the group (workers.worker.check_topics).
+    log = fresh.log_of("worker").splitlines()
+    created = next(line for line in log if "missing topics:" in line)
+    assert fresh.topic(specs.RAW.name) in created
+    assert f"{fresh.topic('modstream-enforcement')}-changelog" in created, created
     await fresh.produce(specs.RAW.name, [sized_comment(1, 400)])
     outcomes = await fresh.collect_outcomes(1, timeout_s=60)
     assert [d.comment_id for d in outcomes.decisions] == ["facebook:1000200030004000_1"]

@@ -3,7 +3,6 @@ platform's errors mapped to the executor's outcomes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -28,20 +27,6 @@ from workers.settings import Settings
 
 POST = "urn:li:share:7100000000000000001"
 ORG = "urn:li:organization:5515715"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePlatform]:
-    platform = FakePlatform()
-    await platform.start()
-    yield platform
-    await platform.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def _effectors(fake: FakePlatform, session: aiohttp.ClientSession) -> dict[str, Effector]:

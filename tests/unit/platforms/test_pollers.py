@@ -3,7 +3,6 @@ backoff that honours Retry-After."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -16,20 +15,6 @@ from streams.platforms.http import ApiClient, Backoff, Response
 from tests.fake_platform import FakePlatform
 from tests.fake_platform.server import TOKEN
 from tests.fake_platform.shapes import li_comment, x_tweet, yt_thread
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePlatform]:
-    platform = FakePlatform()
-    await platform.start()
-    yield platform
-    await platform.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def _fetch(api: ApiClient) -> Any:

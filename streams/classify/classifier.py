@@ -114,7 +114,7 @@ class Classifier:
         }
 
     def classify(self, comment: Comment) -> tuple[Finding, ...]:
-        return self.classify_text(comment.text, comment.post_text, identify(comment.text).languages)
+        return self.classify_one(comment.text, comment.post_text)
 
     def classify_text(
         self, text: str, post_text: str = "", languages: tuple[str, ...] = ()
@@ -145,38 +145,50 @@ class Classifier:
         for index, batch in batches.items():
             self._top[index][0].hits_batch(batch)
         return [
-            self._findings(doc, on, identify(doc.original).languages)
+            self._findings(doc, on, _LazyLanguages(doc.original))
             for doc, on in zip(docs, live, strict=True)
         ]
 
+    def classify_one(self, text: str, post_text: str = "") -> tuple[Finding, ...]:
+        """One comment's findings under the languages it is written in: the same as
+        ``classify_batch([text])[0]`` and as ``classify``, without the batch's bookkeeping."""
+        doc = Document.build(text, post_text)
+        if self._prefilter is not None:
+            self._prefilter.scan(doc)
+        return self._findings(doc, languages=_LazyLanguages(text))
+
     def _findings(
-        self, doc: Document, live: list[int] | None = None, languages: tuple[str, ...] = ()
+        self,
+        doc: Document,
+        live: list[int] | None = None,
+        languages: tuple[str, ...] | _LazyLanguages = (),
     ) -> tuple[Finding, ...]:
+        """``languages``: those the comment is classified under (() reads every detector), or a
+        ``_LazyLanguages`` that identifies them only when a language-restricted detector has a
+        hit at its threshold, the only case in which they can change a finding."""
+        reading = languages if isinstance(languages, _LazyLanguages) else _Known(languages)
         findings: set[Finding] = set()
         for index in self._live.top(doc) if live is None else live:
             detector, specs = self._top[index]
-            readable = [
-                (clause, spec)
-                for clause, spec in specs
-                if not (spec.languages and languages and not set(spec.languages) & set(languages))
-            ]
-            if not readable:
+            if not any(reading.may_read(spec) for _, spec in specs):
                 continue
             hits = detector.hits(doc)
-            for clause, spec in readable:
-                for hit in hits:
-                    if hit.confidence >= spec.threshold:
-                        findings.add(
-                            Finding(
-                                clause=clause.id,
-                                detector=spec.id,
-                                start=hit.start,
-                                end=hit.end,
-                                confidence=round(hit.confidence, 4),
-                                severity=clause.severity,
-                                label=hit.label,
-                            )
+            for clause, spec in specs:
+                passing = [hit for hit in hits if hit.confidence >= spec.threshold]
+                if not passing or not reading.reads(spec):
+                    continue
+                for hit in passing:
+                    findings.add(
+                        Finding(
+                            clause=clause.id,
+                            detector=spec.id,
+                            start=hit.start,
+                            end=hit.end,
+                            confidence=round(hit.confidence, 4),
+                            severity=clause.severity,
+                            label=hit.label,
                         )
+                    )
         if any(not self._fallback[f.clause] for f in findings):
             findings = {f for f in findings if not self._fallback[f.clause]}
         return tuple(sorted(findings, key=_finding_order))
@@ -263,6 +275,45 @@ class _LiveIndex:
                     if detectors[index].may_hit(doc):
                         live.append(index)
         return live
+
+
+class _Known:
+    """Languages already identified (or () for "read every detector")."""
+
+    __slots__ = ("_languages",)
+
+    def __init__(self, languages: tuple[str, ...]) -> None:
+        self._languages = frozenset(languages)
+
+    def may_read(self, spec: DetectorSpec) -> bool:
+        return self.reads(spec)
+
+    def reads(self, spec: DetectorSpec) -> bool:
+        return not (
+            spec.languages and self._languages and not self._languages & set(spec.languages)
+        )
+
+
+class _LazyLanguages:
+    """A comment's languages, identified on first need: language identification (lingua) costs
+    more than every detector together, and only a language-restricted detector's hit at its
+    threshold ever needs it, which few comments have."""
+
+    __slots__ = ("_known", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._known: _Known | None = None
+
+    def may_read(self, spec: DetectorSpec) -> bool:
+        return True  # not known yet: its hits decide whether it is worth identifying
+
+    def reads(self, spec: DetectorSpec) -> bool:
+        if not spec.languages:
+            return True
+        if self._known is None:
+            self._known = _Known(identify(self._text).languages)
+        return self._known.reads(spec)
 
 
 def _finding_order(f: Finding) -> tuple[int, str, str, int, str]:

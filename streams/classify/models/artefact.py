@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from streams.classify.document import Document
 from streams.classify.models.features import (
-    features,
     group_lexicon_sha256,
     masked,
     token_span,
@@ -64,6 +64,7 @@ class TextModels:
         self.targets: tuple[str, ...] = tuple(card["targets"])
         self.card = card
         self.sha256 = sha256
+        self._vocabulary = list(vocabulary)
         self._index = {feature: i for i, feature in enumerate(vocabulary)}
         self._word_cache: dict[str, tuple[tuple[int, ...], int]] = {}
         self._weights = weights
@@ -91,13 +92,15 @@ class TextModels:
                 self._word_cache[word] = cached
         return cached
 
-    def _ids(self, words: Sequence[str]) -> tuple[list[int], int]:
-        """The ids of a text's in-vocabulary features (repeats kept) and its feature count."""
-        tokens, _ = masked(words)
+    def text_features(self, words: Sequence[str], doc: Document | None = None) -> TextFeatures:
+        """One text's features as the models read them; ``doc`` (the document ``words`` are
+        the words of, when there is one) lets the group-mention lookup use its word sets."""
+        tokens, origin = masked(words, doc)
         ids: list[int] = []
         n = 0
+        word_ids = self._word_ids
         for word in tokens:
-            own, count = self._word_ids(word)
+            own, count = word_ids(word)
             ids.extend(own)
             n += count
         index = self._index
@@ -105,59 +108,114 @@ class TextModels:
             pair = index.get(f"b:{tokens[i]} {tokens[i + 1]}")
             if pair is not None:
                 ids.append(pair)
-        return ids, n + max(0, len(tokens) - 1)
+        return TextFeatures(ids, n + max(0, len(tokens) - 1), tokens, origin)
 
     def scores(self, words: Sequence[str]) -> tuple[float, ...]:
         """Every target's probability for one text's normalised words."""
         return self.scores_batch([words])[0]
 
     def scores_batch(self, texts: Sequence[Sequence[str]]) -> list[tuple[float, ...]]:
-        """Every target's probability for each text: one gather and one segmented sum for the
-        whole batch (``scores`` is this with one text, so the two agree to the bit)."""
+        """Every target's probability for each text (``scores`` is this with one text)."""
+        return self.scores_of([self.text_features(words) for words in texts])
+
+    def scores_of(self, batch: Sequence[TextFeatures]) -> list[tuple[float, ...]]:
+        """Every target's probability for each text: one gather, one segmented sum and one
+        sigmoid for the whole batch. Each text's sum runs over its own features in their
+        order whatever the batch, so a text scores to the bit the same alone or batched."""
         ids: list[int] = []
         starts: list[int] = []
-        sizes: list[int] = []
-        for words in texts:
-            own, n = self._ids(words)
+        for features_ in batch:
             starts.append(len(ids))
-            ids.extend(own)
-            sizes.append(n)
-        result: list[tuple[float, ...]] = []
+            ids.extend(features_.ids)
+        targets = len(self.targets)
+        sums = np.zeros((len(batch), targets))
         if ids:
             rows = self._weights[np.asarray(ids, dtype=np.intp)].astype(np.float64)
-            # reduceat needs a valid start for empty segments; they are zeroed below.
-            safe = [min(s, len(ids) - 1) for s in starts]
-            sums = np.add.reduceat(rows, safe, axis=0)
-        else:
-            sums = np.zeros((len(texts), len(self.targets)))
-        ends = [*starts[1:], len(ids)]
-        for i, n in enumerate(sizes):
-            summed = sums[i] if ends[i] > starts[i] else np.zeros(len(self.targets))
-            result.append(self._probabilities(summed, n))
-        return result
-
-    def _probabilities(self, summed: npt.NDArray[np.float64], n: int) -> tuple[float, ...]:
-        z = self._bias + summed / np.sqrt(max(1, n))
-        p = 1.0 / (1.0 + np.exp(-z))
-        return tuple(round(float(v), 4) for v in p)
+            nonempty = [i for i, f in enumerate(batch) if f.ids]
+            # reduceat sums each segment start..next start; empty segments are left at zero.
+            sums[nonempty] = np.add.reduceat(rows, [starts[i] for i in nonempty], axis=0)
+        counts = np.sqrt(np.maximum(1, [f.count for f in batch])).reshape(-1, 1)
+        z = self._bias + sums / counts
+        probabilities = 1.0 / (1.0 + np.exp(-z))
+        return [tuple(round(v, 4) for v in row) for row in probabilities.tolist()]
 
     def contributions(self, words: Sequence[str], target: str, top: int) -> list[Contribution]:
         """The ``top`` features that pushed ``target``'s score up most, strongest first."""
+        return self.evidence(self.text_features(words), target, top)
+
+    def evidence(self, text: TextFeatures, target: str, top: int) -> list[Contribution]:
+        """``contributions`` for features already taken: each distinct feature once, at the
+        first token it came from, ranked by weight then by feature string."""
         column = self.target_index(target)
-        found = features(words)
-        index = self._index
+        ids, rows = text.rows(self._word_ids, self._index, self._weights)
+        weights = rows[:, column]
+        positive = np.flatnonzero(weights > 0)
+        if len(positive) > top:
+            # Only features weighing at least the top-th largest can rank in the top; the
+            # tie-break by feature string is done on those few in Python.
+            cut = np.partition(weights[positive], len(positive) - top)[len(positive) - top]
+            positive = positive[weights[positive] >= cut]
+        firsts = text.firsts(self._word_ids, self._index)
+        vocabulary = self._vocabulary
         scored = [
-            (float(self._weights[index[f], column]), f, first)
-            for f, first in found.items()
-            if f in index
+            (float(weights[k]), vocabulary[ids[k]], firsts[ids[k]]) for k in positive.tolist()
         ]
-        scored = [s for s in scored if s[0] > 0]
         scored.sort(key=lambda s: (-s[0], s[1]))
         result = []
         for weight, feature, first in scored[:top]:
             start, last = token_span(feature, first)
             result.append(Contribution(start, last, round(weight, 4)))
         return result
+
+
+class TextFeatures:
+    """One text's in-vocabulary feature ids (repeats kept, in the order they are taken: the
+    score sums them in that order), the count of every feature taken (the 1/sqrt(n) scale),
+    and the masked tokens they came from, for evidence."""
+
+    __slots__ = ("_firsts", "_rows", "count", "ids", "origin", "tokens")
+
+    def __init__(self, ids: list[int], count: int, tokens: list[str], origin: list[int]) -> None:
+        self.ids = ids
+        self.count = count
+        self.tokens = tokens
+        self.origin = origin
+        self._firsts: dict[int, int] | None = None
+        self._rows: tuple[list[int], npt.NDArray[np.float32]] | None = None
+
+    def rows(
+        self,
+        word_ids: Callable[[str], tuple[tuple[int, ...], int]],
+        index: Mapping[str, int],
+        weights: npt.NDArray[np.float32],
+    ) -> tuple[list[int], npt.NDArray[np.float32]]:
+        """The distinct feature ids and their weight rows (every target), gathered once for
+        all the targets that need evidence."""
+        if self._rows is None:
+            ids = list(self.firsts(word_ids, index))
+            self._rows = (ids, weights[np.asarray(ids, dtype=np.intp)])
+        return self._rows
+
+    def firsts(
+        self,
+        word_ids: Callable[[str], tuple[tuple[int, ...], int]],
+        index: Mapping[str, int],
+    ) -> dict[int, int]:
+        """Each distinct feature id -> the index (in the unmasked words) of the first token it
+        came from, a pair's first word for a pair: ``features.features`` by id, worked out
+        only for a text whose score needs evidence."""
+        if self._firsts is None:
+            found: dict[int, int] = {}
+            tokens, origin = self.tokens, self.origin
+            for i, word in enumerate(tokens):
+                for feature_id in word_ids(word)[0]:
+                    found.setdefault(feature_id, origin[i])
+            for i in range(len(tokens) - 1):
+                pair = index.get(f"b:{tokens[i]} {tokens[i + 1]}")
+                if pair is not None:
+                    found.setdefault(pair, origin[i])
+            self._firsts = found
+        return self._firsts
 
 
 def _sha256(path: Path) -> str:

@@ -268,8 +268,8 @@ def main() -> int:
             workers["before"] = Worker(before_root, ROOT, texts_file, args.batch, core)
         workers["current"] = Worker(ROOT, ROOT, texts_file, args.batch, core)
         if args.findings_only:
-            for who in workers.values():
-                who.close()
+            for process in workers.values():
+                process.close()
             for line in compare(sets, workers["before"], workers["current"], "this tree"):
                 print(line)
             print(f"before: {args.before_rev} on this tree's policy and word lists")
@@ -291,8 +291,8 @@ def main() -> int:
                             seconds.setdefault((who, name, mode), []).append(
                                 workers[who].time(name, mode)
                             )
-        for who in workers.values():
-            who.close()
+        for process in workers.values():
+            process.close()
 
     def ms(who: str, name: str, mode: str) -> float:
         return statistics.median(seconds[(who, name, mode)]) / len(sets[name]) * 1e3

@@ -14,9 +14,10 @@ of the npz). Loading checks the sha256, so a card can never describe other weigh
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -97,18 +98,22 @@ class TextModels:
         the words of, when there is one) lets the group-mention lookup use its word sets."""
         tokens, origin = masked(words, doc)
         ids: list[int] = []
+        ends: list[int] = []  # after each token, how many ids its words gave so far
         n = 0
         word_ids = self._word_ids
         for word in tokens:
             own, count = word_ids(word)
             ids.extend(own)
+            ends.append(len(ids))
             n += count
         index = self._index
+        pairs: list[int] = []  # the first token of each pair in the vocabulary, in order
         for i in range(len(tokens) - 1):
             pair = index.get(f"b:{tokens[i]} {tokens[i + 1]}")
             if pair is not None:
                 ids.append(pair)
-        return TextFeatures(ids, n + max(0, len(tokens) - 1), tokens, origin)
+                pairs.append(i)
+        return TextFeatures(ids, n + max(0, len(tokens) - 1), origin, ends, pairs)
 
     def scores(self, words: Sequence[str]) -> tuple[float, ...]:
         """Every target's probability for one text's normalised words."""
@@ -147,75 +152,57 @@ class TextModels:
         """``contributions`` for features already taken: each distinct feature once, at the
         first token it came from, ranked by weight then by feature string."""
         column = self.target_index(target)
-        ids, rows = text.rows(self._word_ids, self._index, self._weights)
-        weights = rows[:, column]
+        distinct = text.distinct()
+        weights = self._weights[distinct, column]
         positive = np.flatnonzero(weights > 0)
         if len(positive) > top:
             # Only features weighing at least the top-th largest can rank in the top; the
             # tie-break by feature string is done on those few in Python.
             cut = np.partition(weights[positive], len(positive) - top)[len(positive) - top]
             positive = positive[weights[positive] >= cut]
-        firsts = text.firsts(self._word_ids, self._index)
         vocabulary = self._vocabulary
-        scored = [
-            (float(weights[k]), vocabulary[ids[k]], firsts[ids[k]]) for k in positive.tolist()
-        ]
-        scored.sort(key=lambda s: (-s[0], s[1]))
+        ranked = sorted(
+            (-float(weights[k]), vocabulary[feature_id], feature_id)
+            for k, feature_id in zip(positive.tolist(), distinct[positive].tolist(), strict=True)
+        )
         result = []
-        for weight, feature, first in scored[:top]:
-            start, last = token_span(feature, first)
-            result.append(Contribution(start, last, round(weight, 4)))
+        for negative, feature, feature_id in ranked[:top]:
+            start, last = token_span(feature, text.first_token(feature_id))
+            result.append(Contribution(start, last, round(-negative, 4)))
         return result
 
 
 class TextFeatures:
-    """One text's in-vocabulary feature ids (repeats kept, in the order they are taken: the
-    score sums them in that order), the count of every feature taken (the 1/sqrt(n) scale),
-    and the masked tokens they came from, for evidence."""
+    """One text's in-vocabulary feature ids, repeats kept, in the order they are taken (each
+    token's words' features, then the pairs; the score sums them in that order), the count of
+    every feature taken (the 1/sqrt(n) scale), and where each id came from, for evidence."""
 
-    __slots__ = ("_firsts", "_rows", "count", "ids", "origin", "tokens")
+    __slots__ = ("_distinct", "count", "ends", "ids", "origin", "pairs")
 
-    def __init__(self, ids: list[int], count: int, tokens: list[str], origin: list[int]) -> None:
+    def __init__(
+        self, ids: list[int], count: int, origin: list[int], ends: list[int], pairs: list[int]
+    ) -> None:
         self.ids = ids
         self.count = count
-        self.tokens = tokens
-        self.origin = origin
-        self._firsts: dict[int, int] | None = None
-        self._rows: tuple[list[int], npt.NDArray[np.float32]] | None = None
+        self.origin = origin  # masked token -> index of its first word in the text
+        self.ends = ends
+        self.pairs = pairs
+        self._distinct: npt.NDArray[np.intp] | None = None
 
-    def rows(
-        self,
-        word_ids: Callable[[str], tuple[tuple[int, ...], int]],
-        index: Mapping[str, int],
-        weights: npt.NDArray[np.float32],
-    ) -> tuple[list[int], npt.NDArray[np.float32]]:
-        """The distinct feature ids and their weight rows (every target), gathered once for
-        all the targets that need evidence."""
-        if self._rows is None:
-            ids = list(self.firsts(word_ids, index))
-            self._rows = (ids, weights[np.asarray(ids, dtype=np.intp)])
-        return self._rows
+    def distinct(self) -> npt.NDArray[np.intp]:
+        """Each id once (sorted), for the targets that need evidence."""
+        if self._distinct is None:
+            self._distinct = np.unique(np.asarray(self.ids, dtype=np.intp))
+        return self._distinct
 
-    def firsts(
-        self,
-        word_ids: Callable[[str], tuple[tuple[int, ...], int]],
-        index: Mapping[str, int],
-    ) -> dict[int, int]:
-        """Each distinct feature id -> the index (in the unmasked words) of the first token it
-        came from, a pair's first word for a pair: ``features.features`` by id, worked out
-        only for a text whose score needs evidence."""
-        if self._firsts is None:
-            found: dict[int, int] = {}
-            tokens, origin = self.tokens, self.origin
-            for i, word in enumerate(tokens):
-                for feature_id in word_ids(word)[0]:
-                    found.setdefault(feature_id, origin[i])
-            for i in range(len(tokens) - 1):
-                pair = index.get(f"b:{tokens[i]} {tokens[i + 1]}")
-                if pair is not None:
-                    found.setdefault(pair, origin[i])
-            self._firsts = found
-        return self._firsts
+    def first_token(self, feature_id: int) -> int:
+        """The index (in the text's words) of the first token ``feature_id`` came from, a
+        pair's first word for a pair: the token whose features hold its first occurrence."""
+        position = self.ids.index(feature_id)
+        words = self.ends[-1] if self.ends else 0
+        if position >= words:
+            return self.origin[self.pairs[position - words]]
+        return self.origin[bisect.bisect_right(self.ends, position)]
 
 
 def _sha256(path: Path) -> str:

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.comment import Comment
 from schemas.verdict import Finding, Verdict
@@ -79,6 +79,21 @@ class Classifier:
             (detector, tuple(specs)) for detector, specs in served.values()
         )
         self._live = _LiveIndex(self._top, self._prefilter)
+        # Per top-level detector, what a finding needs from each spec it serves, flattened once
+        # (the per-comment loop is hot): clause, spec id, severity, threshold, languages.
+        self._served: tuple[tuple[_Served, ...], ...] = tuple(
+            tuple(
+                _Served(
+                    clause.id,
+                    spec.id,
+                    clause.severity,
+                    spec.threshold,
+                    frozenset(spec.languages) if spec.languages else None,
+                )
+                for clause, spec in specs
+            )
+            for _, specs in self._top
+        )
         # Word lists ship with the code, not the policy file, so the policy version alone does
         # not pin them: this digest does, for audits and replay comparisons.
         digest = hashlib.sha256(policy.version.encode())
@@ -166,26 +181,36 @@ class Classifier:
         """``languages``: those the comment is classified under (() reads every detector), or a
         ``_LazyLanguages`` that identifies them only when a language-restricted detector has a
         hit at its threshold, the only case in which they can change a finding."""
-        reading = languages if isinstance(languages, _LazyLanguages) else _Known(languages)
+        lazy, known = (
+            (languages, frozenset[str]())
+            if isinstance(languages, _LazyLanguages)
+            else (None, frozenset(languages))
+        )
         findings: set[Finding] = set()
         for index in self._live.top(doc) if live is None else live:
-            detector, specs = self._top[index]
-            if not any(reading.may_read(spec) for _, spec in specs):
+            served = self._served[index]
+            if known and all(s.languages is not None and not s.languages & known for s in served):
+                continue  # no spec of it reads this comment's languages
+            hits = self._top[index][0].hits(doc)
+            if not hits:
                 continue
-            hits = detector.hits(doc)
-            for clause, spec in specs:
+            for spec in served:
                 passing = [hit for hit in hits if hit.confidence >= spec.threshold]
-                if not passing or not reading.reads(spec):
+                if not passing:
                     continue
+                if spec.languages is not None:
+                    reading = known if lazy is None else lazy.get()
+                    if reading and not spec.languages & reading:
+                        continue
                 for hit in passing:
                     findings.add(
                         Finding(
-                            clause=clause.id,
-                            detector=spec.id,
+                            clause=spec.clause,
+                            detector=spec.detector,
                             start=hit.start,
                             end=hit.end,
                             confidence=round(hit.confidence, 4),
-                            severity=clause.severity,
+                            severity=spec.severity,
                             label=hit.label,
                         )
                     )
@@ -277,21 +302,12 @@ class _LiveIndex:
         return live
 
 
-class _Known:
-    """Languages already identified (or () for "read every detector")."""
-
-    __slots__ = ("_languages",)
-
-    def __init__(self, languages: tuple[str, ...]) -> None:
-        self._languages = frozenset(languages)
-
-    def may_read(self, spec: DetectorSpec) -> bool:
-        return self.reads(spec)
-
-    def reads(self, spec: DetectorSpec) -> bool:
-        return not (
-            spec.languages and self._languages and not self._languages & set(spec.languages)
-        )
+class _Served(NamedTuple):
+    clause: str
+    detector: str
+    severity: str
+    threshold: float
+    languages: frozenset[str] | None  # None: reads every comment
 
 
 class _LazyLanguages:
@@ -299,21 +315,16 @@ class _LazyLanguages:
     more than every detector together, and only a language-restricted detector's hit at its
     threshold ever needs it, which few comments have."""
 
-    __slots__ = ("_known", "_text")
+    __slots__ = ("_languages", "_text")
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._known: _Known | None = None
+        self._languages: frozenset[str] | None = None
 
-    def may_read(self, spec: DetectorSpec) -> bool:
-        return True  # not known yet: its hits decide whether it is worth identifying
-
-    def reads(self, spec: DetectorSpec) -> bool:
-        if not spec.languages:
-            return True
-        if self._known is None:
-            self._known = _Known(identify(self._text).languages)
-        return self._known.reads(spec)
+    def get(self) -> frozenset[str]:
+        if self._languages is None:
+            self._languages = frozenset(identify(self._text).languages)
+        return self._languages
 
 
 def _finding_order(f: Finding) -> tuple[int, str, str, int, str]:

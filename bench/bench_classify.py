@@ -182,8 +182,10 @@ def checkout(rev: str, into: Path) -> Path:
     return into
 
 
-def texts_to_time(corpus: int | None) -> dict[str, list[str]]:
-    """The labelled sets, and ``corpus`` seeded random corpus texts (None: every one)."""
+def texts_to_time(corpus: int | None, every_set: bool = False) -> dict[str, list[str]]:
+    """The labelled sets, and ``corpus`` seeded random corpus texts (None: every one);
+    ``every_set`` adds the sets not timed (holdout3 and the Welsh sets, where language
+    identification decides most), for the findings comparison."""
     sys.path.insert(0, str(ROOT))
     from streams.classify.evaluation import load_cases
     from tests.unit.classify.corpus_sample import corpus_sample, corpus_texts
@@ -194,6 +196,12 @@ def texts_to_time(corpus: int | None) -> dict[str, list[str]]:
         for case in load_cases(ROOT / f"tests/data/labelled/{name}.jsonl")
     ]
     sets = {"labelled": labelled}
+    if every_set:
+        sets["welsh+holdout3"] = [
+            case.text
+            for name in ("welsh", "welsh_holdout", "holdout3")
+            for case in load_cases(ROOT / f"tests/data/labelled/{name}.jsonl")
+        ]
     sample = corpus_texts() if corpus is None else corpus_sample(corpus) if corpus else []
     if sample:
         sets["corpus"] = sample
@@ -254,7 +262,7 @@ def main() -> int:
         worker(args.worker, args.rules or args.worker, args.texts_file, args.batch, core)
         return 0
 
-    sets = texts_to_time(None if args.corpus == "all" else int(args.corpus))
+    sets = texts_to_time(None if args.corpus == "all" else int(args.corpus), args.findings_only)
     if args.corpus == "all" and not args.findings_only:
         parser.error("--corpus all is for --findings-only (timing 86k texts takes hours)")
     if args.findings_only and not args.before_rev:

@@ -1,26 +1,32 @@
-"""The classifier's cost per comment, today's rules engine and this tree's side by side.
+"""The classifier's cost per comment, today's rules engine and this tree side by side.
 
     python bench/bench_classify.py                     # labelled sets + 1,000 corpus texts, 5 runs
     python bench/bench_classify.py --corpus 0 --runs 3
     python bench/bench_classify.py --baseline-rev HEAD~3
-    python bench/bench_classify.py --same-rules           # both run this tree's policy
+    python bench/bench_classify.py --same-rules           # the baseline runs this tree's policy
+    python bench/bench_classify.py --findings-only --corpus all   # findings vs --before-rev
 
-Two worker processes, pinned to the same single core, each build their classifier once and
-then time passes on request, taking turns, so load from other processes on this shared
-machine falls on both alike:
+Worker processes, pinned to the same single core, each build their classifier once and then
+time passes on request, taking turns, so load from other processes on this shared machine falls
+on all alike:
 
 - ``baseline``: the tree at ``--baseline-rev`` (by default the last commit before the one-scan
   prefilter, issue 16) with its own policy and word lists, i.e. today's rules as they ran;
   it has no batch API, so its batch figure is ``classify`` in a loop;
-- ``this tree``: ``classify_batch`` on batches of ``--batch`` comments, and ``classify`` one at
-  a time.
+- ``before``: the tree at ``--before-rev`` (by default the last commit before the speed work
+  of issue 16 item 7) on this tree's policy, word lists and artefacts;
+- ``this tree``: ``classify_batch`` on batches of ``--batch`` comments, and ``classify_one``
+  one at a time. Both give a comment's findings under the languages it is written in
+  (``before`` does the same with ``classify_text`` after ``identify``).
 
 Figures are milliseconds per comment, the median of ``--runs`` passes, with the ratio to the
 baseline measured in the same run. The texts are the labelled sets (short comments written for
 this project) and a seeded random sample of the public corpora (real posts, some long). The
-last lines say how many comments got the same findings from both: with ``--same-rules`` (both
-engines on this tree's policy and word lists) that must be all of them; without, they differ
-where the policy changed since the baseline.
+last lines count the comments whose findings differ between ``before`` and this tree, by path
+and set, byte for byte (every field of every finding), and list the first few by clause;
+``--findings-only --corpus all`` does that, untimed, over every corpus text. Against the
+baseline they differ where the policy changed since (all of them match with ``--same-rules``
+only where the policy has not gained detectors since).
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 # The last commit whose classifier ran every rule with re behind the word gate (issue 16).
 BASELINE_REV = "279e64d"
+# The classifier before the speed work of issue 16 item 7 (lazy language identification, model
+# features taken once per comment): timed beside this tree, and its findings compared.
+BEFORE_REV = "90b0d95"
 MODES = ("batch", "one")
 
 
@@ -63,6 +72,8 @@ def worker(root: Path, rules: Path, texts_file: Path, batch: int, core: int) -> 
     sets: dict[str, list[str]] = json.loads(texts_file.read_text(encoding="utf-8"))
     has_batch = hasattr(classifier, "classify_batch")
 
+    one = _one_at_a_time(classifier)
+
     def run(name: str, mode: str) -> list[Any]:
         texts = sets[name]
         if mode == "batch" and has_batch:
@@ -70,17 +81,38 @@ def worker(root: Path, rules: Path, texts_file: Path, batch: int, core: int) -> 
             for start in range(0, len(texts), batch):
                 out.extend(classifier.classify_batch(texts[start : start + batch]))
             return out
-        return [classifier.classify_text(t) for t in texts]
+        return [one(t) for t in texts]
 
-    for name in sets:  # warm caches, and report what the findings are
-        digest = [hashlib.sha256(repr(f).encode()).hexdigest()[:16] for f in run(name, "one")]
-        print(json.dumps({"set": name, "digests": digest}), flush=True)
+    for name in sets:  # warm caches, and report what the findings are, by both paths
+        for mode in MODES:
+            found = run(name, mode)
+            print(json.dumps({"set": name, "mode": mode, "findings": [_key(f) for f in found]}))
     print(json.dumps({"ready": True, "batch_api": has_batch}), flush=True)
     for line in sys.stdin:
         name, mode = line.split()
         started = time.perf_counter()
         run(name, mode)
         print(json.dumps({"seconds": time.perf_counter() - started}), flush=True)
+
+
+def _one_at_a_time(classifier: Any) -> Any:
+    """The tree's one-comment call that gives the batch's findings: ``classify_one`` where
+    there is one; before it, ``classify_text`` under the identified languages (what
+    ``classify`` and ``classify_batch`` did); before language identification, ``classify_text``."""
+    if hasattr(classifier, "classify_one"):
+        return classifier.classify_one
+    try:
+        from streams.classify.language import identify
+    except ImportError:
+        return classifier.classify_text
+    return lambda text: classifier.classify_text(text, "", identify(text).languages)
+
+
+def _key(findings: Any) -> str:
+    """A comment's findings as the comparison reads them: the clauses found, then a digest of
+    every field of every finding (so "same" is byte-identical)."""
+    clauses = "+".join(sorted({f.clause for f in findings})) or "-"
+    return f"{clauses} {hashlib.sha256(repr(findings).encode()).hexdigest()[:16]}"
 
 
 # --- driver -----------------------------------------------------------------------------------
@@ -107,11 +139,11 @@ class Worker:
             stdout=subprocess.PIPE,
             text=True,
         )
-        self.digests: dict[str, list[str]] = {}
+        self.findings: dict[tuple[str, str], list[str]] = {}
         while True:
             msg = self._read()
             if "set" in msg:
-                self.digests[msg["set"]] = msg["digests"]
+                self.findings[(msg["set"], msg["mode"])] = msg["findings"]
             if msg.get("ready"):
                 self.batch_api = bool(msg["batch_api"])
                 break
@@ -150,10 +182,13 @@ def checkout(rev: str, into: Path) -> Path:
     return into
 
 
-def texts_to_time(corpus: int) -> dict[str, list[str]]:
+def texts_to_time(corpus: int | None, every_set: bool = False) -> dict[str, list[str]]:
+    """The labelled sets, and ``corpus`` seeded random corpus texts (None: every one);
+    ``every_set`` adds the sets not timed (holdout3 and the Welsh sets, where language
+    identification decides most), for the findings comparison."""
     sys.path.insert(0, str(ROOT))
     from streams.classify.evaluation import load_cases
-    from tests.unit.classify.corpus_sample import corpus_sample
+    from tests.unit.classify.corpus_sample import corpus_sample, corpus_texts
 
     labelled = [
         case.text
@@ -161,23 +196,60 @@ def texts_to_time(corpus: int) -> dict[str, list[str]]:
         for case in load_cases(ROOT / f"tests/data/labelled/{name}.jsonl")
     ]
     sets = {"labelled": labelled}
-    sample = corpus_sample(corpus) if corpus else []
+    if every_set:
+        sets["welsh+holdout3"] = [
+            case.text
+            for name in ("welsh", "welsh_holdout", "holdout3")
+            for case in load_cases(ROOT / f"tests/data/labelled/{name}.jsonl")
+        ]
+    sample = corpus_texts() if corpus is None else corpus_sample(corpus) if corpus else []
     if sample:
         sets["corpus"] = sample
     return sets
+
+
+def compare(
+    sets: dict[str, list[str]], before: Worker, after: Worker, label: str, show: int = 20
+) -> list[str]:
+    """Lines saying how many comments got other findings from ``after`` than from ``before``,
+    by path (batch, one at a time) and set, and the first ``show`` of them by clause."""
+    lines = []
+    for mode in MODES:
+        for name, texts in sets.items():
+            old, new = before.findings[(name, mode)], after.findings[(name, mode)]
+            differ = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+            lines.append(
+                f"{label}, {mode}: {len(differ):,} of {len(texts):,} {name} comments differ"
+            )
+            for i in differ[:show]:
+                was, now = old[i].split()[0], new[i].split()[0]
+                lines.append(f"  {name}[{i}] clauses {was} -> {now}")
+    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=128, help="comments per classify_batch")
-    parser.add_argument("--corpus", type=int, default=1000, help="corpus texts (0: none)")
+    parser.add_argument(
+        "--corpus", default="1000", help="corpus texts (0: none; all: every one, findings only)"
+    )
     parser.add_argument("--baseline-rev", default=BASELINE_REV)
+    parser.add_argument(
+        "--before-rev",
+        default=BEFORE_REV,
+        help="the classifier before the change measured, timed and compared alongside ('': none)",
+    )
     parser.add_argument("--core", type=int, default=None, help="CPU to pin both workers to")
     parser.add_argument(
         "--same-rules",
         action="store_true",
         help="the baseline code runs this tree's policy and word lists (compares engines only)",
+    )
+    parser.add_argument(
+        "--findings-only",
+        action="store_true",
+        help="no timing: compare this tree's findings with --before-rev's (both paths)",
     )
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rules", type=Path, help=argparse.SUPPRESS)
@@ -190,23 +262,45 @@ def main() -> int:
         worker(args.worker, args.rules or args.worker, args.texts_file, args.batch, core)
         return 0
 
-    sets = texts_to_time(args.corpus)
+    sets = texts_to_time(None if args.corpus == "all" else int(args.corpus), args.findings_only)
+    if args.corpus == "all" and not args.findings_only:
+        parser.error("--corpus all is for --findings-only (timing 86k texts takes hours)")
+    if args.findings_only and not args.before_rev:
+        parser.error("--findings-only compares with --before-rev")
     with tempfile.TemporaryDirectory() as tmp:
         texts_file = Path(tmp) / "texts.json"
         texts_file.write_text(json.dumps(sets), encoding="utf-8")
+        workers: dict[str, Worker] = {}
+        if args.before_rev:
+            before_root = checkout(args.before_rev, Path(tmp) / "before")
+            workers["before"] = Worker(before_root, ROOT, texts_file, args.batch, core)
+        workers["current"] = Worker(ROOT, ROOT, texts_file, args.batch, core)
+        if args.findings_only:
+            for process in workers.values():
+                process.close()
+            for line in compare(sets, workers["before"], workers["current"], "this tree"):
+                print(line)
+            print(f"before: {args.before_rev} on this tree's policy and word lists")
+            print(f"command: python bench/bench_classify.py {' '.join(sys.argv[1:])}".rstrip())
+            return 0
         base_root = checkout(args.baseline_rev, Path(tmp) / "baseline")
         rules = ROOT if args.same_rules else base_root
-        baseline = Worker(base_root, rules, texts_file, args.batch, core)
-        current = Worker(ROOT, ROOT, texts_file, args.batch, core)
+        workers["baseline"] = Worker(base_root, rules, texts_file, args.batch, core)
         seconds: dict[tuple[str, str, str], list[float]] = {}
         for _ in range(args.runs):
             for name in sets:
                 # The baseline has no batch API: its one pass serves both columns.
-                seconds.setdefault(("baseline", name, "one"), []).append(baseline.time(name, "one"))
-                for mode in MODES:
-                    seconds.setdefault(("current", name, mode), []).append(current.time(name, mode))
-        baseline.close()
-        current.close()
+                seconds.setdefault(("baseline", name, "one"), []).append(
+                    workers["baseline"].time(name, "one")
+                )
+                for who in ("before", "current"):
+                    if who in workers:
+                        for mode in MODES:
+                            seconds.setdefault((who, name, mode), []).append(
+                                workers[who].time(name, mode)
+                            )
+        for process in workers.values():
+            process.close()
 
     def ms(who: str, name: str, mode: str) -> float:
         return statistics.median(seconds[(who, name, mode)]) / len(sets[name]) * 1e3
@@ -223,18 +317,19 @@ def main() -> int:
         base = ms("baseline", name, "one")
         today = f"today's rules ({args.baseline_rev})"
         print(f"| {name} | {len(texts):,} | {today} | {base:.3f} | {base:.3f} |")
-        batch, one = ms("current", name, "batch"), ms("current", name, "one")
-        print(
-            f"| {name} | {len(texts):,} | this tree | {batch:.3f} ({base / batch:.1f}× faster) "
-            f"| {one:.3f} ({base / one:.1f}× faster) |"
-        )
-    same = sum(
-        a == b
-        for name in sets
-        for a, b in zip(baseline.digests[name], current.digests[name], strict=True)
-    )
-    total = sum(len(t) for t in sets.values())
-    print(f"\nsame findings from both: {same:,} of {total:,} comments")
+        paths = [("before", f"before ({args.before_rev})")] if "before" in workers else []
+        for who, label in [*paths, ("current", "this tree")]:
+            batch, one = ms(who, name, "batch"), ms(who, name, "one")
+            print(
+                f"| {name} | {len(texts):,} | {label} | {batch:.3f} ({base / batch:.1f}× "
+                f"faster) | {one:.3f} ({base / one:.1f}× faster) |"
+            )
+    print()
+    if "before" in workers:
+        for line in compare(sets, workers["before"], workers["current"], "this tree", show=5):
+            print(line)
+    for line in compare(sets, workers["baseline"], workers["current"], "vs baseline", show=0):
+        print(line)
     print(f"command: python bench/bench_classify.py {' '.join(sys.argv[1:])}".rstrip())
     return 0
 

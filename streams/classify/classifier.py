@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.comment import Comment
 from schemas.verdict import Finding, Verdict
@@ -79,6 +79,21 @@ class Classifier:
             (detector, tuple(specs)) for detector, specs in served.values()
         )
         self._live = _LiveIndex(self._top, self._prefilter)
+        # Per top-level detector, what a finding needs from each spec it serves, flattened once
+        # (the per-comment loop is hot): clause, spec id, severity, threshold, languages.
+        self._served: tuple[tuple[_Served, ...], ...] = tuple(
+            tuple(
+                _Served(
+                    clause.id,
+                    spec.id,
+                    clause.severity,
+                    spec.threshold,
+                    frozenset(spec.languages) if spec.languages else None,
+                )
+                for clause, spec in specs
+            )
+            for _, specs in self._top
+        )
         # Word lists ship with the code, not the policy file, so the policy version alone does
         # not pin them: this digest does, for audits and replay comparisons.
         digest = hashlib.sha256(policy.version.encode())
@@ -114,7 +129,7 @@ class Classifier:
         }
 
     def classify(self, comment: Comment) -> tuple[Finding, ...]:
-        return self.classify_text(comment.text, comment.post_text, identify(comment.text).languages)
+        return self.classify_one(comment.text, comment.post_text)
 
     def classify_text(
         self, text: str, post_text: str = "", languages: tuple[str, ...] = ()
@@ -145,38 +160,60 @@ class Classifier:
         for index, batch in batches.items():
             self._top[index][0].hits_batch(batch)
         return [
-            self._findings(doc, on, identify(doc.original).languages)
+            self._findings(doc, on, _LazyLanguages(doc.original))
             for doc, on in zip(docs, live, strict=True)
         ]
 
+    def classify_one(self, text: str, post_text: str = "") -> tuple[Finding, ...]:
+        """One comment's findings under the languages it is written in: the same as
+        ``classify_batch([text])[0]`` and as ``classify``, without the batch's bookkeeping."""
+        doc = Document.build(text, post_text)
+        if self._prefilter is not None:
+            self._prefilter.scan(doc)
+        return self._findings(doc, languages=_LazyLanguages(text))
+
     def _findings(
-        self, doc: Document, live: list[int] | None = None, languages: tuple[str, ...] = ()
+        self,
+        doc: Document,
+        live: list[int] | None = None,
+        languages: tuple[str, ...] | _LazyLanguages = (),
     ) -> tuple[Finding, ...]:
+        """``languages``: those the comment is classified under (() reads every detector), or a
+        ``_LazyLanguages`` that identifies them only when a language-restricted detector has a
+        hit at its threshold, the only case in which they can change a finding."""
+        lazy, known = (
+            (languages, frozenset[str]())
+            if isinstance(languages, _LazyLanguages)
+            else (None, frozenset(languages))
+        )
         findings: set[Finding] = set()
         for index in self._live.top(doc) if live is None else live:
-            detector, specs = self._top[index]
-            readable = [
-                (clause, spec)
-                for clause, spec in specs
-                if not (spec.languages and languages and not set(spec.languages) & set(languages))
-            ]
-            if not readable:
+            served = self._served[index]
+            if known and all(s.languages is not None and not s.languages & known for s in served):
+                continue  # no spec of it reads this comment's languages
+            hits = self._top[index][0].hits(doc)
+            if not hits:
                 continue
-            hits = detector.hits(doc)
-            for clause, spec in readable:
-                for hit in hits:
-                    if hit.confidence >= spec.threshold:
-                        findings.add(
-                            Finding(
-                                clause=clause.id,
-                                detector=spec.id,
-                                start=hit.start,
-                                end=hit.end,
-                                confidence=round(hit.confidence, 4),
-                                severity=clause.severity,
-                                label=hit.label,
-                            )
+            for spec in served:
+                passing = [hit for hit in hits if hit.confidence >= spec.threshold]
+                if not passing:
+                    continue
+                if spec.languages is not None:
+                    reading = known if lazy is None else lazy.get()
+                    if reading and not spec.languages & reading:
+                        continue
+                for hit in passing:
+                    findings.add(
+                        Finding(
+                            clause=spec.clause,
+                            detector=spec.detector,
+                            start=hit.start,
+                            end=hit.end,
+                            confidence=round(hit.confidence, 4),
+                            severity=spec.severity,
+                            label=hit.label,
                         )
+                    )
         if any(not self._fallback[f.clause] for f in findings):
             findings = {f for f in findings if not self._fallback[f.clause]}
         return tuple(sorted(findings, key=_finding_order))
@@ -263,6 +300,31 @@ class _LiveIndex:
                     if detectors[index].may_hit(doc):
                         live.append(index)
         return live
+
+
+class _Served(NamedTuple):
+    clause: str
+    detector: str
+    severity: str
+    threshold: float
+    languages: frozenset[str] | None  # None: reads every comment
+
+
+class _LazyLanguages:
+    """A comment's languages, identified on first need: language identification (lingua) costs
+    more than every detector together, and only a language-restricted detector's hit at its
+    threshold ever needs it, which few comments have."""
+
+    __slots__ = ("_languages", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._languages: frozenset[str] | None = None
+
+    def get(self) -> frozenset[str]:
+        if self._languages is None:
+            self._languages = frozenset(identify(self._text).languages)
+        return self._languages
 
 
 def _finding_order(f: Finding) -> tuple[int, str, str, int, str]:

@@ -14,6 +14,7 @@ of the npz). Loading checks the sha256, so a card can never describe other weigh
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Sequence
@@ -25,8 +26,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from streams.classify.document import Document
 from streams.classify.models.features import (
-    features,
     group_lexicon_sha256,
     masked,
     token_span,
@@ -64,6 +65,7 @@ class TextModels:
         self.targets: tuple[str, ...] = tuple(card["targets"])
         self.card = card
         self.sha256 = sha256
+        self._vocabulary = list(vocabulary)
         self._index = {feature: i for i, feature in enumerate(vocabulary)}
         self._word_cache: dict[str, tuple[tuple[int, ...], int]] = {}
         self._weights = weights
@@ -91,73 +93,126 @@ class TextModels:
                 self._word_cache[word] = cached
         return cached
 
-    def _ids(self, words: Sequence[str]) -> tuple[list[int], int]:
-        """The ids of a text's in-vocabulary features (repeats kept) and its feature count."""
-        tokens, _ = masked(words)
+    def text_features(self, words: Sequence[str], doc: Document | None = None) -> TextFeatures:
+        """One text's features as the models read them; ``doc`` (the document ``words`` are
+        the words of, when there is one) lets the group-mention lookup use its word sets."""
+        tokens, origin = masked(words, doc)
         ids: list[int] = []
+        ends: list[int] = []  # after each token, how many ids its words gave so far
         n = 0
+        word_ids = self._word_ids
         for word in tokens:
-            own, count = self._word_ids(word)
+            own, count = word_ids(word)
             ids.extend(own)
+            ends.append(len(ids))
             n += count
         index = self._index
+        pairs: list[int] = []  # the first token of each pair in the vocabulary, in order
         for i in range(len(tokens) - 1):
             pair = index.get(f"b:{tokens[i]} {tokens[i + 1]}")
             if pair is not None:
                 ids.append(pair)
-        return ids, n + max(0, len(tokens) - 1)
+                pairs.append(i)
+        return TextFeatures(ids, n + max(0, len(tokens) - 1), origin, ends, pairs)
 
     def scores(self, words: Sequence[str]) -> tuple[float, ...]:
         """Every target's probability for one text's normalised words."""
         return self.scores_batch([words])[0]
 
     def scores_batch(self, texts: Sequence[Sequence[str]]) -> list[tuple[float, ...]]:
-        """Every target's probability for each text: one gather and one segmented sum for the
-        whole batch (``scores`` is this with one text, so the two agree to the bit)."""
+        """Every target's probability for each text (``scores`` is this with one text)."""
+        return self.scores_of([self.text_features(words) for words in texts])
+
+    def scores_of(self, batch: Sequence[TextFeatures]) -> list[tuple[float, ...]]:
+        """Every target's probability for each text: one gather, one segmented sum and one
+        sigmoid for the whole batch. Each text's sum runs over its own features in their
+        order whatever the batch, so a text scores to the bit the same alone or batched."""
+        if len(batch) == 1 and batch[0].ids:
+            return [self._one_score(batch[0])]
         ids: list[int] = []
         starts: list[int] = []
-        sizes: list[int] = []
-        for words in texts:
-            own, n = self._ids(words)
+        for features_ in batch:
             starts.append(len(ids))
-            ids.extend(own)
-            sizes.append(n)
-        result: list[tuple[float, ...]] = []
+            ids.extend(features_.ids)
+        targets = len(self.targets)
+        sums = np.zeros((len(batch), targets))
         if ids:
             rows = self._weights[np.asarray(ids, dtype=np.intp)].astype(np.float64)
-            # reduceat needs a valid start for empty segments; they are zeroed below.
-            safe = [min(s, len(ids) - 1) for s in starts]
-            sums = np.add.reduceat(rows, safe, axis=0)
-        else:
-            sums = np.zeros((len(texts), len(self.targets)))
-        ends = [*starts[1:], len(ids)]
-        for i, n in enumerate(sizes):
-            summed = sums[i] if ends[i] > starts[i] else np.zeros(len(self.targets))
-            result.append(self._probabilities(summed, n))
-        return result
+            nonempty = [i for i, f in enumerate(batch) if f.ids]
+            # reduceat sums each segment start..next start; empty segments are left at zero.
+            sums[nonempty] = np.add.reduceat(rows, [starts[i] for i in nonempty], axis=0)
+        counts = np.sqrt(np.maximum(1, [f.count for f in batch])).reshape(-1, 1)
+        z = self._bias + sums / counts
+        probabilities = 1.0 / (1.0 + np.exp(-z))
+        return [tuple(round(v, 4) for v in row) for row in probabilities.tolist()]
 
-    def _probabilities(self, summed: npt.NDArray[np.float64], n: int) -> tuple[float, ...]:
-        z = self._bias + summed / np.sqrt(max(1, n))
-        p = 1.0 / (1.0 + np.exp(-z))
-        return tuple(round(float(v), 4) for v in p)
+    def _one_score(self, text: TextFeatures) -> tuple[float, ...]:
+        # ``scores_of``'s arithmetic for one text with features, without the batch's
+        # bookkeeping (a dozen fewer numpy calls: most of a single text's cost).
+        rows = self._weights[np.asarray(text.ids, dtype=np.intp)].astype(np.float64)
+        summed = np.add.reduceat(rows, [0], axis=0)
+        z = self._bias + summed / np.sqrt(max(1, text.count))
+        return tuple(round(v, 4) for v in (1.0 / (1.0 + np.exp(-z)))[0].tolist())
 
     def contributions(self, words: Sequence[str], target: str, top: int) -> list[Contribution]:
         """The ``top`` features that pushed ``target``'s score up most, strongest first."""
+        return self.evidence(self.text_features(words), target, top)
+
+    def evidence(self, text: TextFeatures, target: str, top: int) -> list[Contribution]:
+        """``contributions`` for features already taken: each distinct feature once, at the
+        first token it came from, ranked by weight then by feature string."""
         column = self.target_index(target)
-        found = features(words)
-        index = self._index
-        scored = [
-            (float(self._weights[index[f], column]), f, first)
-            for f, first in found.items()
-            if f in index
-        ]
-        scored = [s for s in scored if s[0] > 0]
-        scored.sort(key=lambda s: (-s[0], s[1]))
+        distinct = text.distinct()
+        weights = self._weights[distinct, column]
+        positive = np.flatnonzero(weights > 0)
+        if len(positive) > top:
+            # Only features weighing at least the top-th largest can rank in the top; the
+            # tie-break by feature string is done on those few in Python.
+            cut = np.partition(weights[positive], len(positive) - top)[len(positive) - top]
+            positive = positive[weights[positive] >= cut]
+        vocabulary = self._vocabulary
+        ranked = sorted(
+            (-float(weights[k]), vocabulary[feature_id], feature_id)
+            for k, feature_id in zip(positive.tolist(), distinct[positive].tolist(), strict=True)
+        )
         result = []
-        for weight, feature, first in scored[:top]:
-            start, last = token_span(feature, first)
-            result.append(Contribution(start, last, round(weight, 4)))
+        for negative, feature, feature_id in ranked[:top]:
+            start, last = token_span(feature, text.first_token(feature_id))
+            result.append(Contribution(start, last, round(-negative, 4)))
         return result
+
+
+class TextFeatures:
+    """One text's in-vocabulary feature ids, repeats kept, in the order they are taken (each
+    token's words' features, then the pairs; the score sums them in that order), the count of
+    every feature taken (the 1/sqrt(n) scale), and where each id came from, for evidence."""
+
+    __slots__ = ("_distinct", "count", "ends", "ids", "origin", "pairs")
+
+    def __init__(
+        self, ids: list[int], count: int, origin: list[int], ends: list[int], pairs: list[int]
+    ) -> None:
+        self.ids = ids
+        self.count = count
+        self.origin = origin  # masked token -> index of its first word in the text
+        self.ends = ends
+        self.pairs = pairs
+        self._distinct: npt.NDArray[np.intp] | None = None
+
+    def distinct(self) -> npt.NDArray[np.intp]:
+        """Each id once (sorted), for the targets that need evidence."""
+        if self._distinct is None:
+            self._distinct = np.unique(np.asarray(self.ids, dtype=np.intp))
+        return self._distinct
+
+    def first_token(self, feature_id: int) -> int:
+        """The index (in the text's words) of the first token ``feature_id`` came from, a
+        pair's first word for a pair: the token whose features hold its first occurrence."""
+        position = self.ids.index(feature_id)
+        words = self.ends[-1] if self.ends else 0
+        if position >= words:
+            return self.origin[self.pairs[position - words]]
+        return self.origin[bisect.bisect_right(self.ends, position)]
 
 
 def _sha256(path: Path) -> str:

@@ -23,7 +23,12 @@ from collections.abc import Sequence
 
 from streams.classify.detectors import BuildContext, Detector, Params
 from streams.classify.document import Document, Hit
-from streams.classify.models.artefact import DEFAULT_ARTEFACT, ArtefactError, load_models
+from streams.classify.models.artefact import (
+    DEFAULT_ARTEFACT,
+    ArtefactError,
+    TextFeatures,
+    load_models,
+)
 
 
 class ModelDetector(Detector):
@@ -39,6 +44,7 @@ class ModelDetector(Detector):
             raise params.error(str(exc)) from exc
         self.target = target
         self._memo_key = ("model-scores", self.models.name)
+        self._features_key = ("model-features", self.models.name)
         self.evidence = params.integer("evidence", 3, low=1) or 3
         self.min_score = params.number("min_score", 0.3)
 
@@ -47,7 +53,7 @@ class ModelDetector(Detector):
         # memo, where detect (and every other model detector of the artefact) finds them.
         key = self._memo_key
         todo = [doc for doc in docs if doc.token_words() and not doc.remembers(key)]
-        batch = self.models.scores_batch([d.token_words() for d in todo])
+        batch = self.models.scores_of([self._features(doc) for doc in todo])
         for doc, scores in zip(todo, batch, strict=True):
             doc.remember(key, scores)
         return [self.detect(doc) for doc in docs]
@@ -58,14 +64,22 @@ class ModelDetector(Detector):
             return []
         # All targets of one artefact are scored together, once per comment.
         scores: tuple[float, ...] = doc.memo(
-            self._memo_key, lambda: self.models.scores(doc.token_words())
+            self._memo_key, lambda: self.models.scores_of([self._features(doc)])[0]
         )
         score = scores[self.column]
         if score < self.min_score:
             return []
         hits = []
-        for c in self.models.contributions(doc.token_words(), self.target, self.evidence):
+        for c in self.models.evidence(self._features(doc), self.target, self.evidence):
             hits.append(doc.hit_for_tokens(c.first_token, c.last_token, score, self.target))
         if not hits:  # a score with no positive feature: the whole comment is the evidence
             hits.append(doc.hit_for_tokens(0, len(words) - 1, score, self.target))
         return hits
+
+    def _features(self, doc: Document) -> TextFeatures:
+        # Taken once per comment and artefact: the scores and every target's evidence read them.
+        features: TextFeatures = doc.memo(
+            self._features_key,
+            lambda: self.models.text_features(doc.token_words(), doc),
+        )
+        return features

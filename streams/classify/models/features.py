@@ -28,6 +28,7 @@ import hashlib
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
+from streams.classify.document import Document
 from streams.classify.lexicon import LEXICON_DIR, Lexicon, load_lexicon, squeeze
 
 CHAR_SIZES = (3, 4)
@@ -51,15 +52,25 @@ def _group_first_words() -> frozenset[str]:
     return frozenset(_groups().first_words())
 
 
-def masked(words: Sequence[str]) -> tuple[list[str], list[int]]:
-    """The words with each group mention as ``GROUP``, and each new token's first old index."""
+def masked(words: Sequence[str], doc: Document | None = None) -> tuple[list[str], list[int]]:
+    """The words with each group mention as ``GROUP``, and each new token's first old index.
+
+    ``doc``: the document these are the words of, whose word sets and views answer the lookup
+    in C (the same mentions as from the words alone)."""
+    groups = _groups()
     firsts = _group_first_words()
-    if not any(w in firsts or squeeze(w) in firsts for w in words):  # the common case
+    if doc is not None:
+        view = doc.token_view()
+        maybe = bool(firsts & view.word_set or firsts & view.squeezed_set)
+    else:
+        maybe = any(w in firsts or squeeze(w) in firsts for w in words)
+    if not maybe:  # the common case
         return list(words), list(range(len(words)))
+    mentions = groups.find_in(doc) if doc is not None else groups.find(words)
     out: list[str] = []
     origin: list[int] = []
     index = 0
-    for mention in _groups().find(words):
+    for mention in mentions:
         out.extend(words[index : mention.first])
         origin.extend(range(index, mention.first))
         out.append(GROUP_TOKEN)

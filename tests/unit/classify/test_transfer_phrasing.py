@@ -1,0 +1,60 @@
+"""Phrasing that transfers to how people write on social media (issue 16).
+
+Each list is written in-house, in the shapes the issue names (short suicidal posts,
+self-promotion under videos, health claims…); none is copied from a corpus. A figure that
+holds only on these cases is not a result: `docs/quality.md` measures the corpora.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.classify import Classifier
+
+ROUTES = {"personal_care"}
+
+
+def _clauses(classifier: Classifier, text: str) -> set[str]:
+    return {f.clause for f in classifier.classify_text(text)}
+
+
+SUICIDAL_SHORT_POSTS = [
+    "I hate my life so much",
+    "no one would even notice if i was gone",
+    "i wish i could just go to sleep and never wake up",
+    "i'm a burden to everyone around me",
+    "Everyone would be happier if I was dead",
+    "i've written my note",
+    "wish i was never born",
+    "i wanna kms",
+    "i have nothing left to live for",
+    "i dont see a future for myself anymore",
+]
+
+NOT_AN_EMERGENCY = [
+    # complaints in the first person, which a model trained on Reddit reads as despair
+    "I'm done waiting on hold, I'll ring back tomorrow",
+    "SIX MONTHS waiting for a mental health assessment for my 15 year old. Six months.",
+    # medicine reviews and histories
+    "This medication made me feel suicidal so I stopped it",
+    "The worst side effect was the suicidal thoughts",
+    "I took it for 10 days, 500 mg tablets three times daily with food.",
+    "I thought I was going to die from the withdrawal",
+    "Helps with chest pain and has a calming effect",
+    "Do not overdose on it or your skin peels",
+    "The prednisone was prescribed after an anaphylactic reaction",
+]
+
+
+@pytest.mark.parametrize("text", SUICIDAL_SHORT_POSTS)
+def test_short_posts_stating_suicidal_intent_go_to_the_emergency_route(
+    classifier: Classifier, text: str
+) -> None:
+    assert "emergency" in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize("text", NOT_AN_EMERGENCY)
+def test_complaints_and_clinical_talk_are_not_an_emergency(
+    classifier: Classifier, text: str
+) -> None:
+    assert "emergency" not in _clauses(classifier, text)

@@ -58,3 +58,35 @@ def test_complaints_and_clinical_talk_are_not_an_emergency(
     classifier: Classifier, text: str
 ) -> None:
     assert "emergency" not in _clauses(classifier, text)
+
+
+SELF_PROMOTION = [
+    "Check this out: https://youtu.be/dQw4w9WgXcQ",
+    "Please help me reach 1000 subscribers!",
+    "Free robux at robuxfree.site",
+    "I just uploaded a new song, would love your feedback, link in my profile",
+    "sub to me and i'll sub back",
+    "I'm giving away free gift cards, just follow me on instagram",
+]
+
+NOT_PROMOTION = [
+    "My channel for complaints was the PALS team and they were great",
+    "See the guidance at www.gov.wales/covid",
+    "Check out the out of hours numbers at https://111.wales.nhs.uk",
+    "The link in your post doesn't work",
+    "Who's still watching in 2024?",
+]
+
+
+@pytest.mark.parametrize("text", SELF_PROMOTION)
+def test_self_promotion_as_video_platforms_see_it_is_advertising(
+    classifier: Classifier, text: str
+) -> None:
+    assert "advertising" in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize("text", NOT_PROMOTION)
+def test_public_links_and_talk_of_channels_are_not_advertising(
+    classifier: Classifier, text: str
+) -> None:
+    assert not _clauses(classifier, text) - ROUTES

@@ -90,3 +90,36 @@ def test_public_links_and_talk_of_channels_are_not_advertising(
     classifier: Classifier, text: str
 ) -> None:
     assert not _clauses(classifier, text) - ROUTES
+
+
+VIOLENCE_CALLED_FOR = [
+    "Someone needs to punch her in the face",
+    "I'd love to see him get beaten up",
+    "She deserves to be shot",
+    "Traitors should hang",
+    "Off with her head!",
+    "Hit her back harder",
+]
+
+NOT_VIOLENCE = [
+    "Antibiotics kill them all in a week",
+    "He was charged with threatening to kill her",
+    "Always use sun screen or you will burn 10X faster",
+    "Hit her up if you want the number for PALS",
+    "Kill the germs by washing your hands",
+    "I would never hit a woman",
+]
+
+
+@pytest.mark.parametrize("text", VIOLENCE_CALLED_FOR)
+def test_violence_wished_or_called_for_against_a_person_is_intimidation(
+    classifier: Classifier, text: str
+) -> None:
+    assert "intimidation" in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize("text", NOT_VIOLENCE)
+def test_germs_reported_crimes_and_idioms_are_not_threats(
+    classifier: Classifier, text: str
+) -> None:
+    assert not _clauses(classifier, text) - ROUTES

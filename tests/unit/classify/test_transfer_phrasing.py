@@ -123,3 +123,35 @@ def test_germs_reported_crimes_and_idioms_are_not_threats(
     classifier: Classifier, text: str
 ) -> None:
     assert not _clauses(classifier, text) - ROUTES
+
+
+SWEARING_AND_EXPLICIT = [
+    ("what an ass", "abusive"),
+    ("you absolute knob", "abusive"),
+    ("goddamn useless", "abusive"),
+    ("a$$hat", "abusive"),
+    ("you b1nt", "abusive"),
+    ("send me upskirt pics", "obscene"),
+    ("bdsm pics", "obscene"),
+]
+
+NOT_SWEARING = [
+    "The door knob on ward 3 is broken",
+    "Thanks to all the nurses on ward 6 xxx",
+    "The side effects included difficulty reaching orgasm",
+    "I was diagnosed with an anal fissure",
+]
+
+
+@pytest.mark.parametrize(("text", "clause"), SWEARING_AND_EXPLICIT)
+def test_swearing_and_explicit_words_plain_and_disguised(
+    classifier: Classifier, text: str, clause: str
+) -> None:
+    assert clause in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize("text", NOT_SWEARING)
+def test_door_knobs_kisses_and_side_effects_are_not_swearing(
+    classifier: Classifier, text: str
+) -> None:
+    assert not _clauses(classifier, text) - ROUTES

@@ -67,6 +67,7 @@ SELF_PROMOTION = [
     "I just uploaded a new song, would love your feedback, link in my profile",
     "sub to me and i'll sub back",
     "I'm giving away free gift cards, just follow me on instagram",
+    "Like this comment so more people can see it",
 ]
 
 NOT_PROMOTION = [
@@ -75,6 +76,8 @@ NOT_PROMOTION = [
     "Check out the out of hours numbers at https://111.wales.nhs.uk",
     "The link in your post doesn't work",
     "Who's still watching in 2024?",
+    "@Sian the booking line was closed all morning",
+    "Please share this post so people know the walk-in centre is closed Monday",
 ]
 
 

@@ -62,6 +62,9 @@ HATEFUL = [
     ("I have met many muslims and I hate every single one of them", "religion"),
     ("Why are disabled people so lazy?", "disability"),
     ("Refugees need to be wiped off the face of the earth", "nationality"),
+    ("I think that gay people should all be locked up", "sexual_orientation"),
+    ("Immigrants are ruining this country", "nationality"),
+    ("Black people are violent", "race"),
 ]
 
 NOT_HATEFUL = [
@@ -80,6 +83,13 @@ NOT_HATEFUL = [
     'Statements like "immigrants are scum" are deeply hurtful',
     "You have to stop calling trans people disgusting",
     "Why are immigrants paid less than other nurses?",
+    # neutral and supportive mentions, which the tweet-trained hate model alone scores high
+    "Immigrants work in the NHS",
+    "Disabled people need better access to the hospital",
+    "Muslims are so generous",
+    "Gay people are just people",
+    "I am a trans woman",
+    "Refugees deserve our support",
 ]
 
 

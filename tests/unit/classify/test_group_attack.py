@@ -55,6 +55,16 @@ HATEFUL = [
     ("I'm going to shoot the next gay person I see", "sexual_orientation"),
     ("No refugees allowed in this hospital", "nationality"),
     ("The world would be better without muslims", "religion"),
+    # implied derogation, reference across a clause, a derogatory question
+    ("Immigrants belong in a zoo", "nationality"),
+    ("I would rather die than be treated by a black person", "race"),
+    ("I will never trust a gay man", "sexual_orientation"),
+    ("I have met many muslims and I hate every single one of them", "religion"),
+    ("Why are disabled people so lazy?", "disability"),
+    ("Refugees need to be wiped off the face of the earth", "nationality"),
+    ("I think that gay people should all be locked up", "sexual_orientation"),
+    ("Immigrants are ruining this country", "nationality"),
+    ("Black people are violent", "race"),
 ]
 
 NOT_HATEFUL = [
@@ -67,7 +77,36 @@ NOT_HATEFUL = [
     "The women's ward was lovely, thank you",
     "I hate waiting on the phone for an hour",
     "We welcome refugees and asylum seekers at our clinics",
+    "No Muslim deserves to die",
+    "Disabled people are not a burden",
+    "We are a group of disabled people",
+    'Statements like "immigrants are scum" are deeply hurtful',
+    "You have to stop calling trans people disgusting",
+    "Why are immigrants paid less than other nurses?",
+    # neutral and supportive mentions, which the tweet-trained hate model alone scores high
+    "Immigrants work in the NHS",
+    "Disabled people need better access to the hospital",
+    "Muslims are so generous",
+    "Gay people are just people",
+    "I am a trans woman",
+    "Refugees deserve our support",
 ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No Muslim deserves to die",
+        'Statements like "immigrants are scum" are deeply hurtful',
+        "You have to stop calling trans people disgusting",
+        "We are a group of disabled people",
+    ],
+)
+def test_defending_or_quoting_a_group_is_no_violation_at_all(
+    classifier: Classifier, text: str
+) -> None:
+    violations = {f.clause for f in classifier.classify_text(text)}
+    assert not violations - {"personal_care", "emergency", "safeguarding"}, violations
 
 
 @pytest.mark.parametrize(("text", "strand"), HATEFUL)

@@ -28,14 +28,14 @@ from streams.policy import Policy
 # Scores of the committed artefact, to four decimals; a retrained artefact changes them, and
 # whoever retrains updates them here with the card.
 GOLDEN = {
-    "You are a f.u.c.k.i.n.g idiot": {"offensive": 0.9999, "spam": 0.0036},
+    "You are a f.u.c.k.i.n.g idiot": {"offensive": 0.9999, "spam": 0.0032},
     "WIN a free holiday! Text WIN to 80086 now, T&Cs apply": {"spam": 0.9999},
-    "I can't go on any more, tonight I'm going to end it all": {"suicidal": 0.98},
+    "I can't go on any more, tonight I'm going to end it all": {"suicidal": 0.9744},
     "Thank you to the midwives on the ward, they were wonderful": {
-        "offensive": 0.0189,
-        "hate": 0.1031,
-        "spam": 0.001,
-        "suicidal": 0.0032,
+        "offensive": 0.0173,
+        "hate": 0.1027,
+        "spam": 0.0009,
+        "suicidal": 0.0024,
     },
 }
 

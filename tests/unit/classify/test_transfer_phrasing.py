@@ -1,0 +1,160 @@
+"""Phrasing that transfers to how people write on social media (issue 16).
+
+Each list is written in-house, in the shapes the issue names (short suicidal posts,
+self-promotion under videos, health claims…); none is copied from a corpus. A figure that
+holds only on these cases is not a result: `docs/quality.md` measures the corpora.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.classify import Classifier
+
+ROUTES = {"personal_care"}
+
+
+def _clauses(classifier: Classifier, text: str) -> set[str]:
+    return {f.clause for f in classifier.classify_text(text)}
+
+
+SUICIDAL_SHORT_POSTS = [
+    "I hate my life so much",
+    "no one would even notice if i was gone",
+    "i wish i could just go to sleep and never wake up",
+    "i'm a burden to everyone around me",
+    "Everyone would be happier if I was dead",
+    "i've written my note",
+    "wish i was never born",
+    "i wanna kms",
+    "i have nothing left to live for",
+    "i dont see a future for myself anymore",
+]
+
+NOT_AN_EMERGENCY = [
+    # complaints in the first person, which a model trained on Reddit reads as despair
+    "I'm done waiting on hold, I'll ring back tomorrow",
+    "SIX MONTHS waiting for a mental health assessment for my 15 year old. Six months.",
+    # medicine reviews and histories
+    "This medication made me feel suicidal so I stopped it",
+    "The worst side effect was the suicidal thoughts",
+    "I took it for 10 days, 500 mg tablets three times daily with food.",
+    "I thought I was going to die from the withdrawal",
+    "Helps with chest pain and has a calming effect",
+    "Do not overdose on it or your skin peels",
+    "The prednisone was prescribed after an anaphylactic reaction",
+]
+
+
+@pytest.mark.parametrize("text", SUICIDAL_SHORT_POSTS)
+def test_short_posts_stating_suicidal_intent_go_to_the_emergency_route(
+    classifier: Classifier, text: str
+) -> None:
+    assert "emergency" in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize("text", NOT_AN_EMERGENCY)
+def test_complaints_and_clinical_talk_are_not_an_emergency(
+    classifier: Classifier, text: str
+) -> None:
+    assert "emergency" not in _clauses(classifier, text)
+
+
+SELF_PROMOTION = [
+    "Check this out: https://youtu.be/dQw4w9WgXcQ",
+    "Please help me reach 1000 subscribers!",
+    "Free robux at robuxfree.site",
+    "I just uploaded a new song, would love your feedback, link in my profile",
+    "sub to me and i'll sub back",
+    "I'm giving away free gift cards, just follow me on instagram",
+    "Like this comment so more people can see it",
+]
+
+NOT_PROMOTION = [
+    "My channel for complaints was the PALS team and they were great",
+    "See the guidance at www.gov.wales/covid",
+    "Check out the out of hours numbers at https://111.wales.nhs.uk",
+    "The link in your post doesn't work",
+    "Who's still watching in 2024?",
+    "@Sian the booking line was closed all morning",
+    "Please share this post so people know the walk-in centre is closed Monday",
+]
+
+
+@pytest.mark.parametrize("text", SELF_PROMOTION)
+def test_self_promotion_as_video_platforms_see_it_is_advertising(
+    classifier: Classifier, text: str
+) -> None:
+    assert "advertising" in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize("text", NOT_PROMOTION)
+def test_public_links_and_talk_of_channels_are_not_advertising(
+    classifier: Classifier, text: str
+) -> None:
+    assert not _clauses(classifier, text) - ROUTES
+
+
+VIOLENCE_CALLED_FOR = [
+    "Someone needs to punch her in the face",
+    "I'd love to see him get beaten up",
+    "She deserves to be shot",
+    "Traitors should hang",
+    "Off with her head!",
+    "Hit her back harder",
+]
+
+NOT_VIOLENCE = [
+    "Antibiotics kill them all in a week",
+    "He was charged with threatening to kill her",
+    "Always use sun screen or you will burn 10X faster",
+    "Hit her up if you want the number for PALS",
+    "Kill the germs by washing your hands",
+    "I would never hit a woman",
+]
+
+
+@pytest.mark.parametrize("text", VIOLENCE_CALLED_FOR)
+def test_violence_wished_or_called_for_against_a_person_is_intimidation(
+    classifier: Classifier, text: str
+) -> None:
+    assert "intimidation" in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize("text", NOT_VIOLENCE)
+def test_germs_reported_crimes_and_idioms_are_not_threats(
+    classifier: Classifier, text: str
+) -> None:
+    assert not _clauses(classifier, text) - ROUTES
+
+
+SWEARING_AND_EXPLICIT = [
+    ("what an ass", "abusive"),
+    ("you absolute knob", "abusive"),
+    ("goddamn useless", "abusive"),
+    ("a$$hat", "abusive"),
+    ("you b1nt", "abusive"),
+    ("send me upskirt pics", "obscene"),
+    ("bdsm pics", "obscene"),
+]
+
+NOT_SWEARING = [
+    "The door knob on ward 3 is broken",
+    "Thanks to all the nurses on ward 6 xxx",
+    "The side effects included difficulty reaching orgasm",
+    "I was diagnosed with an anal fissure",
+]
+
+
+@pytest.mark.parametrize(("text", "clause"), SWEARING_AND_EXPLICIT)
+def test_swearing_and_explicit_words_plain_and_disguised(
+    classifier: Classifier, text: str, clause: str
+) -> None:
+    assert clause in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize("text", NOT_SWEARING)
+def test_door_knobs_kisses_and_side_effects_are_not_swearing(
+    classifier: Classifier, text: str
+) -> None:
+    assert not _clauses(classifier, text) - ROUTES

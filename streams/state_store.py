@@ -18,6 +18,7 @@ from schemas.codec import right_sized
 from streams.enforce.state import AuthorState
 from streams.linking.signals import KeyState
 from streams.rate_windows.band_states import BandStates
+from streams.rate_windows.cross_author import BandState
 from streams.rate_windows.logic import AuthorWindows
 
 S = TypeVar("S")
@@ -104,14 +105,14 @@ class Stores:
 
     windows: StateStore[AuthorWindows]
     bands: BandStates
-    band_table: Mapping
+    band_table: dict[bytes, BandState]  # the band index, in memory (no changelog)
     enforcement: EnforcementStore
     index: StateStore[KeyState]
     clusters: Mapping  # author key -> ClusterMembership bytes, every partition's (global)
 
     @classmethod
     def create(cls, table: TableFactory, global_table: TableFactory | None = None) -> Stores:
-        band_table: Mapping = {}
+        band_table: dict[bytes, BandState] = {}
         return cls(
             windows=StateStore(
                 table(WINDOWS_TABLE),

@@ -87,3 +87,33 @@ def test_rebuilding_from_the_side_topics_gives_the_state_the_steps_built() -> No
     # A second rebuild starts from nothing: the same bytes, not doubled.
     rebuilt.rebuild_side_branch(specs.BANDS, logged[specs.BANDS])
     assert rebuilt.stores.band_table == live.stores.band_table
+
+
+def test_a_live_rebuild_uses_each_records_timestamp_as_the_wall_clock_it_saw() -> None:
+    """Live, a band post is also kept for lateness + window in wall-clock time after it
+    arrived: the rebuild folds each record with its timestamp, so it keeps the same posts."""
+    clock = {"now": 1_800_000_000_000}
+
+    def live() -> Composition:
+        return Composition(
+            Stores.in_memory(),
+            lambda: STAGES,
+            pseudonymiser=Pseudonymiser(SETTINGS.pseudonym_key),
+            max_bytes=SETTINGS.max_payload_bytes,
+            wall_clock=lambda: clock["now"],
+        )
+
+    running = live()
+    history: list[tuple[bytes, int]] = []
+    for i, (_, raw) in enumerate(sample_envelopes(200)):
+        clock["now"] += 7_000  # the worker's clock moves on between records
+        for record in running.on_raw(raw, None, f"comments.raw[0]@{i}").records:
+            if record.topic is specs.BANDS:
+                history.append((record.encode(), clock["now"]))
+                running.on_band(record.value, record.key, "rate_windows.bands.v2[0]")
+    assert history
+    clock["now"] += 3_600_000  # restarted an hour later: the fold must not read this clock
+    rebuilt = live()
+    rebuilt.rebuild_side_branch(specs.BANDS, history)
+    assert rebuilt.stores.band_table == running.stores.band_table
+    assert any(p.seen_ms for s in rebuilt.stores.band_table.values() for p in s.posts)

@@ -82,13 +82,12 @@ async def agreement(args: argparse.Namespace) -> dict[str, object]:
             str(out / "decisions.jsonl"),
             "--format",
             "json",
-            "--out",
-            str(out / "diff.json"),
             namespace=run.namespace,
         )
-        if diff.returncode not in (0, 1):
-            raise RuntimeError(f"audit diff failed: {diff.stderr[-2000:]}")
-        report = json.loads((out / "diff.json").read_text())
+        if diff.returncode not in (0, 1) or not diff.stdout.strip():
+            raise RuntimeError(f"audit diff failed ({diff.returncode}): {diff.stderr[-2000:]}")
+        (out / "diff.json").write_text(diff.stdout)
+        report = json.loads(diff.stdout)
     finally:
         await run.close()
     return {

@@ -5,10 +5,11 @@
 Needs the local stack. One worker decides ``--comments`` sample-feed comments (repeated texts
 from a small set of accounts, so cross-author campaigns and frequent-inflammatory blocks
 happen) in a fresh namespace, fed in chunks of 100, and is killed with SIGKILL twice at seeded
-chunks and restarted. When it has gone quiet, ``modstream replay`` re-runs the whole range and
-``modstream audit diff`` compares the replayed decisions with the recorded ones; this prints
-the audit's summary (identical, differing by reason, only on one side) and the share of
-recorded decisions replay reproduced byte for byte. The audit report is kept under
+chunks and restarted (``--kills``; 0 tells crash artefacts from the rest). When it has gone
+quiet, ``modstream replay`` re-runs the whole range and ``modstream audit diff`` compares the
+replayed decisions with the recorded ones; this prints the audit's summary (identical,
+differing by reason, only on one side), the share of recorded decisions replay reproduced
+byte for byte, and the differences by reason and step. The report is kept under
 ``.stack/bench/``.
 """
 
@@ -53,7 +54,7 @@ async def agreement(args: argparse.Namespace) -> dict[str, object]:
     await run.create_topics()
     feed = sample_envelopes(args.comments, seed=args.seed)
     chunks = [feed[i : i + CHUNK] for i in range(0, len(feed), CHUNK)]
-    kill_after = sorted(random.Random(args.kill_seed).sample(range(1, len(chunks) - 1), 2))
+    kill_after = sorted(random.Random(args.kill_seed).sample(range(1, len(chunks) - 1), args.kills))
     before = load()
     raw = run.topic(specs.RAW.name)
     try:
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--comments", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--kill-seed", type=int, default=7)
+    parser.add_argument("--kills", type=int, default=2, help="0: the same stream, no crash")
     args = parser.parse_args(argv)
     result = asyncio.run(agreement(args))
     report = result.pop("report")

@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     digests = {name: digest(t) for name, t in state.tables().items()}
     # What the band table takes, resident: drop it, with glibc's free pages trimmed either side.
     before = trimmed_rss()
-    state.band_table.clear()
+    state.stores.band_table.clear()
     bands_rss = before - trimmed_rss()
     cond.done()
     record(

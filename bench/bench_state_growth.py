@@ -64,7 +64,7 @@ class TimedPipeline(OfflinePipeline):
 
 
 def posts_per_key(pipeline: OfflinePipeline) -> tuple[float, int]:
-    sizes = [len(pipeline.band_states.get(key).posts) for key in list(pipeline.band_table)] or [0]
+    sizes = [len(state.posts) for state in pipeline.stores.band_table.values()] or [0]
     return statistics.mean(sizes), max(sizes)
 
 
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mean, largest = posts_per_key(pipeline)
         print(
             f"| {done:,} | {per_comment:.2f} | {bands:.2f} | {per_comment / first:.2f}× | "
-            f"{len(pipeline.band_table):,} | {mean:.0f} / {largest} |",
+            f"{len(pipeline.stores.band_table):,} | {mean:.0f} / {largest} |",
             flush=True,
         )
     return 0

@@ -12,8 +12,10 @@ feeds (``streams.registry.INPUTS``).
 The main line is one hop: ``on_raw`` runs ingest → classify → rate windows → enforce for one
 raw comment in one call, on the raw record's partition (the raw key decides the author, so every
 author-keyed table is partition-local to it). Only the side branches have topics: the
-cross-author band index (keyed by fingerprint slice), the linking index (keyed by index key),
-the identity graph (one partition) and the notices and memberships coming back.
+cross-author band index and the linking index (one record per comment each, on one partition:
+the step files the comment under every band key, resp. index key, of an in-memory index that
+``rebuild_side_branch`` rebuilds from the topic itself), the identity graph (one partition) and
+the notices and memberships coming back.
 
 No clock is read here except through ``wall_clock``, which the live worker passes and replay
 does not: it only stamps dead letters and keeps band posts longer, it never decides anything.
@@ -54,9 +56,15 @@ from streams.stage_configs import StageConfigs
 from streams.state_store import Stores
 
 GRAPH_KEY = b"graph"  # identity.signals has one partition: one key for all
-# Which partition of rate_windows.bands a band key belongs to (the live producer's partitioner
-# on that key); offline there is one partition.
-BandPartition = Callable[[bytes], int]
+
+
+def decode_band_entries(value: bytes) -> tuple[BandEntry, ...]:
+    """A ``rate_windows.bands`` value: a list of one comment's entries, or (as records written
+    before the grouping) one entry."""
+    decoded = orjson.loads(value)
+    if isinstance(decoded, dict):
+        return (BandEntry.from_dict(decoded),)
+    return tuple(BandEntry.from_dict(d) for d in decoded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +82,7 @@ class Record:
             return value
         if isinstance(value, BandEntry):
             return orjson.dumps(value.to_dict())
-        if isinstance(value, tuple):  # band entries bound for one partition
+        if isinstance(value, tuple):  # one comment's band entries
             return orjson.dumps([entry.to_dict() for entry in value])
         data: bytes = value.to_bytes()
         return data
@@ -126,7 +134,6 @@ class Composition:
         max_bytes: int,
         wall_clock: Callable[[], int] | None = None,
         emit_assessed: bool = False,
-        band_partition: BandPartition | None = None,
     ) -> None:
         self.stores = stores
         self.current = current
@@ -134,7 +141,6 @@ class Composition:
         self._max_bytes = max_bytes
         self._wall_clock = wall_clock
         self._emit_assessed = emit_assessed
-        self._band_partition = band_partition
         self.graph: IdentityGraph | None = None  # the identity graph, on the worker holding it
         self.watermark_ms = 0  # the latest comment event time seen: live deadlines fire on it
 
@@ -199,26 +205,13 @@ class Composition:
             out.outcomes.append((stage, "dead_letter"))
             return out
         # The side branches, after the decision: what they find comes back as later records.
-        out.records.extend(self._band_records(entries))
-        for index_key in index_keys(comment):
-            out.records.append(Record(specs.IDENTITY_INDEX, index_key.encode(), comment))
+        # At most one record per comment per branch, whatever its number of keys.
+        author_key = comment.author_key.encode()
+        if entries:
+            out.records.append(Record(specs.BANDS, author_key, entries))
+        if index_keys(comment):
+            out.records.append(Record(specs.IDENTITY_INDEX, author_key, comment))
         return out
-
-    def _band_records(self, entries: tuple[BandEntry, ...]) -> list[Record]:
-        """One record per partition of the band index, carrying this comment's entries whose
-        band key lives there: each key is still read and written on the partition its own
-        hash gives (as when each entry was a record keyed by it), so the band table's shards
-        stay where they were; the comment costs one record per partition, not per band."""
-        groups: dict[int, list[BandEntry]] = {}
-        for entry in entries:
-            key = entry.key.encode()
-            partition = self._band_partition(key) if self._band_partition is not None else 0
-            groups.setdefault(partition, []).append(entry)
-        live = self._band_partition is not None
-        return [
-            Record(specs.BANDS, group[0].key.encode(), tuple(group), p if live else None)
-            for p, group in sorted(groups.items())
-        ]
 
     def _rate_windows(
         self, verdict: Verdict, cfg: StageConfigs, out: Outputs
@@ -333,10 +326,13 @@ class Composition:
     # --- side branches -------------------------------------------------------------------------
 
     def on_band(self, entries: tuple[BandEntry, ...], key: bytes | None, source: str) -> Outputs:
-        """Entries of one comment on one partition of the band index (or one entry, as records
-        written before the grouping carry)."""
-        cfg = self.current()
+        """One comment's entries, one per band key (or one entry, as records written before
+        the grouping carry)."""
         wall_ms = self._wall_clock() if self._wall_clock is not None else None
+        return self._observe_bands(entries, wall_ms)
+
+    def _observe_bands(self, entries: tuple[BandEntry, ...], wall_ms: int | None) -> Outputs:
+        cfg = self.current()
         out = Outputs()
         found_any = False
         for entry in entries:
@@ -360,13 +356,43 @@ class Composition:
         return out
 
     def on_index(self, comment: Comment, key: bytes | None, source: str) -> Outputs:
-        index_key = (key or b"").decode()
-        stored = self.stores.index.load(index_key.encode()) or KeyState()
-        new_state, found = observe_key(stored, index_key, comment, self.current().linking)
-        self.stores.index.store(index_key.encode(), new_state)
-        out = Outputs(outcomes=[("linking", "signal" if found else "ok")])
-        out.records.extend(Record(specs.IDENTITY_SIGNALS, GRAPH_KEY, s) for s in found)
+        """One comment, filed under each of its index keys (``index_keys``) in key order."""
+        cfg = self.current().linking
+        out = Outputs()
+        for index_key in index_keys(comment):
+            stored = self.stores.index.load(index_key.encode()) or KeyState()
+            new_state, found = observe_key(stored, index_key, comment, cfg)
+            self.stores.index.store(index_key.encode(), new_state)
+            out.records.extend(Record(specs.IDENTITY_SIGNALS, GRAPH_KEY, s) for s in found)
+        found_any = any(r.topic is specs.IDENTITY_SIGNALS for r in out.records)
+        out.outcomes.append(("linking", "signal" if found_any else "ok"))
         return out
+
+    def rebuild_side_branch(
+        self, topic: specs.TopicSpec, history: Iterable[tuple[bytes, int]]
+    ) -> int:
+        """Rebuild a side branch's in-memory index from its topic: ``history`` is every
+        retained record before the committed offset, as (value, record timestamp), oldest
+        first. The same step folds them as live, with the record's timestamp for the wall
+        clock it saw then; what the step writes is dropped (it was written the first time).
+        The topic is the index's log, as a source topic is a Kafka Streams table's changelog.
+        Returns how many records were folded."""
+        if topic is specs.BANDS:
+            self.stores.band_table.clear()
+        elif topic is specs.IDENTITY_INDEX:
+            self.stores.index.table.clear()
+        else:
+            raise ValueError(f"{topic.name} is not a side branch rebuilt from its topic")
+        folded = 0
+        for value, timestamp_ms in history:
+            if topic is specs.BANDS:
+                # Live, the wall clock the step saw is the record's timestamp; offline none.
+                wall_ms = timestamp_ms if self._wall_clock is not None else None
+                self._observe_bands(decode_band_entries(value), wall_ms)
+            else:
+                self.on_index(Comment.from_bytes(value), None, "")
+            folded += 1
+        return folded
 
     def rebuild_graph(self, history: Iterable[bytes]) -> IdentityGraph:
         """The graph is a fold over identity.signals: whoever holds its one partition rebuilds

@@ -14,16 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from schemas.action import ActionResult, Tick
 from schemas.comment import Comment
 from schemas.identity import ClusterMembership, LinkSignal
 from schemas.review import Review
 from schemas.verdict import BehaviourNotice
 from streams import topics as specs
-from streams.composition import Composition, Outputs
-from streams.rate_windows.cross_author import BandEntry
+from streams.composition import Composition, Outputs, decode_band_entries
 
 
 @dataclass(frozen=True)
@@ -55,14 +52,6 @@ class Input:
 
 def _raw(value: bytes) -> bytes:
     return value
-
-
-def _band_entries(value: bytes) -> tuple[BandEntry, ...]:
-    """A list of one comment's entries for one partition; or one entry, as written before."""
-    decoded = orjson.loads(value)
-    if isinstance(decoded, dict):
-        return (BandEntry.from_dict(decoded),)
-    return tuple(BandEntry.from_dict(d) for d in decoded)
 
 
 MAIN_LINE = ("normalise", "classify", "rate_windows", "enforce")  # one hop, one agent
@@ -101,7 +90,11 @@ INPUTS: tuple[Input, ...] = (
     # The main line: ingest → normalise → classify → rate windows → enforce, in one handler.
     Input(specs.RAW, "normalise", "onehop", _raw, Composition.on_raw),
     Input(
-        specs.BANDS, "rate_windows_bands", "rate_windows_bands", _band_entries, Composition.on_band
+        specs.BANDS,
+        "rate_windows_bands",
+        "rate_windows_bands",
+        decode_band_entries,
+        Composition.on_band,
     ),
     Input(
         specs.BEHAVIOUR_NOTICES,

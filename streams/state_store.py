@@ -18,6 +18,7 @@ from schemas.codec import right_sized
 from streams.enforce.state import AuthorState
 from streams.linking.signals import KeyState
 from streams.rate_windows.band_states import BandStates
+from streams.rate_windows.cross_author import BandState
 from streams.rate_windows.logic import AuthorWindows
 
 S = TypeVar("S")
@@ -96,18 +97,22 @@ class EnforcementStore(StateStore[AuthorState]):
 @dataclass(frozen=True)
 class Stores:
     """Every table the composed stages read and write. Table names are frozen once deployed:
-    each changelog topic is named after its table."""
+    each changelog topic is named after its table.
+
+    The side branches' indexes (``bands``, ``index``) are plain dicts live too: their input
+    topics have one partition and are their log (``streams.topics.BANDS``), so a worker
+    rebuilds them by re-reading that topic instead of writing a changelog record per key."""
 
     windows: StateStore[AuthorWindows]
     bands: BandStates
-    band_table: Mapping
+    band_table: dict[bytes, BandState]  # the band index, in memory (no changelog)
     enforcement: EnforcementStore
     index: StateStore[KeyState]
     clusters: Mapping  # author key -> ClusterMembership bytes, every partition's (global)
 
     @classmethod
     def create(cls, table: TableFactory, global_table: TableFactory | None = None) -> Stores:
-        band_table = table(BANDS_TABLE)
+        band_table: dict[bytes, BandState] = {}
         return cls(
             windows=StateStore(
                 table(WINDOWS_TABLE),
@@ -118,7 +123,7 @@ class Stores:
             band_table=band_table,
             enforcement=EnforcementStore(table(ENFORCEMENT_TABLE)),
             index=StateStore(
-                table(INDEX_TABLE),
+                {},
                 lambda b: KeyState.from_dict(orjson.loads(b)),
                 lambda s: orjson.dumps(s.to_dict()),
             ),
@@ -131,7 +136,8 @@ class Stores:
 
 
 WINDOWS_TABLE = "rate-windows"
-BANDS_TABLE = "rate-window-bands"
 ENFORCEMENT_TABLE = "enforcement"
+# No longer Faust tables (no changelog): names for memory reports only.
+BANDS_TABLE = "rate-window-bands"
 INDEX_TABLE = "linking-index"
 CLUSTERS_TABLE = "identity-clusters"

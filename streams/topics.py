@@ -22,16 +22,32 @@ RAW = TopicSpec("comments.raw", "platform:account id (as the connector sends it)
 NORMALISED = TopicSpec("comments.normalised", "author key", "schemas.comment.Comment")
 VERDICTS = TopicSpec("comments.verdicts", "author key", "schemas.verdict.Verdict")
 ASSESSED = TopicSpec("comments.assessed", "author key", "schemas.verdict.Verdict")
-# One record per comment per partition: a JSON list of the comment's BandEntry objects whose
-# band key hashes to that partition (a single object in records written before the grouping).
+# The side branches' inputs: ONE record per comment, on ONE partition. One consumer sees every
+# author's copies (cross-author copies meet without a key per band or per index key), in one
+# total order that the log records. The topic is also the branch's state log: the worker keeps
+# the band index (resp. the linking index) in memory and rebuilds it after a restart or a
+# rebalance by re-reading the retained records before the committed offset, so no changelog
+# record is written per key (docs/replay.md, "Side branches"). Retention covers what the state
+# can still need, plus slack: the band window and lateness (15 minutes) in wall-clock time;
+# linking's 90-day expiry (linking.expiry_days). ``.v2``: the pre-issue-17 topics had the
+# deployment's partition count and one record per key (docs/operations.md, migration).
+SIDE_BRANCH_SLACK_MS = 86_400_000
 BANDS = TopicSpec(
-    "rate_windows.bands",
-    "fingerprint band key (the first entry's; the partition is each entry's key's)",
-    "streams.rate_windows.cross_author.BandEntry",
+    "rate_windows.bands.v2",
+    "author key (one partition: the key only labels the record)",
+    "a JSON list of streams.rate_windows.cross_author.BandEntry (one comment's band keys)",
+    retention_ms=SIDE_BRANCH_SLACK_MS,
+    partitions=1,
 )
 BEHAVIOUR_NOTICES = TopicSpec("behaviour.notices", "author key", "schemas.verdict.BehaviourNotice")
 DEADLETTER = TopicSpec("comments.deadletter", "original key", "schemas.deadletter.DeadLetter")
-IDENTITY_INDEX = TopicSpec("identity.index", "index key", "schemas.comment.Comment")
+IDENTITY_INDEX = TopicSpec(
+    "identity.index.v2",
+    "author key (one partition: the key only labels the record)",
+    "schemas.comment.Comment",  # filed under each of streams.linking.signals.index_keys
+    retention_ms=90 * 86_400_000 + SIDE_BRANCH_SLACK_MS,
+    partitions=1,
+)
 # One partition: the identity graph's clusters are connected components across all accounts,
 # so one worker folds every signal. Retained as long as an edge can live (linking.expiry_days):
 # the graph is rebuilt from this log.

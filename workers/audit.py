@@ -608,8 +608,9 @@ def result_json(result: DiffResult) -> dict[str, Any]:
                 "comment_id": d.recorded.comment_id,
                 "step": d.step,
                 "reason": d.reason,
-                "recorded": d.recorded,
-                "replayed": d.replayed,
+                # As the decisions topic carries them (a Decision is not JSON by itself).
+                "recorded": orjson.loads(d.recorded.to_bytes()),
+                "replayed": orjson.loads(d.replayed.to_bytes()),
             }
             for d in result.differences
         ],

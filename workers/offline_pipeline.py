@@ -137,7 +137,8 @@ class OfflinePipeline:
 
     @property
     def band_table(self) -> dict[bytes, bytes]:
-        return self.stores.band_table  # type: ignore[return-value]
+        """The band index as JSON bytes per key (a copy: the index holds decoded states)."""
+        return self.stores.bands.encoded()
 
     @property
     def enforcement_table(self) -> dict[bytes, bytes]:

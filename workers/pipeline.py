@@ -18,7 +18,6 @@ from functools import partial
 from typing import Any, cast
 
 import faust
-from aiokafka.partitioner import murmur2
 
 from schemas.action import Tick
 from schemas.deadletter import DeadLetter
@@ -32,7 +31,7 @@ from streams.state_store import ENFORCEMENT_TABLE, Stores
 from workers.metrics import Metrics
 from workers.policy_watch import PolicyWatcher
 from workers.settings import Settings
-from workers.signal_history import signal_history
+from workers.signal_history import signal_history, topic_history
 from workers.web import register_views
 
 log = logging.getLogger(__name__)
@@ -97,12 +96,6 @@ class RecordSender:
                 delay = min(delay * 2, SEND_RETRY_MAX_S)
 
 
-def partition_of(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives ``key`` (murmur2, as the Java client and
-    aiokafka): where records keyed by it went before they were grouped."""
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
-
-
 def count(metrics: Metrics, out: Outputs) -> None:
     for stage, outcome in out.outcomes:
         metrics.events_in.labels(stage).inc()
@@ -158,10 +151,23 @@ def wire_stages(
         max_bytes=settings.max_payload_bytes,
         wall_clock=wall_ms,
         emit_assessed=settings.emit_assessed,
-        band_partition=partial(partition_of, partitions=settings.partitions),
     )
     sender = RecordSender(topics, metrics)
     history = partial(signal_history, settings)
+    # Side branches whose in-memory index is rebuilt from its own topic before the next record
+    # (at start, and after every rebalance: whoever holds the one partition now rebuilds).
+    stale: set[specs.TopicSpec] = {specs.BANDS, specs.IDENTITY_INDEX}
+
+    async def rebuild(topic: specs.TopicSpec) -> None:
+        started = time.perf_counter()
+        records = composition.rebuild_side_branch(topic, await topic_history(settings, topic))
+        stale.discard(topic)
+        log.info(
+            "rebuilt the %s index from %d records in %.1fs",
+            topic.name,
+            records,
+            time.perf_counter() - started,
+        )
 
     def agent(item: Input) -> None:
         async def run(stream: faust.StreamT[bytes]) -> None:
@@ -172,6 +178,8 @@ def wire_stages(
                 key = event.key if isinstance(event.key, bytes) else None
                 if item.topic is specs.IDENTITY_SIGNALS and composition.graph is None:
                     composition.rebuild_graph(await history())
+                if item.topic in stale:
+                    await rebuild(item.topic)
                 out = run_step(composition, item, value, key, source)
                 await sender.send_all(out.records)
                 count(metrics, out)
@@ -192,6 +200,7 @@ def wire_stages(
     async def _after_rebalance(sender: Any, *args: Any, **kwargs: Any) -> None:
         rescan["needed"] = True
         composition.graph = None  # whoever holds the signals partition rebuilds from the log
+        stale.update((specs.BANDS, specs.IDENTITY_INDEX))
 
     ticks = topics[specs.ENFORCE_TICKS.name]
 

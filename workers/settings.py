@@ -272,8 +272,10 @@ class Settings:
     log_format: str = "text"  # or json: one JSON object per line (workers/logging_config.py)
     policy_poll_s: float = 2.0
     # Every stage hop produces; sending each record in its own request cost a third of a
-    # worker's CPU (bench/profile_pipeline.py). 10 ms per hop is invisible to moderators.
-    producer_linger_ms: int = 10
+    # worker's CPU (bench/profile_pipeline.py). The main line is one hop (issue 17), so a
+    # decision waits for one linger: 25 ms cut worker CPU per comment 11% against 10 ms with
+    # p99 latency at half load still 33 ms (docs/benchmarks.md, *Producer linger*).
+    producer_linger_ms: int = 25
     # Live workers let wall-clock time pass deadlines; replay runs on event time alone.
     wall_clock_timers: bool = True
     # Moderator console (workers/console): who may sign in, and how.

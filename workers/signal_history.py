@@ -1,4 +1,7 @@
-"""Reads identity.signals back for the linking stage's rebuild of its graph."""
+"""Reads a one-partition topic back up to the worker group's committed offset: the linking
+stage's graph (``identity.signals``) and the side branches' in-memory indexes (the band index
+on ``rate_windows.bands.v2``, the linking index on ``identity.index.v2``) are folds over their
+topic, rebuilt from it whenever a worker takes the partition."""
 
 from __future__ import annotations
 
@@ -9,11 +12,14 @@ from streams import topics as specs
 from workers.kafka_clients import kafka_options
 from workers.settings import Settings
 
+HISTORY_BATCH = 5000
 
-async def signal_history(settings: Settings) -> list[bytes]:
-    """Every signal before the worker group's committed offset: exactly those already folded
-    into the graph by an earlier holder, so none is counted twice or missed."""
-    topic = settings.topic(specs.IDENTITY_SIGNALS.name)
+
+async def topic_history(settings: Settings, spec: specs.TopicSpec) -> list[tuple[bytes, int]]:
+    """Every retained record of ``spec``'s one partition before the worker group's committed
+    offset, as (value, record timestamp ms), oldest first: exactly those already folded by an
+    earlier holder, so none is counted twice or missed (the consumer resumes at that offset)."""
+    topic = settings.topic(spec.name)
     tp = TopicPartition(topic, 0)
     admin = AIOKafkaAdminClient(**kafka_options(settings))
     await admin.start()
@@ -27,16 +33,21 @@ async def signal_history(settings: Settings) -> list[bytes]:
         return []
     consumer = AIOKafkaConsumer(**kafka_options(settings), enable_auto_commit=False)
     await consumer.start()
-    out: list[bytes] = []
+    out: list[tuple[bytes, int]] = []
     try:
         consumer.assign([tp])
         await consumer.seek_to_beginning(tp)
         while await consumer.position(tp) < stop:
-            batch = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
+            batch = await consumer.getmany(tp, timeout_ms=1000, max_records=HISTORY_BATCH)
             for msg in batch.get(tp, []):
                 if msg.offset >= stop:
                     break
-                out.append(msg.value or b"")
+                out.append((msg.value or b"", msg.timestamp))
         return out
     finally:
         await consumer.stop()
+
+
+async def signal_history(settings: Settings) -> list[bytes]:
+    """Every signal before the worker group's committed offset, for the identity graph."""
+    return [value for value, _ in await topic_history(settings, specs.IDENTITY_SIGNALS)]

@@ -1,13 +1,14 @@
-"""The band table as ``BandState`` values: one place that decodes and encodes them.
+"""The band index: each band key's ``BandState``, held decoded in memory.
 
-The table keeps the JSON bytes: its changelog, standby replicas and replay read only those.
-Each value written is a right-sized copy (``schemas.codec.right_sized``): a full key holds 256
-posts, and 2,048 keys are held for the life of the worker.
+Since issue 17 the index has no changelog: its input topic (``rate_windows.bands.v2``, one
+partition) is its log, and a worker rebuilds it from that topic
+(``Composition.rebuild_side_branch``). Nothing reads the index as bytes any more, so it keeps
+the states as they are: a band entry no longer decodes and re-encodes its key's whole recent
+post list (up to 256 posts) as JSON on every read and write, which was most of the band step's
+time (docs/benchmarks.md, *Side branches on one partition*). ``encoded`` gives the JSON bytes
+for byte counts and comparisons.
 
-Why no cache of decoded states: it was tried (commit f7cda77). Keeping every key's last
-decoded state saved the JSON decode per entry, but ``bench/bench_state_growth.py --bands-ab``
-gave the same gain with it as without it, and it held every key's posts decoded as well;
-decoding with orjson is not where a band entry's time goes.
+An emptied key is dropped, so the index holds only keys with posts in their window.
 """
 
 from __future__ import annotations
@@ -16,21 +17,28 @@ from collections.abc import MutableMapping
 
 import orjson
 
-from schemas.codec import right_sized
 from streams.rate_windows.cross_author import BandState
+
+_EMPTY = BandState()
 
 
 class BandStates:
-    """Read and write one band table's states; ``table`` is the Faust table (or a dict)."""
+    """Read and write the band index; ``table`` maps band key bytes to its state."""
 
     __slots__ = ("_table",)
 
-    def __init__(self, table: MutableMapping[bytes, bytes]) -> None:
+    def __init__(self, table: MutableMapping[bytes, BandState]) -> None:
         self._table = table
 
     def get(self, key: bytes) -> BandState:
-        stored = self._table.get(key)
-        return BandState.from_dict(orjson.loads(stored)) if stored else BandState()
+        return self._table.get(key, _EMPTY)
 
     def put(self, key: bytes, state: BandState) -> None:
-        self._table[key] = right_sized(orjson.dumps(state.to_dict()))
+        if state.is_empty():
+            self._table.pop(key, None)
+        else:
+            self._table[key] = state
+
+    def encoded(self) -> dict[bytes, bytes]:
+        """Every key's state as the JSON bytes the band table used to hold."""
+        return {k: orjson.dumps(s.to_dict()) for k, s in self._table.items()}

@@ -25,6 +25,7 @@ from workers.audit import (
     policy_files,
     render_html,
     render_markdown,
+    result_json,
     run_diff,
 )
 
@@ -176,6 +177,15 @@ def test_reports_list_the_difference_with_both_evidences() -> None:
     assert "recorded only | abusive | test.abusive | 0–4" in section
     assert "\\| abusive \\| 1 \\| 0 \\| \\-1" not in report  # counts are real cells, not escaped
     assert "| abusive | 1 | 0 | -1 |" in report
+
+
+def test_the_json_report_carries_both_sides_of_a_difference_as_json() -> None:
+    old = decided("abusive")
+    new = replace(old, action_kinds=("hide_post",), outcome="actions", action_ids=("x" * 32,))
+    report = orjson.loads(orjson.dumps(result_json(diff([old], [new]))))
+    [difference] = report["differences"]
+    assert difference["recorded"] == orjson.loads(old.to_bytes())
+    assert difference["replayed"]["action_kinds"] == ["hide_post"]
 
 
 def test_policy_versions_without_a_file_are_called_out(tmp_path: Path) -> None:

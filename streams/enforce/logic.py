@@ -62,6 +62,7 @@ from streams.enforce.state import (
     AuthorState,
     Case,
     Decided,
+    LinkedBlock,
     prune,
 )
 from streams.enforce.working_hours import add_working_hours, next_monitoring_start
@@ -137,6 +138,12 @@ def decide(
     # and actions come out, byte for byte, rather than new ones about a post that may be gone.
     remembered = before.standing_when_decided(comment.comment_id)
     standing = remembered if remembered is not None else _standing(before)
+    # Likewise the linked accounts a block reached, and the link evidence it cited then.
+    reached = (
+        list(before.linked_when_decided(comment.comment_id))
+        if remembered is not None
+        else _linked(linked_authors, comment.author_key)
+    )
     # A block for frequent posting cannot be undone by removing one post; a ladder block can.
     already_blocked_for_good = standing == BLOCKED_FOR_GOOD
     blocked = standing != FREE or bool(triage.block)
@@ -187,7 +194,7 @@ def decide(
                 target_comment="",
                 said=_say(cfg, "block_frequent_inflammatory", audience),
             )
-        for key, evidence in _linked(linked_authors, comment.author_key):
+        for key, evidence in reached:
             # The linked account did not write this comment: its language is not known.
             draft.add(
                 "block_account",
@@ -231,6 +238,11 @@ def decide(
     )
     if triage.block:
         after = _block(after, at, blocked_for="")
+        if reached and remembered is None:
+            linked_block = LinkedBlock(comment.comment_id, tuple(reached), at)
+            after = replace(
+                after, linked_blocks=(*after.linked_blocks, linked_block)[-MAX_DECIDED:]
+            )
         if not already_blocked_for_good:
             after = replace(after, counts=after.counts.bump(blocks=1))
     after = prune(after, at, cfg.closed_case_retention_ms, cfg.max_cases_per_author)

@@ -102,6 +102,21 @@ class Decided:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkedBlock:
+    """The linked accounts a block for this comment reached, and the link evidence it cited.
+
+    The identity graph keeps learning after a block (more shared timing, more near-duplicates),
+    so a verdict delivered again after a restart would otherwise cite a higher link score or
+    reach an account linked since: an action with the same id and other bytes. Kept only for
+    blocks that reached a linked account, which are rare.
+    """
+
+    comment_id: str
+    accounts: tuple[tuple[str, str], ...]  # (author key, evidence), sorted by key
+    at_ms: int  # event time of the comment, for retention
+
+
+@dataclass(frozen=True, slots=True)
 class Counts:
     """Running totals for the author, for reviewers and metrics (never reset by pruning)."""
 
@@ -130,6 +145,7 @@ class AuthorState:
     # fingerprint slices and again as more accounts join, and is acted on once. Newest last.
     notices_seen: tuple[str, ...] = ()
     decided: tuple[Decided, ...] = ()  # newest last; see Decided
+    linked_blocks: tuple[LinkedBlock, ...] = ()  # newest last; see LinkedBlock
 
     def case(self, comment_id: str) -> Case | None:
         return next((c for c in self.cases if c.comment_id == comment_id), None)
@@ -140,6 +156,10 @@ class AuthorState:
         if case is not None:
             return case.standing
         return next((d.standing for d in self.decided if d.comment_id == comment_id), None)
+
+    def linked_when_decided(self, comment_id: str) -> tuple[tuple[str, str], ...]:
+        """The linked accounts a block for this comment reached when it was first decided."""
+        return next((b.accounts for b in self.linked_blocks if b.comment_id == comment_id), ())
 
     def with_case(self, case: Case) -> AuthorState:
         others = [c for c in self.cases if c.comment_id != case.comment_id]
@@ -154,15 +174,24 @@ class AuthorState:
     @property
     def is_idle(self) -> bool:
         """Nothing worth keeping: the agent may delete the table entry."""
-        return not self.cases and not self.blocked and not self.notices_seen and not self.decided
+        return (
+            not self.cases
+            and not self.blocked
+            and not self.notices_seen
+            and not self.decided
+            and not self.linked_blocks
+        )
 
     def to_dict(self) -> dict[str, Any]:
         # Plain JSON values all the way down: the findings inside are records (Structs).
         built: dict[str, Any] = msgspec.to_builtins(self)
+        if not self.linked_blocks:
+            # Most authors never have one: their stored state stays the bytes it was.
+            del built["linked_blocks"]
         return built
 
     def to_bytes(self) -> bytes:
-        return dumps(self)
+        return dumps(self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> AuthorState:
@@ -175,6 +204,10 @@ class AuthorState:
             counts=Counts(**d["counts"]),
             notices_seen=tuple(d.get("notices_seen", ())),
             decided=tuple(Decided(**x) for x in d.get("decided", ())),
+            linked_blocks=tuple(
+                LinkedBlock(x["comment_id"], tuple((k, e) for k, e in x["accounts"]), x["at_ms"])
+                for x in d.get("linked_blocks", ())
+            ),
         )
 
     @classmethod
@@ -184,7 +217,7 @@ class AuthorState:
 
 def prune(state: AuthorState, now_ms: int, retention_ms: int, max_cases: int) -> AuthorState:
     """Drop closed cases older than the retention, then the oldest closed ones over the cap;
-    and decided comments older than the retention.
+    and decided comments and linked blocks older than the retention.
 
     Open cases are never dropped: each one has a timer that must still fire. They cannot grow
     without bound either, because a block closes them all.
@@ -196,6 +229,11 @@ def prune(state: AuthorState, now_ms: int, retention_ms: int, max_cases: int) ->
         dropped = {c.comment_id for c in closed[:excess]}
         kept = [c for c in kept if c.comment_id not in dropped]
     decided = tuple(d for d in state.decided if now_ms - d.at_ms <= retention_ms)
-    if len(kept) == len(state.cases) and len(decided) == len(state.decided):
+    linked = tuple(b for b in state.linked_blocks if now_ms - b.at_ms <= retention_ms)
+    if (
+        len(kept) == len(state.cases)
+        and len(decided) == len(state.decided)
+        and len(linked) == len(state.linked_blocks)
+    ):
         return state
-    return replace(state, cases=tuple(kept), decided=decided)
+    return replace(state, cases=tuple(kept), decided=decided, linked_blocks=linked)

@@ -611,6 +611,34 @@ def test_a_redelivered_verdict_is_decided_as_the_first_time_to_the_byte(
     assert _bytes(again) == _bytes(first)
 
 
+def test_a_redelivered_block_cites_the_linked_accounts_it_reached_the_first_time() -> None:
+    # The identity graph learns on after a block: redelivered, the same verdict meets a higher
+    # link score and an account linked since. Its actions must still be the first bytes.
+    earlier = decide(None, verdict(TUE_10, "abusive", comment_id="facebook:c0"), CFG)
+    v = verdict(
+        TUE_10 + 600_000,
+        "abusive",
+        comment_id="facebook:c5",
+        behaviour=(inflammatory(TUE_10, "facebook:c0", "facebook:c5"),),
+    )
+    first = decide(earlier.state, v, CFG, linked_authors=[("author-b", "score 0.89")])
+    stored = AuthorState.from_bytes(first.state.to_bytes())
+    assert stored == first.state
+    again = decide(
+        stored, v, CFG, linked_authors=[("author-b", "score 0.92"), ("author-c", "score 0.81")]
+    )
+    assert _bytes(again) == _bytes(first)
+    assert [a.linked_evidence for a in again.actions if a.target_author == "author-b"] == [
+        ("score 0.89",)
+    ]
+
+
+def test_only_an_author_whose_block_reached_a_linked_account_stores_it() -> None:
+    out = decide(None, verdict(TUE_10, "abusive"), CFG)
+    assert out.state.linked_blocks == ()
+    assert b"linked_blocks" not in out.state.to_bytes()  # most authors' state keeps its bytes
+
+
 def test_a_benign_verdict_leaves_nothing_behind() -> None:
     out = decide(None, verdict(TUE_10), CFG)
     assert out.state.is_idle  # its decision does not depend on the standing

@@ -33,8 +33,8 @@ from schemas.action import Action, ActionResult, Decision, Tick
 from schemas.codec import replace
 from schemas.comment import Comment
 from schemas.deadletter import DeadLetter
-from schemas.identity import ClusterMembership, LinkSignal
-from schemas.review import Review
+from schemas.identity import ClusterMembership, LinkOverride, LinkSignal
+from schemas.review import VERB_SPLIT_LINK, Review
 from schemas.verdict import BehaviourNotice, Verdict
 from streams import topics as specs
 from streams.enforce.logic import (
@@ -264,7 +264,14 @@ class Composition:
         follow = on_review(
             self.stores.enforcement.load(author), review, source, self.current().enforcement
         )
-        return self._followed(author, follow, review.verb)
+        out = self._followed(author, follow, review.verb)
+        split = link_split(review)
+        if split is not None:
+            # Enforcement undoes what the link caused; the identity graph must also stop
+            # linking the pair, or the next block would reach the other account again.
+            pair = f"{split.author_a}|{split.author_b}".encode()
+            out.records.append(Record(specs.IDENTITY_OVERRIDES, pair, split))
+        return out
 
     def on_cluster(self, membership: ClusterMembership, key: bytes | None, source: str) -> Outputs:
         author = membership.author_key.encode()
@@ -394,14 +401,30 @@ class Composition:
             folded += 1
         return folded
 
-    def rebuild_graph(self, history: Iterable[bytes]) -> IdentityGraph:
-        """The graph is a fold over identity.signals: whoever holds its one partition rebuilds
-        it from the log up to the committed offset, so no separate store can drift from it."""
+    def rebuild_graph(
+        self, history: Iterable[bytes], overrides: Iterable[bytes] = ()
+    ) -> IdentityGraph:
+        """The graph is a fold over identity.signals and identity.overrides: whoever holds
+        their one partition rebuilds it from the logs up to the committed offsets, so no
+        separate store can drift from it. Edges and overrides commute (the graph is a function
+        of both, whatever order they arrived in), so the overrides go last."""
         graph = IdentityGraph(self.current().linking)
         for raw in history:
             graph.add(LinkSignal.from_bytes(raw))
+        for raw in overrides:
+            graph.override(LinkOverride.from_bytes(raw))
         self.graph = graph
         return graph
+
+    def on_override(self, decision: LinkOverride, key: bytes | None, source: str) -> Outputs:
+        """A reviewer's split or merge of two accounts: the clusters it changes, as memberships."""
+        graph = self.graph if self.graph is not None else self.rebuild_graph(())
+        changed = graph.override(decision)
+        out = Outputs(outcomes=[("linking", "clusters_changed" if changed else "ok")])
+        out.records.extend(
+            Record(specs.IDENTITY_CLUSTERS, m.author_key.encode(), m) for m in changed
+        )
+        return out
 
     def on_signal(self, signal: LinkSignal, key: bytes | None, source: str) -> Outputs:
         graph = self.graph if self.graph is not None else self.rebuild_graph(())
@@ -416,6 +439,23 @@ class Composition:
         # Dead letters carry a wall-clock stamp that is operational only; offline it is 0 so
         # replay's output is a function of its input alone.
         return self._wall_clock() if self._wall_clock is not None else 0
+
+
+def link_split(review: Review) -> LinkOverride | None:
+    """The identity graph's override a console review asks for, if any."""
+    if review.verb != VERB_SPLIT_LINK or not review.other_author:
+        return None
+    a, b = sorted((review.author_key, review.other_author))
+    if a == b:
+        return None
+    return LinkOverride(
+        author_a=a,
+        author_b=b,
+        action="split",
+        reviewer=review.reviewer,
+        reason=review.reason,
+        at_ms=review.at_ms,
+    )
 
 
 def link_evidence(membership: ClusterMembership, member: str) -> str:

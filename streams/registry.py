@@ -16,7 +16,7 @@ from typing import Any
 
 from schemas.action import ActionResult, Tick
 from schemas.comment import Comment
-from schemas.identity import ClusterMembership, LinkSignal
+from schemas.identity import ClusterMembership, LinkOverride, LinkSignal
 from schemas.review import Review
 from schemas.verdict import BehaviourNotice
 from streams import topics as specs
@@ -70,7 +70,7 @@ STAGES: tuple[Stage, ...] = (
             specs.IDENTITY_CLUSTERS,
             specs.REVIEWS,
         ),
-        (specs.ACTIONS, specs.DECISIONS, specs.ENFORCE_TICKS),
+        (specs.ACTIONS, specs.DECISIONS, specs.ENFORCE_TICKS, specs.IDENTITY_OVERRIDES),
     ),
     Stage(
         "rate_windows_bands",
@@ -81,7 +81,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "linking",
         "linking",
-        (specs.IDENTITY_INDEX, specs.IDENTITY_SIGNALS),
+        (specs.IDENTITY_INDEX, specs.IDENTITY_SIGNALS, specs.IDENTITY_OVERRIDES),
         (specs.IDENTITY_SIGNALS, specs.IDENTITY_CLUSTERS),
     ),
 )
@@ -129,6 +129,14 @@ INPUTS: tuple[Input, ...] = (
         "linking-graph",
         LinkSignal.from_bytes,
         Composition.on_signal,
+    ),
+    # A reviewer's split of two accounts (from a console review): the graph stops linking them.
+    Input(
+        specs.IDENTITY_OVERRIDES,
+        "linking",
+        "linking-overrides",
+        LinkOverride.from_bytes,
+        Composition.on_override,
     ),
 )
 

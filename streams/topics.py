@@ -58,6 +58,16 @@ IDENTITY_SIGNALS = TopicSpec(
     retention_ms=90 * 86_400_000,
     partitions=1,
 )
+# A reviewer's split (or merge) of two accounts, from a console review: the identity graph
+# applies it and never links the pair again. Compacted by pair (the latest decision on a pair
+# stands for good) and read back whole when the graph is rebuilt; one partition, like the graph.
+IDENTITY_OVERRIDES = TopicSpec(
+    "identity.overrides",
+    "sorted author pair 'a|b'",
+    "schemas.identity.LinkOverride",
+    compacted=True,
+    partitions=1,
+)
 IDENTITY_CLUSTERS = TopicSpec(
     "identity.clusters", "author key", "schemas.identity.ClusterMembership", compacted=True
 )
@@ -79,6 +89,7 @@ ALL = (
     DEADLETTER,
     IDENTITY_INDEX,
     IDENTITY_SIGNALS,
+    IDENTITY_OVERRIDES,
     IDENTITY_CLUSTERS,
     POLICY,
     ENFORCE_TICKS,

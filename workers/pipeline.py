@@ -31,7 +31,7 @@ from streams.state_store import ENFORCEMENT_TABLE, Stores
 from workers.metrics import Metrics
 from workers.policy_watch import PolicyWatcher
 from workers.settings import Settings
-from workers.signal_history import signal_history, topic_history
+from workers.signal_history import override_history, signal_history, topic_history
 from workers.web import register_views
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,11 @@ def wire_stages(
     )
     sender = RecordSender(topics, metrics)
     history = partial(signal_history, settings)
+    overrides = partial(override_history, settings)
+    graph_inputs = (specs.IDENTITY_SIGNALS, specs.IDENTITY_OVERRIDES)
+    # Two agents feed the graph: one rebuild, or a signal folded by the first could be lost
+    # to a second rebuild that read the log before it.
+    graph_rebuild = asyncio.Lock()
     # Side branches whose in-memory index is rebuilt from its own topic before the next record
     # (at start, and after every rebalance: whoever holds the one partition now rebuilds).
     stale: set[specs.TopicSpec] = {specs.BANDS, specs.IDENTITY_INDEX}
@@ -176,8 +181,10 @@ def wire_stages(
                 source = source_of(event)
                 value = event.value if isinstance(event.value, bytes) else b""
                 key = event.key if isinstance(event.key, bytes) else None
-                if item.topic is specs.IDENTITY_SIGNALS and composition.graph is None:
-                    composition.rebuild_graph(await history())
+                if item.topic in graph_inputs and composition.graph is None:
+                    async with graph_rebuild:
+                        if composition.graph is None:
+                            composition.rebuild_graph(await history(), await overrides())
                 if item.topic in stale:
                     await rebuild(item.topic)
                 out = run_step(composition, item, value, key, source)

@@ -51,3 +51,9 @@ async def topic_history(settings: Settings, spec: specs.TopicSpec) -> list[tuple
 async def signal_history(settings: Settings) -> list[bytes]:
     """Every signal before the worker group's committed offset, for the identity graph."""
     return [value for value, _ in await topic_history(settings, specs.IDENTITY_SIGNALS)]
+
+
+async def override_history(settings: Settings) -> list[bytes]:
+    """Every reviewer's split or merge before the committed offset, for the identity graph."""
+    history = await topic_history(settings, specs.IDENTITY_OVERRIDES)
+    return [value for value, _ in history if value]  # a compacted topic may hold tombstones

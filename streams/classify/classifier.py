@@ -70,6 +70,8 @@ class Classifier:
             for clause in policy.clauses.values()
             for spec in clause.detectors
         )
+        for _, spec, detector in self._detectors:
+            detector.serve(spec.threshold)
         self._fallback = {c.id: c.fallback for c in policy.clauses.values()}
         # Each distinct top-level detector once, with the (clause, spec) pairs it serves.
         served: dict[int, tuple[Detector, list[tuple[Clause, DetectorSpec]]]] = {}

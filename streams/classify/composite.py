@@ -42,6 +42,14 @@ class CompositeDetector(Detector):
         if not isinstance(self.label, str):
             raise params.error("params.label must be a string")
 
+    def serve(self, threshold: float) -> None:
+        # all_of takes the weakest member's confidence and any_of keeps each member's, so a
+        # member's hit under the threshold can never count; a veto's hit counts at any score.
+        for member in self.members:
+            member.serve(threshold)
+        for veto in self.vetoes:
+            veto.serve(0.0)
+
     def may_hit(self, doc: Document) -> bool:
         if self.mode == "any_of":
             return any(member.may_hit(doc) for member in self.members)

@@ -53,6 +53,12 @@ class Detector(ABC):
     def may_hit(self, doc: Document) -> bool:
         return True
 
+    def serve(self, threshold: float) -> None:
+        """Told, once per use, the lowest confidence at which one of this detector's hits can
+        still count there (its spec's threshold; 0 under a veto, where any hit counts). A
+        detector may then skip the work for hits that could count nowhere. Default: nothing."""
+        return None
+
     def probe_ids(self) -> frozenset[int]:
         """Every prefilter probe ``may_hit`` reads (none: it does not depend on the scan)."""
         return frozenset()

@@ -10,11 +10,12 @@ Policy file::
 ``model`` names a target of the committed artefact (``artefact``, default ``text_models``).
 The hits are the ``evidence`` features that pushed the score up most, as spans of the original
 text, each carrying the comment's score as its confidence: the detector's threshold then
-decides, as for every other detector. A score under ``min_score`` (default 0.3, below every
-threshold in use) gives no hit at all, so the evidence is worked out only for comments that
-could become findings. A model reads the normalised words, so a disguised word
-scores as the plain one does. Combining with rules is the policy's job (``composite``:
-``all_of`` for a gate, ``any_of`` beside rules).
+decides, as for every other detector. A score under ``min_score`` (default 0.3), or under the
+lowest threshold at which a hit of this detector can count in the policy (``serve``), gives no
+hit at all, so the evidence is worked out only for comments that could become findings.
+A model reads the normalised words, so a disguised word scores as the plain one does.
+Combining with rules is the policy's job (``composite``: ``all_of`` for a gate, ``any_of``
+beside rules).
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ class ModelDetector(Detector):
         self._features_key = ("model-features", self.models.name)
         self.evidence = params.integer("evidence", 3, low=1) or 3
         self.min_score = params.number("min_score", 0.3)
+        # The lowest threshold of the specs this detector serves (Detector.serve), once the
+        # classifier has built them all: evidence under it could make no finding anywhere.
+        self._floor: float | None = None
+
+    def serve(self, threshold: float) -> None:
+        self._floor = threshold if self._floor is None else min(self._floor, threshold)
 
     def detect_batch(self, docs: Sequence[Document]) -> list[list[Hit]]:
         # One gather and one sum for the whole batch; each document keeps its scores in its
@@ -67,7 +74,7 @@ class ModelDetector(Detector):
             self._memo_key, lambda: self.models.scores_of([self._features(doc)])[0]
         )
         score = scores[self.column]
-        if score < self.min_score:
+        if score < self.min_score or (self._floor is not None and score < self._floor):
             return []
         hits = []
         for c in self.models.evidence(self._features(doc), self.target, self.evidence):

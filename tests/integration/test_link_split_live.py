@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from bench.bench_pipeline import wait_quiet
 from schemas.identity import ClusterMembership, LinkOverride
-from schemas.review import Review, review_id
 from streams import topics as specs
 from tests.integration.envelopes import T0_MS
 from tests.integration.test_linking import RING, _round
+from tests.unit.workers.test_link_split_review import splitting
 from workers.console.kafka_io import KafkaReviewSink
 from workers.local_run import LocalPipeline
 
@@ -44,23 +44,7 @@ async def test_a_split_from_the_console_unlinks_the_pair_in_the_live_graph(
     sink = KafkaReviewSink(pipeline.settings)  # the console's own writer
     await sink.start()
     try:
-        at_ms = T0_MS + 30 * MIN
-        await sink.send(
-            Review(
-                review_id=review_id("facebook:any", "split_link", "morgan", at_ms),
-                verb="split_link",
-                author_key=a,
-                comment_id="facebook:any",
-                platform="facebook",
-                policy_version="v",
-                reviewer="morgan",
-                role="moderator",
-                reason="two siblings sharing a tablet",
-                at_ms=at_ms,
-                actions=(),
-                other_author=b,
-            )
-        )
+        await sink.send(splitting(a, b))
     finally:
         await sink.stop()
 

@@ -413,7 +413,8 @@ def test_stale_results_change_nothing() -> None:
 # --- immediate block: frequent inflammatory posting, linked accounts -------------------------
 
 
-def test_frequent_inflammatory_blocks_author_and_linked_accounts() -> None:
+def _third_inflammatory() -> tuple[Outcome, Verdict]:
+    """An earlier abusive comment, and the one that makes the author frequently inflammatory."""
     earlier = decide(None, verdict(TUE_10, "abusive", comment_id="facebook:c0"), CFG)
     v = verdict(
         TUE_10 + 600_000,
@@ -421,6 +422,11 @@ def test_frequent_inflammatory_blocks_author_and_linked_accounts() -> None:
         comment_id="facebook:c5",
         behaviour=(inflammatory(TUE_10, "facebook:c0", "facebook:c5"),),
     )
+    return earlier, v
+
+
+def test_frequent_inflammatory_blocks_author_and_linked_accounts() -> None:
+    earlier, v = _third_inflammatory()
     linked = [
         ("author-b", "same device hash as author-a"),
         ("author-c", "near-identical text posted 40s apart"),
@@ -614,13 +620,7 @@ def test_a_redelivered_verdict_is_decided_as_the_first_time_to_the_byte(
 def test_a_redelivered_block_cites_the_linked_accounts_it_reached_the_first_time() -> None:
     # The identity graph learns on after a block: redelivered, the same verdict meets a higher
     # link score and an account linked since. Its actions must still be the first bytes.
-    earlier = decide(None, verdict(TUE_10, "abusive", comment_id="facebook:c0"), CFG)
-    v = verdict(
-        TUE_10 + 600_000,
-        "abusive",
-        comment_id="facebook:c5",
-        behaviour=(inflammatory(TUE_10, "facebook:c0", "facebook:c5"),),
-    )
+    earlier, v = _third_inflammatory()
     first = decide(earlier.state, v, CFG, linked_authors=[("author-b", "score 0.89")])
     stored = AuthorState.from_bytes(first.state.to_bytes())
     assert stored == first.state

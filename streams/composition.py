@@ -418,27 +418,24 @@ class Composition:
 
     def on_override(self, decision: LinkOverride, key: bytes | None, source: str) -> Outputs:
         """A reviewer's split or merge of two accounts: the clusters it changes, as memberships."""
-        graph = self.graph if self.graph is not None else self.rebuild_graph(())
-        changed = graph.override(decision)
-        out = Outputs(outcomes=[("linking", "clusters_changed" if changed else "ok")])
-        out.records.extend(
-            Record(specs.IDENTITY_CLUSTERS, m.author_key.encode(), m) for m in changed
-        )
-        return out
+        return _clusters_changed(self._graph().override(decision))
 
     def on_signal(self, signal: LinkSignal, key: bytes | None, source: str) -> Outputs:
-        graph = self.graph if self.graph is not None else self.rebuild_graph(())
-        changed = graph.add(signal)
-        out = Outputs(outcomes=[("linking", "clusters_changed" if changed else "ok")])
-        out.records.extend(
-            Record(specs.IDENTITY_CLUSTERS, m.author_key.encode(), m) for m in changed
-        )
-        return out
+        return _clusters_changed(self._graph().add(signal))
+
+    def _graph(self) -> IdentityGraph:
+        return self.graph if self.graph is not None else self.rebuild_graph(())
 
     def _failed_at_ms(self) -> int:
         # Dead letters carry a wall-clock stamp that is operational only; offline it is 0 so
         # replay's output is a function of its input alone.
         return self._wall_clock() if self._wall_clock is not None else 0
+
+
+def _clusters_changed(changed: Iterable[ClusterMembership]) -> Outputs:
+    """The linking step's outputs: each changed membership, keyed by its author."""
+    records = [Record(specs.IDENTITY_CLUSTERS, m.author_key.encode(), m) for m in changed]
+    return Outputs(records=records, outcomes=[("linking", "clusters_changed" if records else "ok")])
 
 
 def link_split(review: Review) -> LinkOverride | None:

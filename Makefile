@@ -30,7 +30,7 @@ status:
 
 # Brings the local stack up, runs the workers, the executor and the sample feed, prints decisions.
 demo: up
-	MODSTREAM_DEV_MODE=true $(BIN)/python -m workers.demo
+	MODSTREAM_DEV_MODE=true $(BIN)/python -m workers.dev.demo
 
 # Unit tests, then the integration tests against the real broker and Redis.
 test: up

@@ -19,8 +19,8 @@ from bench.bench_pipeline import end_offsets
 from schemas.action import TRIGGER_COMMENT, Decision
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
+from workers.dev.local_run import LocalPipeline
 from workers.kafka_clients import kafka_options
-from workers.local_run import LocalPipeline
 
 Message = tuple[bytes | None, bytes]
 

@@ -10,7 +10,7 @@ resident memory (``/proc/self/statm`` after ``gc.collect()``) at each N in ``--a
 What the process holds is what the worker's agents hold, in the same form:
 
 - the rate-windows, cross-author band and enforcement tables, and the enforce agent's deadline
-  index, through ``workers.offline_pipeline`` (the same stage functions, state kept as the
+  index, through ``workers.offline.offline_pipeline`` (the same stage functions, state kept as the
   tables' bytes). The worker's store is ``memory://``: faust-streaming's in-memory store is one
   dict of the raw key bytes to the raw value bytes (``faust/stores/memory.py``), as here. Its
   other per-key dict (key to partition) is filled only when a table is recovered from its
@@ -77,7 +77,7 @@ from streams.normalise.pseudonymise import Pseudonymiser  # noqa: E402
 from streams.policy import parse_policy  # noqa: E402
 from streams.registry import Input  # noqa: E402
 from streams.stage_configs import StageConfigs, build_stage_configs  # noqa: E402
-from workers.offline_pipeline import OfflinePipeline  # noqa: E402
+from workers.offline.offline_pipeline import OfflinePipeline  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 MIB = 2**20

@@ -25,7 +25,7 @@ from streams.classify.classifier import Classifier
 from streams.normalise.ingest import ingest
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import load_policy
-from workers.sample_feed import sample_envelopes
+from workers.dev.sample_feed import sample_envelopes
 from workers.settings import DEFAULT_POLICY
 
 

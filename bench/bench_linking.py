@@ -46,7 +46,7 @@ from streams.linking.config import LinkingConfig
 from streams.linking.graph import IdentityGraph
 from streams.linking.population import Population, PopulationSpec, generate
 from streams.linking.signals import StyleProfile
-from workers.evaluate_linking import LinkingRun
+from workers.offline.evaluate_linking import LinkingRun
 
 MILLION = 1_000_000
 

@@ -26,9 +26,10 @@ Phases (each prints a markdown table and appends a JSON line to .stack/bench/res
 - ``rates``: a fresh worker fed at each of ``--rates`` comments/s for ``--latency-seconds``:
   latency and CPU per comment against the offered rate (per-comment cost falls as batches
   fill, and the rate where latency starts to climb is what one worker sustains).
-- ``ceiling``: no Kafka at all: every stage's logic in-process (``workers.offline_pipeline``,
-  what replay runs; the linking stage is not in it) over the same comments, on one core. What
-  a worker could approach if Kafka and Faust cost nothing; with ``hops``, what fusing is worth.
+- ``ceiling``: no Kafka at all: every stage's logic in-process
+  (``workers.offline.offline_pipeline``, what replay runs; the linking stage is not in it) over
+  the same comments, on one core. What a worker could approach if Kafka and Faust cost nothing;
+  with ``hops``, what fusing is worth.
 - ``state``: the bytes each table holds after comments from new authors, in-process: what
   ``memory``'s growth is made of.
 - ``hops``: a Faust app of bare passthrough agents (decode, encode, send; the app's producer
@@ -64,8 +65,8 @@ if str(ROOT) not in sys.path:
 from bench.loadgen import LoadGenerator, Message, Mix, send_all, send_paced  # noqa: E402
 from schemas.action import TRIGGER_COMMENT  # noqa: E402
 from streams import topics as specs  # noqa: E402
+from workers.dev.local_run import LocalPipeline, release_unclosed  # noqa: E402
 from workers.kafka_clients import kafka_options  # noqa: E402
-from workers.local_run import LocalPipeline, release_unclosed  # noqa: E402
 from workers.settings import REPO_ROOT, Settings  # noqa: E402
 
 RESULTS = REPO_ROOT / ".stack" / "bench" / "results.jsonl"
@@ -343,7 +344,7 @@ def new_run(partitions: int, tag: str, worker_env: Sequence[str] = ()) -> LocalP
 
 async def start_workers(run: LocalPipeline, names: Sequence[str]) -> dict[str, int]:
     ports: dict[str, int] = {}
-    from workers.local_run import free_port
+    from workers.dev.local_run import free_port
 
     for name in names:
         ports[name] = run.web_port if name == "worker" else free_port()
@@ -655,13 +656,13 @@ async def phase_rates(args: argparse.Namespace) -> None:
 
 def phase_state(args: argparse.Namespace) -> None:
     """What the RSS growth of ``memory`` is made of: the bytes each table holds after
-    ``--state-authors`` comments from new accounts, replayed in-process (workers.offline_pipeline
-    holds state exactly as the tables' bytes; the linking stage's index and graph are not in
-    it)."""
+    ``--state-authors`` comments from new accounts, replayed in-process
+    (workers.offline.offline_pipeline holds state exactly as the tables' bytes; the linking
+    stage's index and graph are not in it)."""
     from streams.normalise.pseudonymise import Pseudonymiser
     from streams.policy import parse_policy
     from streams.stage_configs import build_stage_configs
-    from workers.offline_pipeline import OfflinePipeline
+    from workers.offline.offline_pipeline import OfflinePipeline
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
     stages = build_stage_configs(
@@ -695,7 +696,7 @@ def phase_ceiling(args: argparse.Namespace) -> None:
     from streams.normalise.pseudonymise import Pseudonymiser
     from streams.policy import parse_policy
     from streams.stage_configs import build_stage_configs
-    from workers.offline_pipeline import OfflinePipeline
+    from workers.offline.offline_pipeline import OfflinePipeline
 
     settings = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
     stages = build_stage_configs(
@@ -750,7 +751,7 @@ def faust_chain(namespace: str, hops: int, web_port: int, source: str = "") -> N
     ``source``: read the first hop from this topic instead of ``<namespace>.chain0``."""
     import faust
 
-    from workers.worker import QuietWorker
+    from workers.processes.worker import QuietWorker
 
     settings = Settings.from_env({**os.environ, "MODSTREAM_NAMESPACE": namespace})
     app = faust.App(
@@ -795,7 +796,7 @@ async def run_faust_chain(
 ) -> dict[str, Any]:
     """Drain ``count`` messages from ``names[0]`` (or ``source``) through a bare Faust chain
     process over ``names``; its rate over the span from its first output to going quiet."""
-    from workers.local_run import free_port
+    from workers.dev.local_run import free_port
 
     cond = Conditions()
     hops = len(names) - 1

@@ -7,7 +7,7 @@ Needs the local stack (deploy/local/stack up). One live worker (all stages, one 
 ``modstream worker`` runs) decides N sample comments in a fresh namespace: live time is from the
 first message produced to the last comment's outcome (a decision or a dead letter) on the
 broker, so it includes every topic hop between the stages. The worker is then stopped and the
-same range of ``comments.raw`` is replayed in this process (``workers.replay``) to a JSONL
+same range of ``comments.raw`` is replayed in this process (``workers.offline.replay``) to a JSONL
 directory: replay time is reading the range, running every stage and writing the files. Each
 replay run also reports the time to build the stages from the policy, which a replay pays once.
 
@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from schemas.action import Decision
 from streams import topics as specs
-from workers.audit import decision_step
-from workers.local_run import LocalPipeline
-from workers.replay import ReplayOptions, replay
-from workers.sample_feed import sample_envelopes
+from workers.dev.local_run import LocalPipeline
+from workers.dev.sample_feed import sample_envelopes
+from workers.offline.audit import decision_step
+from workers.offline.replay import ReplayOptions, replay
 from workers.settings import DEFAULT_POLICY
 
 

@@ -8,7 +8,7 @@
 
 A worker's cost per comment must not keep rising as it runs, or a rate it sustains in the
 first minutes falls behind later. The load generator's stream (bench/loadgen.py, 50 comments
-per second of event time) goes through ``workers.offline_pipeline`` (the agents' pure
+per second of event time) goes through ``workers.offline.offline_pipeline`` (the agents' pure
 functions, state held as the tables' bytes, no Kafka) in chunks; for each chunk it prints CPU
 ms per comment, overall and in the cross-author band stage, and how full the band keys are.
 The baseline is the first chunk of the same run: ratios, not times, are the figures to
@@ -44,7 +44,7 @@ from streams.policy import parse_policy
 from streams.rate_windows.config import WindowConfig
 from streams.rate_windows.fingerprint import band_values, fingerprint
 from streams.stage_configs import build_stage_configs
-from workers.offline_pipeline import OfflinePipeline
+from workers.offline.offline_pipeline import OfflinePipeline
 from workers.settings import Settings
 
 

@@ -36,8 +36,8 @@ if str(ROOT) not in sys.path:
 from bench.answers import Message, send, wait_answered  # noqa: E402
 from bench.loadgen import text_of  # noqa: E402
 from streams.platforms import facebook  # noqa: E402
-from workers.local_run import LocalPipeline  # noqa: E402
-from workers.sample_feed import START_MS, sample_envelopes  # noqa: E402
+from workers.dev.local_run import LocalPipeline  # noqa: E402
+from workers.dev.sample_feed import START_MS, sample_envelopes  # noqa: E402
 
 SEED = 18
 # Just under what a plain client can send to the broker's default message.max.bytes (1 MiB

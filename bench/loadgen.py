@@ -4,7 +4,7 @@
     python bench/loadgen.py --rate 400 --seconds 60            # paced
     python bench/loadgen.py --rate 400 --seconds 60 --namespace run1234abcd --authors 200000
 
-The texts and platform shapes come from ``workers.sample_feed`` (a pool of its envelopes,
+The texts and platform shapes come from ``workers.dev.sample_feed`` (a pool of its envelopes,
 restamped), so what the pipeline parses is what the sample feed and the tests send. What this
 adds for load:
 
@@ -42,8 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from workers.dev.sample_feed import sample_envelopes  # noqa: E402
 from workers.kafka_clients import kafka_options  # noqa: E402
-from workers.sample_feed import sample_envelopes  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 Message = tuple[bytes, bytes]

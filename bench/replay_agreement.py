@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_pipeline import load, new_run, wait_quiet
 from bench.loadgen import send_all
 from streams import topics as specs
-from workers.sample_feed import sample_envelopes
+from workers.dev.sample_feed import sample_envelopes
 from workers.settings import REPO_ROOT
 
 OUT = REPO_ROOT / ".stack" / "bench"

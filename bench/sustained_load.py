@@ -29,8 +29,8 @@ from bench.bench_pipeline import cpu_seconds, rss_bytes, wait_quiet
 from bench.loadgen import LoadGenerator, Message, Sent, send_paced
 from schemas.action import TRIGGER_COMMENT
 from streams import topics as specs
+from workers.dev.local_run import LocalPipeline
 from workers.kafka_clients import kafka_options
-from workers.local_run import LocalPipeline
 
 TABLE_HEADER = (
     "| t s | sent | decided | backlog | group lag | RSS MiB | CPU share |\n"

@@ -2,9 +2,10 @@
 clock for operational stamps, and the stage boundary.
 
 The stage boundary (``guarded_step``: decode, run the step, dead-letter any failure) is shared
-by the live worker (``workers.pipeline.run_step``: Faust acks a message whose handler raised
-and restarts the actor, so an escaped exception would lose the event) and the offline runner's
-inputs read from a topic (replay's reviews), so both answer a bad input with the same letter.
+by the live worker (``workers.processes.pipeline.run_step``: Faust acks a message whose
+handler raised and restarts the actor, so an escaped exception would lose the event) and the
+offline runner's inputs read from a topic (replay's reviews), so both answer a bad input with
+the same letter.
 """
 
 from __future__ import annotations

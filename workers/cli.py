@@ -17,24 +17,27 @@ from workers.cli_conventions import CONTEXT_SETTINGS, run_command, with_version
 
 # command -> (module, function, one line of help). Modules load lazily: `modstream eval` must
 # not pay for importing Faust. The function takes the command's arguments and returns its exit
-# status (see workers.cli_conventions.run).
+# status (see workers.cli_conventions.run). One line per command, however long, so that
+# commands added in parallel merge cleanly (hence fmt: off and E501 off for this file).
+# fmt: off
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "worker": ("workers.worker", "main", "run a stream worker (all stages)"),
-    "executor": ("workers.executor", "main", "run the action executor"),
-    "demo": ("workers.demo", "main", "the whole pipeline on the local stack with a sample feed"),
-    "feed": ("workers.sample_feed", "main", "produce the sample feed to comments.raw"),
-    "eval": ("workers.evaluate", "main", "classifier precision/recall on labelled data"),
-    "classify": ("workers.classify_cli", "main", "classify comments from stdin or files, as JSON"),
-    "links": ("workers.linking_cli", "main", "explain or split sock-puppet links"),
-    "link-eval": ("workers.evaluate_linking", "main", "linking precision/recall (synthetic)"),
-    "evidence": ("workers.evidence_cli", "main", "export, purge and audit the evidence store"),
-    "replay": ("workers.replay", "main", "re-run a topic range in an isolated namespace"),
-    "audit": ("workers.audit", "main", "compare a replay's decisions with the recorded ones"),
-    "explain": ("workers.explain", "main", "the decision trail of one comment or account"),
+    "worker": ("workers.processes.worker", "main", "run a stream worker (all stages)"),
+    "executor": ("workers.executor.executor", "main", "run the action executor"),
+    "demo": ("workers.dev.demo", "main", "the whole pipeline on the local stack with a sample feed"),
+    "feed": ("workers.dev.sample_feed", "main", "produce the sample feed to comments.raw"),
+    "eval": ("workers.offline.evaluate", "main", "classifier precision/recall on labelled data"),
+    "classify": ("workers.offline.classify_cli", "main", "classify comments from stdin or files, as JSON"),
+    "links": ("workers.offline.linking_cli", "main", "explain or split sock-puppet links"),
+    "link-eval": ("workers.offline.evaluate_linking", "main", "linking precision/recall (synthetic)"),
+    "evidence": ("workers.offline.evidence_cli", "main", "export, purge and audit the evidence store"),
+    "replay": ("workers.offline.replay", "main", "re-run a topic range in an isolated namespace"),
+    "audit": ("workers.offline.audit", "main", "compare a replay's decisions with the recorded ones"),
+    "explain": ("workers.offline.explain", "main", "the decision trail of one comment or account"),
     "console": ("workers.console.__main__", "main", "the moderator console (web, port 8080)"),
-    "train": ("workers.train_models", "main", "build the text-model artefact from the corpora"),
-    "connect": ("workers.connect", "main", "platform connector: meta|youtube|x|linkedin|forget"),
+    "train": ("workers.offline.train_models", "main", "build the text-model artefact from the corpora"),
+    "connect": ("workers.processes.connect", "main", "platform connector: meta|youtube|x|linkedin|forget"),
 }
+# fmt: on
 
 
 def _forward(name: str) -> click.Command:

@@ -39,7 +39,8 @@ class Metrics:
     policy_reloads: Counter
     redis_seconds: Histogram
     redis_errors: Counter
-    # Refreshed periodically by workers.lag_monitor (the leader reports the cluster-wide ones).
+    # Refreshed periodically by workers.processes.lag_monitor (the leader reports the
+    # cluster-wide ones).
     consumer_lag: Gauge
     worker_partitions: Gauge
     tables_recovering: Gauge
@@ -48,7 +49,7 @@ class Metrics:
     faust_rebalances: Counter
     faust_buffer_full: Counter
     monitor_errors: Counter
-    # The executor (workers.executor) and its evidence store.
+    # The executor (workers.executor.executor) and its evidence store.
     executor_paused: Gauge
     executor_held: Gauge
     retries: Counter
@@ -159,8 +160,9 @@ class Metrics:
             faust_events_active=Gauge(
                 "modstream_faust_events_active", "Events being processed now", registry=reg
             ),
-            # Faust keeps these as running totals; workers.lag_monitor adds what they grew by,
-            # so they are counters (rate() and increase() work, a restart is a counter reset).
+            # Faust keeps these as running totals; workers.processes.lag_monitor adds what
+            # they grew by, so they are counters (rate() and increase() work, a restart is a
+            # counter reset).
             faust_rebalances=Counter(
                 "modstream_faust_rebalances", "Rebalances this worker has seen", registry=reg
             ),
@@ -187,7 +189,7 @@ class Metrics:
             ),
             retries=Counter(
                 "modstream_retries",
-                "Retries after a transient failure, by op (workers/retry_policy.py)",
+                "Retries after a transient failure, by op (workers/executor/retry_policy.py)",
                 ["op"],
                 registry=reg,
             ),

@@ -16,7 +16,7 @@ import pytest
 
 from tests.fake_platform import FakePlatform
 from tests.integration.platform_run import forget_redis, platform_env
-from workers.local_run import LocalPipeline, free_port, release_unclosed
+from workers.dev.local_run import LocalPipeline, free_port, release_unclosed
 from workers.settings import Settings
 
 # Event times are the inputs' own: a test's timers fire when its comments say, not by the clock.

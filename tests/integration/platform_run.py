@@ -13,7 +13,7 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from tests.fake_platform import Call, FakePlatform
-from workers.local_run import LocalPipeline, free_port
+from workers.dev.local_run import LocalPipeline, free_port
 from workers.settings import REPO_ROOT, Settings
 
 APP_SECRET = "test-app-secret-0123456789"
@@ -51,7 +51,7 @@ def start_connector(
 ) -> subprocess.Popen[bytes]:
     log = (pipeline.rundir / f"{log_name or 'connect-' + name}.log").open("ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers.connect", name],
+        [sys.executable, "-m", "workers.processes.connect", name],
         cwd=REPO_ROOT,
         env={**pipeline.env, "MODSTREAM_WEB_PORT": str(free_port())},
         stdout=log,

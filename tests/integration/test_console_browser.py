@@ -36,7 +36,7 @@ from streams.enforce import config as enforce_config
 from streams.enforce.working_hours import is_monitoring
 from streams.policy.loader import load_policy
 from workers.console.auth import hash_password
-from workers.local_run import LocalPipeline
+from workers.dev.local_run import LocalPipeline
 from workers.settings import DEFAULT_POLICY, REPO_ROOT
 
 from .envelopes import facebook

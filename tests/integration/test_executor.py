@@ -23,10 +23,10 @@ from schemas.action import Action, ActionResult, action_id
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from tests.integration.platform_run import forget_redis
-from workers.executor import ActionState, RedisLedger
-from workers.local_run import LocalPipeline, free_port
+from workers.dev.local_run import LocalPipeline, free_port
+from workers.executor.executor import ActionState, RedisLedger
+from workers.executor.platform_adapters import DRY_RUN_RECORD
 from workers.metrics import Metrics
-from workers.platform_adapters import DRY_RUN_RECORD
 from workers.settings import Settings
 
 

@@ -37,10 +37,10 @@ from bench.answers import Message, Outcomes, read_back, send, wait_answered
 from bench.bench_pipeline import end_offsets
 from schemas.action import Action, ActionResult
 from streams import topics as specs
+from workers.dev.local_run import LocalPipeline, free_ports
+from workers.dev.sample_feed import sample_envelopes
+from workers.executor.platform_adapters import DRY_RUN_RECORD
 from workers.kafka_clients import kafka_options
-from workers.local_run import LocalPipeline, free_ports
-from workers.platform_adapters import DRY_RUN_RECORD
-from workers.sample_feed import sample_envelopes
 from workers.settings import REPO_ROOT
 
 STACK = REPO_ROOT / "deploy" / "local" / "stack"
@@ -430,7 +430,7 @@ async def test_redis_down_for_30s_pauses_the_executor_which_then_catches_up(
     private_stack: PrivateStack, private_run: LocalPipeline
 ) -> None:
     run = private_run
-    metrics_port = run.web_port + 100  # the executor's metrics (workers.executor.main)
+    metrics_port = run.web_port + 100  # the executor's metrics (workers.executor.executor.main)
     # Event times in March 2026, so every action is already due: the dry-run executor
     # performs each as it arrives rather than parking it in Redis.
     feed: list[Message] = list(sample_envelopes(400, seed=SEED + 3))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from bench.input_mix import MALFORMED, build_mix, run_mix
-from workers.local_run import LocalPipeline
+from workers.dev.local_run import LocalPipeline
 
 pytestmark = pytest.mark.timeout(300)
 

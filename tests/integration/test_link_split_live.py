@@ -11,7 +11,7 @@ from tests.integration.envelopes import T0_MS
 from tests.integration.test_linking import RING, _round
 from tests.unit.workers.test_link_split_review import splitting
 from workers.console.kafka_io import KafkaReviewSink
-from workers.local_run import LocalPipeline
+from workers.dev.local_run import LocalPipeline
 
 MIN = 60_000
 Got = dict[str, list[tuple[bytes | None, bytes]]]

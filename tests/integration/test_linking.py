@@ -9,7 +9,7 @@ from schemas.action import Action
 from schemas.identity import ClusterMembership
 from streams import topics as specs
 from tests.integration.envelopes import T0_MS, facebook
-from workers.local_run import LocalPipeline
+from workers.dev.local_run import LocalPipeline
 
 MIN = 60_000
 DEVICE = "sha256:5f2a9c0d7e11b4a6"

@@ -34,8 +34,8 @@ import yaml
 from aiokafka import AIOKafkaProducer
 
 from streams import topics as specs
-from workers.local_run import LocalPipeline, free_port
-from workers.sample_feed import sample_envelopes
+from workers.dev.local_run import LocalPipeline, free_port
+from workers.dev.sample_feed import sample_envelopes
 from workers.settings import REPO_ROOT
 
 PROM_DIR = REPO_ROOT / "deploy" / "prometheus"

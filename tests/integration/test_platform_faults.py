@@ -16,8 +16,8 @@ from streams import topics as specs
 from tests.fake_platform import FakePlatform
 from tests.fake_platform.shapes import x_tweet
 from tests.integration.platform_run import start_connector
+from workers.dev.local_run import LocalPipeline
 from workers.kafka_clients import kafka_options
-from workers.local_run import LocalPipeline
 
 ROUNDS = 3
 PER_ROUND = 2000

@@ -24,8 +24,8 @@ from tests.integration.platform_run import (
     start_connector,
     wait_for_calls,
 )
-from workers.connect import Connector, backfill_meta, webhook_runner
-from workers.local_run import LocalPipeline, free_port
+from workers.dev.local_run import LocalPipeline, free_port
+from workers.processes.connect import Connector, backfill_meta, webhook_runner
 
 POST = f"{PAGE_ID}_5001"
 

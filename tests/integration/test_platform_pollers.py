@@ -28,7 +28,7 @@ from tests.integration.platform_run import (
     wait_for_calls,
 )
 from tests.integration.test_platform_meta import ALLEGATION, SWEARING
-from workers.local_run import LocalPipeline
+from workers.dev.local_run import LocalPipeline
 
 POST_URN = "urn:li:share:7100000000000000001"
 OFFENDER, OTHER = "offender", "other"

@@ -8,8 +8,8 @@ from collections import Counter
 
 from streams import topics as specs
 from streams.policy import parse_policy
-from workers.local_run import LocalPipeline
-from workers.sample_feed import sample_envelopes
+from workers.dev.local_run import LocalPipeline
+from workers.dev.sample_feed import sample_envelopes
 from workers.settings import DEFAULT_POLICY
 
 

@@ -19,7 +19,7 @@ from schemas.verdict import Verdict
 from streams import topics as specs
 from streams.rate_windows.logic import AuthorWindows, Position
 from tests.integration.envelopes import T0_MS, facebook
-from workers.local_run import LocalPipeline
+from workers.dev.local_run import LocalPipeline
 
 MIN = 60_000
 ORDINARY = [

@@ -18,10 +18,11 @@ from schemas.action import Action, Decision
 from schemas.deadletter import DeadLetter
 from schemas.identity import ClusterMembership
 from streams import topics as specs
-from workers import audit, explain
-from workers.audit import POLICY_CHANGE, decision_step
-from workers.local_run import LocalPipeline
-from workers.replay import (
+from workers.dev.local_run import LocalPipeline
+from workers.dev.sample_feed import sample_envelopes
+from workers.offline import audit, explain
+from workers.offline.audit import POLICY_CHANGE, decision_step
+from workers.offline.replay import (
     ACTIONS_FILE,
     DEADLETTERS_FILE,
     DECISIONS_FILE,
@@ -30,7 +31,6 @@ from workers.replay import (
     read_whole_topic,
     replay,
 )
-from workers.sample_feed import sample_envelopes
 from workers.settings import DEFAULT_POLICY
 
 # "A few thousand comments" (the bar): 2,000 is about 14 hours of event time, the flood

@@ -1,7 +1,7 @@
 """Replay of a range in which a linked ring was blocked live: every live decision and action
 comes back byte for byte, the linked accounts' blocks included, and ``audit diff`` finds
-nothing. Replay runs the linking branch in-process (workers.offline_pipeline), so the cluster a
-live block reached is there when replay decides the same comment."""
+nothing. Replay runs the linking branch in-process (workers.offline.offline_pipeline), so
+the cluster a live block reached is there when replay decides the same comment."""
 
 from __future__ import annotations
 
@@ -14,9 +14,15 @@ from schemas.identity import ClusterMembership
 from streams import topics as specs
 from tests.integration.envelopes import T0_MS
 from tests.integration.test_linking import RING, _round
-from workers import audit
-from workers.local_run import LocalPipeline
-from workers.replay import ACTIONS_FILE, DECISIONS_FILE, ReplayOptions, read_whole_topic, replay
+from workers.dev.local_run import LocalPipeline
+from workers.offline import audit
+from workers.offline.replay import (
+    ACTIONS_FILE,
+    DECISIONS_FILE,
+    ReplayOptions,
+    read_whole_topic,
+    replay,
+)
 from workers.settings import DEFAULT_POLICY
 
 MIN = 60_000

@@ -14,10 +14,10 @@ from schemas.action import Action, Decision
 from streams import topics as specs
 from tests.integration.envelopes import T0_MS, facebook
 from tests.unit.workers.test_offline_reviews import rejecting
-from workers import audit
 from workers.console.kafka_io import KafkaReviewSink
-from workers.local_run import LocalPipeline
-from workers.replay import (
+from workers.dev.local_run import LocalPipeline
+from workers.offline import audit
+from workers.offline.replay import (
     ACTIONS_FILE,
     DECISIONS_FILE,
     RangeSpec,

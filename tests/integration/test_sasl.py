@@ -27,9 +27,9 @@ from redis.exceptions import AuthenticationError
 from schemas.action import TRIGGER_COMMENT, ActionResult, Decision
 from schemas.deadletter import DeadLetter
 from streams import topics as specs
+from workers.dev.local_run import LocalPipeline, free_ports
+from workers.dev.sample_feed import sample_envelopes
 from workers.kafka_clients import kafka_options
-from workers.local_run import LocalPipeline, free_ports
-from workers.sample_feed import sample_envelopes
 from workers.settings import REPO_ROOT, Settings
 
 STACK = REPO_ROOT / "deploy" / "local" / "stack"

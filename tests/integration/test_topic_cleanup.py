@@ -8,8 +8,8 @@ import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from workers.dev.local_run import LocalPipeline
 from workers.kafka_clients import kafka_options
-from workers.local_run import LocalPipeline
 from workers.settings import Settings
 from workers.topic_admin import delete_namespace_topics, namespace_topics
 

@@ -7,8 +7,8 @@ from collections import Counter
 
 from schemas.action import Action, Decision
 from streams import topics as specs
-from workers.local_run import LocalPipeline
-from workers.sample_feed import sample_envelopes
+from workers.dev.local_run import LocalPipeline
+from workers.dev.sample_feed import sample_envelopes
 
 
 async def test_every_input_gets_exactly_one_outcome(pipeline: LocalPipeline) -> None:

@@ -11,8 +11,8 @@ import orjson
 
 from schemas.action import Action
 from streams import topics as specs
-from workers.local_run import LocalPipeline
-from workers.platform_adapters import DRY_RUN_RECORD
+from workers.dev.local_run import LocalPipeline
+from workers.executor.platform_adapters import DRY_RUN_RECORD
 
 from .envelopes import facebook
 

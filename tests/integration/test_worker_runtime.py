@@ -13,8 +13,8 @@ from schemas.action import TRIGGER_COMMENT, Decision
 from schemas.deadletter import ORIGINAL_PREFIX_BYTES, DeadLetter
 from streams import topics as specs
 from tests.integration.envelopes import T0_MS, facebook
-from workers.local_run import LocalPipeline
-from workers.worker import EXIT_MISSING_TOPICS
+from workers.dev.local_run import LocalPipeline
+from workers.processes.worker import EXIT_MISSING_TOPICS
 
 # The broker's default message.max.bytes is 1 MiB plus a little; a produce request carries the
 # record batch's own overhead, so the largest input a plain client can send is a bit under.
@@ -60,7 +60,7 @@ async def test_every_input_gets_exactly_one_answer_whatever_its_size(fresh: Loca
 
 
 async def test_a_worker_refuses_to_start_without_its_topics(fresh: LocalPipeline) -> None:
-    fresh.start("worker", "workers.worker", env={"MODSTREAM_CREATE_TOPICS": "false"})
+    fresh.start("worker", "workers.processes.worker", env={"MODSTREAM_CREATE_TOPICS": "false"})
     process = fresh.processes["worker"]
     await asyncio.to_thread(process.wait, 60)
     assert process.returncode == EXIT_MISSING_TOPICS
@@ -73,7 +73,8 @@ async def test_a_worker_started_before_its_topics_creates_them_and_answers(
 ) -> None:
     fresh.start_worker()  # dev mode: MODSTREAM_CREATE_TOPICS defaults to on
     await fresh.wait_ready()  # /readyz: every input topic assigned
-    # The tables' changelogs too, before Faust joins the group (workers.worker.check_topics).
+    # The tables' changelogs too, before Faust joins the group
+    # (workers.processes.worker.check_topics).
     log = fresh.log_of("worker").splitlines()
     created = next(line for line in log if "missing topics:" in line)
     assert fresh.topic(specs.RAW.name) in created

@@ -73,17 +73,17 @@ def test_pure_logic_has_no_runtime_dependencies() -> None:
 
 def test_the_composition_and_the_offline_tools_never_import_faust() -> None:
     offline = [ROOT / "streams" / name for name in COMPOSITION] + [
-        ROOT / "workers" / name
+        ROOT / "workers" / "offline" / name
         for name in ("offline_pipeline.py", "replay.py", "audit.py", "explain.py")
     ]
     for path in offline:
         bad = {n for n in _imports(path) if n.split(".")[0] in {"faust", "mode"}}
         assert not bad, (path, bad)
-        assert "workers.pipeline" not in _imports(path), path
+        assert "workers.processes.pipeline" not in _imports(path), path
 
 
 def test_no_stage_keeps_an_agent_module_of_its_own() -> None:
-    # One hop: the live worker's agents come from the registry (workers/pipeline.py).
+    # One hop: the live worker's agents come from the registry (workers/processes/pipeline.py).
     assert not sorted((ROOT / "streams").rglob("agents.py"))
 
 

@@ -13,8 +13,8 @@ from streams.policy import load_policy
 from streams.registry import input_for
 from streams.stage_configs import build_stage_configs
 from streams.state_store import Stores
-from workers.offline_pipeline import OfflinePipeline
-from workers.sample_feed import sample_envelopes
+from workers.dev.sample_feed import sample_envelopes
+from workers.offline.offline_pipeline import OfflinePipeline
 from workers.settings import Settings
 
 SETTINGS = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})

@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from workers.logging_config import JsonFormatter, configure_logging, logging_dict
+from workers.processes.worker import QuietWorker
 from workers.settings import Settings, SettingsError
-from workers.worker import QuietWorker
 
 
 @pytest.fixture(autouse=True)

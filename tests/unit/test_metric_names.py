@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from prometheus_client import generate_latest
 
-from workers.lag_monitor import LagMonitor
 from workers.metrics import Metrics
+from workers.processes.lag_monitor import LagMonitor
 
 
 def families(metrics: Metrics) -> dict[str, str]:

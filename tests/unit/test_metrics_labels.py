@@ -17,10 +17,10 @@ from aiokafka import TopicPartition
 from streams import topics as specs
 from streams.composition import Outputs
 from streams.registry import INPUTS, STAGE_NAMES, Input
-from workers import lag_monitor
-from workers.lag_monitor import LagMonitor, logical_topic, namespace_prefix
 from workers.metrics import Metrics
-from workers.pipeline import count, run_step
+from workers.processes import lag_monitor
+from workers.processes.lag_monitor import LagMonitor, logical_topic, namespace_prefix
+from workers.processes.pipeline import count, run_step
 
 STAGES = STAGE_NAMES
 OUTCOMES = ("no_action", "actions", "deferred", "fired", "nothing_due", "done", "clean")

@@ -18,7 +18,7 @@ from schemas.comment import PLATFORMS, Comment
 from schemas.deadletter import ORIGINAL_PREFIX_BYTES, DeadLetter
 from streams.normalise.ingest import ingest
 from streams.normalise.pseudonymise import Pseudonymiser
-from workers.sample_feed import FICTIONAL_STAFF, START_MS, main, sample_envelopes
+from workers.dev.sample_feed import FICTIONAL_STAFF, START_MS, main, sample_envelopes
 
 PSEUDONYMISER = Pseudonymiser(b"sample-feed-test-key")
 MAX_BYTES = 64 * 1024

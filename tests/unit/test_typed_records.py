@@ -24,7 +24,7 @@ from streams.normalise.envelope import (
     parse_envelope,
 )
 from streams.registry import Input
-from workers.pipeline import run_step
+from workers.processes.pipeline import run_step
 
 COMMENT = Comment(
     comment_id="facebook:1",
@@ -110,8 +110,9 @@ def test_a_wrong_type_names_the_field(change: Any, path: str, problem: str) -> N
 
 
 def test_a_stage_dead_letters_a_wrong_type_with_the_field_instead_of_crashing_later() -> None:
-    """The stage boundary (workers.pipeline.run_step) decodes every input with its record type:
-    a wrong type becomes a dead letter naming the field, and the step never runs on it."""
+    """The stage boundary (workers.processes.pipeline.run_step) decodes every input with its
+    record type: a wrong type becomes a dead letter naming the field, and the step never runs
+    on it."""
     notice = BehaviourNotice(
         author_key="k",
         comment_id="facebook:1",

@@ -6,7 +6,7 @@ import logging
 
 import faust
 
-from workers.worker import QuietWorker
+from workers.processes.worker import QuietWorker
 
 
 def test_a_warning_level_worker_leaves_the_root_logger_alone() -> None:

@@ -52,7 +52,7 @@ from workers.console.projection import (
     Projection,
 )
 from workers.evidence_store import EvidenceError, EvidenceStore
-from workers.explain import render_text
+from workers.offline.explain import render_text
 
 log = logging.getLogger("modstream.console")
 

@@ -1,7 +1,7 @@
 """``modstream train``: build the committed text-model artefact from the corpora, reproducibly.
 
     modstream train                                  # corpora from ../shared/data/corpora
-    modstream train --corpora PATH --out DIR         (the command: workers/train_models.py)
+    modstream train --corpora PATH --out DIR         (the command: workers/offline/train_models.py)
 
 Steps (every one deterministic: fixed split, sorted vocabulary, liblinear with a fixed seed,
 a zip written with fixed timestamps, so the same inputs give the same bytes):

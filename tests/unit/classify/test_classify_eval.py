@@ -10,7 +10,7 @@ import pytest
 from schemas.verdict import Finding
 from streams.classify.evaluation import Case, DataError, cases_per_clause, load_cases, score
 from streams.policy import Policy
-from workers import evaluate
+from workers.offline import evaluate
 
 LABELLED = Path(__file__).resolve().parents[2] / "data" / "labelled"
 DEV_SET = LABELLED / "dev.jsonl"

@@ -14,7 +14,7 @@ import pytest
 
 from streams.classify.evaluation import Case, load_cases
 from streams.policy import Policy
-from workers import evaluate
+from workers.offline import evaluate
 
 LABELLED = Path(__file__).resolve().parents[2] / "data" / "labelled"
 HOLDOUT3 = LABELLED / "holdout3.jsonl"

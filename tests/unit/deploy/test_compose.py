@@ -311,7 +311,7 @@ def test_prometheus_scrapes_with_the_jobs_and_rules_of_deploy_prometheus(
     ports = {j["job_name"]: j["dns_sd_configs"][0]["port"] for j in ours["scrape_configs"]}
     web_port = int(env_of(services(compose)["worker"]).get("MODSTREAM_WEB_PORT", "6066"))
     console_port = int(env_of(services(compose)["console"])["MODSTREAM_CONSOLE_METRICS_PORT"])
-    # The executor serves /metrics on the web port + 100 (workers.executor.main).
+    # The executor serves /metrics on the web port + 100 (workers.executor.executor.main).
     assert ports == {
         "modstream-worker": web_port,
         "modstream-executor": web_port + 100,

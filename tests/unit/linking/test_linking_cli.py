@@ -9,7 +9,7 @@ import pytest
 from schemas.identity import LinkOverride
 from streams.linking.config import LinkingConfig
 from streams.linking.graph import IdentityGraph
-from workers.linking_cli import main, read_overrides
+from workers.offline.linking_cli import main, read_overrides
 
 from .linking_builders import T0, strong_pair
 

@@ -19,7 +19,7 @@ from streams.linking.population import (
     PopulationSpec,
     generate,
 )
-from workers.evaluate_linking import HELD_OUT_SEED, TUNING_SEED, Evaluation, evaluate, run
+from workers.offline.evaluate_linking import HELD_OUT_SEED, TUNING_SEED, Evaluation, evaluate, run
 
 SMALL = PopulationSpec(seed=HELD_OUT_SEED, accounts=1000, rings=60)
 

@@ -237,7 +237,7 @@ async def test_every_platform_has_an_effector_when_its_credentials_are_set(
     session: aiohttp.ClientSession,
 ) -> None:
     from schemas.comment import PLATFORMS
-    from workers.effectors import build_effectors
+    from workers.executor.effectors import build_effectors
 
     full = Settings.from_env(
         {
@@ -261,7 +261,7 @@ async def test_the_router_sends_nothing_for_kinds_people_handle_and_refuses_unco
     tmp_path: Path,
 ) -> None:
     from schemas.action import Action
-    from workers.effectors import PEOPLE_RECORD, PlatformEffectors
+    from workers.executor.effectors import PEOPLE_RECORD, PlatformEffectors
 
     settings = Settings.from_env(
         {"MODSTREAM_DEV_MODE": "true", "MODSTREAM_DATA_DIR": str(tmp_path)}

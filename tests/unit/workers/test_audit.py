@@ -13,7 +13,7 @@ from schemas.codec import replace
 from schemas.verdict import Finding
 from streams.enforce.logic import decide, on_timer
 from tests.unit.enforce.enforce_builders import CFG, london, verdict
-from workers.audit import (
+from workers.offline.audit import (
     DETECTOR_CHANGE,
     POLICY_CHANGE,
     STATE_DIFFERENCE,

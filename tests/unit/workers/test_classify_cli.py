@@ -11,7 +11,7 @@ import pytest
 from streams.classify import Classifier
 from streams.policy import load_policy
 from workers import cli
-from workers.classify_cli import DEFAULT_POLICY, comments, run
+from workers.offline.classify_cli import DEFAULT_POLICY, comments, run
 
 
 @pytest.fixture(scope="module")

@@ -86,7 +86,7 @@ def test_a_process_entry_point_answers_help_without_settings() -> None:
     # As a container or a unit file would run it: its own process, no keys in the environment.
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "workers.worker", "--help"],
+        [sys.executable, "-m", "workers.processes.worker", "--help"],
         cwd=ROOT,
         env=env,
         capture_output=True,

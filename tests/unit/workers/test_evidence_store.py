@@ -12,7 +12,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from workers import evidence_cli
 from workers.evidence_keys import KeySpec, parse_key
 from workers.evidence_store import (
     _KEY_CHECK_AAD,
@@ -29,6 +28,7 @@ from workers.evidence_store import (
     RecordNotFound,
     WrongEvidenceKey,
 )
+from workers.offline import evidence_cli
 
 KEY_TEXT = base64.b64encode(bytes(range(32))).decode()  # as `openssl rand -base64 32` gives
 KEY = parse_key(KEY_TEXT, "KEY")

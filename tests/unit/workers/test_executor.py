@@ -19,9 +19,8 @@ from schemas.action import Action, ActionResult
 from schemas.deadletter import DeadLetter
 from workers.evidence_keys import KeySpec
 from workers.evidence_store import EvidenceStore
-from workers.executor import ActionState, Executor, LedgerUnavailable
-from workers.metrics import Metrics
-from workers.platform_adapters import (
+from workers.executor.executor import ActionState, Executor, LedgerUnavailable
+from workers.executor.platform_adapters import (
     DryRunAdapter,
     PermanentPlatformError,
     PostAlreadyDeleted,
@@ -30,6 +29,7 @@ from workers.platform_adapters import (
     describe,
     load_adapter,
 )
+from workers.metrics import Metrics
 from workers.settings import Settings, SettingsError
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from workers import kafka_clients, sample_feed
+from workers import kafka_clients
+from workers.dev import sample_feed
 from workers.settings import KafkaSecurity, Settings, SettingsError
 
 DEV = {"MODSTREAM_DEV_MODE": "true"}

@@ -15,7 +15,7 @@ from streams.policy import load_policy
 from streams.registry import input_for
 from streams.stage_configs import StageConfigs, build_stage_configs
 from streams.state_store import Stores
-from workers.pipeline import run_step
+from workers.processes.pipeline import run_step
 from workers.settings import Settings
 
 from ..linking.linking_builders import DAY_MS, T0, strong_pair
@@ -103,7 +103,7 @@ def test_the_split_unlinks_the_pair_live_and_after_a_rebuild(stages: StageConfig
 def test_the_offline_runner_follows_the_review_to_the_graph(stages: StageConfigs) -> None:
     # Replay meets the review on `reviews` and follows its override record to the linking step,
     # as it follows every record to the step that reads its topic (streams.registry.INPUTS).
-    from workers.offline_pipeline import OfflinePipeline
+    from workers.offline.offline_pipeline import OfflinePipeline
 
     offline = OfflinePipeline(
         stages, Pseudonymiser(SETTINGS.pseudonym_key), SETTINGS.max_payload_bytes

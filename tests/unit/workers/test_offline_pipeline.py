@@ -20,9 +20,9 @@ from streams.enforce.state import AuthorState
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import load_policy
 from streams.stage_configs import StageConfigs, build_stage_configs
-from workers.audit import decision_step
-from workers.offline_pipeline import REPLAY_FAILED_AT_MS, OfflinePipeline
-from workers.sample_feed import sample_envelopes
+from workers.dev.sample_feed import sample_envelopes
+from workers.offline.audit import decision_step
+from workers.offline.offline_pipeline import REPLAY_FAILED_AT_MS, OfflinePipeline
 from workers.settings import REPO_ROOT, Settings
 
 SETTINGS = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
@@ -92,7 +92,7 @@ def test_decisions_do_not_depend_on_the_process_hash_seed(stages: StageConfigs) 
         "from tests.unit.workers.test_offline_pipeline import replay_bytes, SETTINGS\n"
         "from streams.stage_configs import build_stage_configs\n"
         "from streams.policy import load_policy\n"
-        "from workers.sample_feed import sample_envelopes\n"
+        "from workers.dev.sample_feed import sample_envelopes\n"
         "stages = build_stage_configs(load_policy(SETTINGS.policy_path), SETTINGS.registry_path)\n"
         f"sys.stdout.buffer.write(replay_bytes(stages, sample_envelopes({feed_size})))\n"
     )

@@ -17,9 +17,9 @@ from streams.policy import load_policy
 from streams.registry import input_for
 from streams.stage_configs import StageConfigs, build_stage_configs
 from streams.state_store import Stores
-from workers.audit import decision_step, diff
-from workers.offline_pipeline import REPLAY_FAILED_AT_MS, OfflinePipeline
-from workers.pipeline import run_step
+from workers.offline.audit import decision_step, diff
+from workers.offline.offline_pipeline import REPLAY_FAILED_AT_MS, OfflinePipeline
+from workers.processes.pipeline import run_step
 from workers.settings import Settings
 
 from .test_offline_pipeline import facebook
@@ -64,7 +64,7 @@ def rejecting(hide: Action, at_ms: int = DECIDED_MS) -> Review:
 
 def live(stages: StageConfigs) -> tuple[Outputs, Outputs]:
     """The live worker's path: each input decoded and run by the agents' stage boundary
-    (``workers.pipeline.run_step``) over one composition, the review after the comment."""
+    (``workers.processes.pipeline.run_step``) over one composition, the review after the comment."""
     composition = Composition(
         Stores.in_memory(),
         lambda: stages,

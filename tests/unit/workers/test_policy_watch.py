@@ -6,7 +6,7 @@ import pytest
 
 from streams.policy import Policy, PolicyError
 from workers.metrics import Metrics
-from workers.policy_watch import PolicyWatcher
+from workers.processes.policy_watch import PolicyWatcher
 from workers.settings import DEFAULT_POLICY
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from workers.web import unassigned_inputs
+from workers.processes.web import unassigned_inputs
 
 
 class _Assignor:

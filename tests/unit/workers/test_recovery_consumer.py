@@ -2,9 +2,9 @@
 and never fetches records of partitions it did not ask for.
 
 Faust's recovery resumes input partitions, seeks them to the committed offsets, then clears
-every agent's queue (workers/recovery_consumer.py). Records fetched between the resume and the
-clear were dropped and, through a bogus offset gap, committed past: inputs lost after a
-kill -9. These tests pin that input partitions stay unfetched until the flow resumes after a
+every agent's queue (workers/processes/recovery_consumer.py). Records fetched between the
+resume and the clear were dropped and, through a bogus offset gap, committed past: inputs lost
+after a kill -9. These tests pin that input partitions stay unfetched until the flow resumes after a
 completed seek, and that the Faust sequence this relies on has not changed.
 """
 
@@ -18,7 +18,7 @@ import pytest
 from faust.tables.recovery import Recovery
 from faust.types import TP
 
-from workers.recovery_consumer import RecoverySafeConsumer, install
+from workers.processes.recovery_consumer import RecoverySafeConsumer, install
 
 INPUT = TP("ns.comments.verdicts", 0)
 OTHER_INPUT = TP("ns.comments.normalised", 1)
@@ -107,7 +107,7 @@ def test_install_refuses_an_app_whose_transport_exists() -> None:
 def test_faust_recovery_still_resumes_seeks_clears_then_resumes_flow() -> None:
     # The fix releases inputs in resume_flow(), which must come after the seek and after
     # flow_control.resume() (the queue clear). If Faust reorders this, revisit
-    # workers/recovery_consumer.py.
+    # workers/processes/recovery_consumer.py.
     for method in (Recovery.on_recovery_completed, Recovery._resume_streams):
         source = inspect.getsource(method)
         steps = [

@@ -14,8 +14,8 @@ import pytest
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import load_policy
 from streams.stage_configs import StageConfigs, build_stage_configs
-from workers.offline_pipeline import OfflinePipeline, ReplayOutcome
-from workers.sample_feed import sample_envelopes
+from workers.dev.sample_feed import sample_envelopes
+from workers.offline.offline_pipeline import OfflinePipeline, ReplayOutcome
 from workers.settings import Settings
 
 SETTINGS = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})

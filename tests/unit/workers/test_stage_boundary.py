@@ -12,7 +12,7 @@ from streams import topics as specs
 from streams.composition import Composition, Outputs, Record
 from streams.registry import Input
 from workers.metrics import Metrics
-from workers.pipeline import RecordSender, count, run_step
+from workers.processes.pipeline import RecordSender, count, run_step
 
 SOURCE = "comments.raw[3]@42"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.local_run import keep_topics
+from workers.dev.local_run import keep_topics
 from workers.topic_admin import namespace_topics
 
 TOPICS = [

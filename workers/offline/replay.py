@@ -6,10 +6,10 @@
 
 Reads the range with a consumer that has no group (partitions assigned by hand, no offsets
 committed), so production consumers never see it. Runs the same stage functions as the live
-worker, in-process (``workers.offline_pipeline``), each partition in offset order (per author,
-the order the live worker saw), partitions merged by record timestamp. Writes decisions,
-actions and dead letters to JSONL files (default) or to topics in a namespace of its own,
-``replay-<run id>.*``; never to the production ``actions`` topic, so nothing a replay decides
+worker, in-process (``workers.offline.offline_pipeline``), each partition in offset order
+(per author, the order the live worker saw), partitions merged by record timestamp. Writes
+decisions, actions and dead letters to JSONL files (default) or to topics in a namespace of its
+own, ``replay-<run id>.*``; never to the production ``actions`` topic, so nothing a replay decides
 is ever carried out. See docs/replay.md for what a replay can and cannot reproduce.
 
 Reviewers' decisions from the moderator console (``reviews``) made in the same span of record
@@ -53,7 +53,7 @@ from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import Policy, load_policy
 from streams.stage_configs import build_stage_configs
 from workers.cli_conventions import command, run_command
-from workers.offline_pipeline import OfflinePipeline
+from workers.offline.offline_pipeline import OfflinePipeline
 from workers.settings import Settings
 from workers.topic_admin import topic_configs
 

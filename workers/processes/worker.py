@@ -1,5 +1,5 @@
 """Entry point of a stream worker process: ``modstream worker``, ``modstream-worker`` or
-``python -m workers.worker``."""
+``python -m workers.processes.worker``."""
 
 from __future__ import annotations
 
@@ -71,15 +71,15 @@ def check_topics(settings: Settings, tables: Iterable[Any] = ()) -> None:
 @command("worker", help="Run a stream worker: every stage, with /metrics, /healthz and /readyz.")
 def worker_command() -> None:
     # Settings are read here, after click has answered --help and --version.
-    from workers.app import create_app
     from workers.logging_config import configure_logging, logging_dict
+    from workers.processes.app import create_app
     from workers.settings import Settings
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)  # builds the stages and tables; touches no broker yet
     check_topics(settings, app.tables.values())
-    # Faust's own web server serves /metrics, /healthz and /readyz (see workers.web);
+    # Faust's own web server serves /metrics, /healthz and /readyz (see workers.processes.web);
     # it starts before the consumer, so readiness can say "not ready" during table recovery.
     QuietWorker(
         app,

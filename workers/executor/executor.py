@@ -6,7 +6,7 @@ Ordering of the safeguards, and why:
    for a human rather than risk a second reply or block (policy actions are visible to the
    public; doing one twice is worse than asking a person to look).
 2. Perform through the adapter, retrying transient failures with jittered exponential backoff
-   (``workers.retry_policy``, one policy for every retry here).
+   (``workers.executor.retry_policy``, one policy for every retry here).
 3. Record the outcome in Redis and on ``actions.results``, then commit the Kafka offset.
 A redelivered message (broker retry, restart before commit) finds the claim and is skipped.
 
@@ -65,15 +65,15 @@ from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from workers.cli_conventions import command, run_command
 from workers.evidence_store import EvidenceError, EvidenceStore
-from workers.kafka_clients import kafka_options, redis_options
-from workers.metrics import Metrics
-from workers.platform_adapters import (
+from workers.executor.platform_adapters import (
     AuthorReplied,
     PlatformAdapter,
     PostAlreadyDeleted,
     adapter_from_settings,
 )
-from workers.retry_policy import LEDGER, PLATFORM_CALL, RetryPolicy
+from workers.executor.retry_policy import LEDGER, PLATFORM_CALL, RetryPolicy
+from workers.kafka_clients import kafka_options, redis_options
+from workers.metrics import Metrics
 from workers.settings import Settings
 
 log = logging.getLogger("modstream.executor")
@@ -177,7 +177,7 @@ class RedisLedger:
             socket_connect_timeout=2,
             # One quick reconnect covers a pooled connection that Redis closed (jittered, like
             # every retry here); anything longer is an outage, handled by the executor's own
-            # pause and workers.retry_policy.
+            # pause and workers.executor.retry_policy.
             retry=Retry(EqualJitterBackoff(cap=0.5, base=0.05), 1),
             **redis_options(settings),
         )

@@ -1,14 +1,14 @@
 """``modstream eval``: score the classifier on a labelled data set.
 
-python -m workers.evaluate                       # dev set, customer policy, example registry
-python -m workers.evaluate --data tests/data/labelled/holdout.jsonl
-python -m workers.evaluate --json                # machine-readable
-python -m workers.evaluate --misses              # list every case the classifier got wrong
-python -m workers.evaluate --data tests/data/labelled/welsh.jsonl --data ...   # several sets
+python -m workers.offline.evaluate               # dev set, customer policy, example registry
+python -m workers.offline.evaluate --data tests/data/labelled/holdout.jsonl
+python -m workers.offline.evaluate --json                # machine-readable
+python -m workers.offline.evaluate --misses      # list every case the classifier got wrong
+python -m workers.offline.evaluate --data tests/data/labelled/welsh.jsonl --data ...  # several
 
 Each set's report ends with how well comments' languages were identified (Welsh, English or
 both); with several sets, a last line gives that over all of them.
-python -m workers.evaluate --all                 # every labelled set, side by side
+python -m workers.offline.evaluate --all                 # every labelled set, side by side
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from streams.classify.models.corpus_eval import CorpusReport, evaluate_corpora
 from streams.policy import load_policy
 from workers.cli_conventions import command, run_command
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_POLICY = ROOT / "deploy" / "policy" / "ctmuhb.yaml"
 DEFAULT_REGISTRY = ROOT / "deploy" / "policy" / "registry.example.yaml"
 LABELLED = ROOT / "tests" / "data" / "labelled"

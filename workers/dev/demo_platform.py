@@ -17,8 +17,8 @@ import time
 import aiohttp
 import redis.asyncio as aioredis
 
+from workers.dev.local_run import LocalPipeline, free_port
 from workers.kafka_clients import redis_options
-from workers.local_run import LocalPipeline, free_port
 from workers.settings import REPO_ROOT
 
 # Demo-only values: the fake platform signs and verifies with them, nothing real does.
@@ -122,7 +122,7 @@ async def _forget_keys(pipeline: LocalPipeline) -> None:
 def _start_connector(pipeline: LocalPipeline) -> None:
     log = (pipeline.rundir / "connect-meta.log").open("ab")
     pipeline.processes["connect-meta"] = subprocess.Popen(
-        [sys.executable, "-m", "workers.connect", "meta"],
+        [sys.executable, "-m", "workers.processes.connect", "meta"],
         cwd=REPO_ROOT,
         env={**pipeline.env, "MODSTREAM_WEB_PORT": str(free_port())},
         stdout=log,

@@ -5,10 +5,11 @@
   what arrived while it was down;
 - ``youtube``, ``x``, ``linkedin``: pollers, every ``MODSTREAM_POLL_INTERVAL_MS``.
 
-Every connector publishes through ``workers.connect_publish.Publisher`` (dedup by comment id,
-identity map, recovery after a crash) and serves its metrics on ``MODSTREAM_WEB_PORT + 200``.
-``modstream connect forget AUTHOR_KEY --who NAME --purpose TEXT`` purges an author's entries
-from the identity map. Settings and credentials: docs/operations.md, "Platform connectors".
+Every connector publishes through ``workers.processes.connect_publish.Publisher`` (dedup by
+comment id, identity map, recovery after a crash) and serves its metrics on
+``MODSTREAM_WEB_PORT + 200``. ``modstream connect forget AUTHOR_KEY --who NAME --purpose TEXT``
+purges an author's entries from the identity map. Settings and credentials:
+docs/operations.md, "Platform connectors".
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from streams.platforms.errors import PlatformError, RateLimited, TokenExpired
 from streams.platforms.http import ApiClient, Backoff, Response
 from streams.platforms.linkedin import LinkedinPoller
 from workers.cli_conventions import command, run_command
-from workers.connect_publish import ConnectorMetrics, Publisher
-from workers.effectors import linkedin_headers
+from workers.executor.effectors import linkedin_headers
 from workers.identity_vault import IdentityVault
 from workers.kafka_clients import redis_options
+from workers.processes.connect_publish import ConnectorMetrics, Publisher
 from workers.settings import Settings, SettingsError
 
 log = logging.getLogger("modstream.connect")

@@ -26,7 +26,8 @@ import orjson
 from schemas.action import Action, Decision
 from schemas.codec import replace
 from streams import topics as specs
-from workers.audit import (
+from workers.cli_conventions import command, run_command
+from workers.offline.audit import (
     COMMENT_STEP,
     AuditError,
     behaviour_text,
@@ -35,7 +36,6 @@ from workers.audit import (
     read_decisions_file,
     read_decisions_topic,
 )
-from workers.cli_conventions import command, run_command
 from workers.settings import Settings
 
 
@@ -125,7 +125,7 @@ def _read_actions_file(path: Path) -> dict[str, Action]:
 async def _read_namespace(
     settings: Settings, with_actions: bool
 ) -> tuple[list[Decision], dict[str, Action] | None]:
-    from workers.replay import read_whole_topic
+    from workers.offline.replay import read_whole_topic
 
     decisions = await read_decisions_topic(settings)
     if not with_actions:

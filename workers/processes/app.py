@@ -10,7 +10,7 @@ from streams import topics as specs
 from streams.registry import WORKER_TOPICS
 from workers.kafka_clients import faust_options
 from workers.metrics import Metrics
-from workers.recovery_consumer import install as install_recovery_safe_consumer
+from workers.processes.recovery_consumer import install as install_recovery_safe_consumer
 from workers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,9 @@ def declare_topics(app: faust.App, settings: Settings) -> dict[str, faust.TopicT
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
-    from workers.pipeline import wire_stages  # stage wiring needs the app; keep import local
+    from workers.processes.pipeline import (
+        wire_stages,  # stage wiring needs the app; keep import local
+    )
 
     metrics = metrics or Metrics.create()
     app = faust.App(
@@ -68,7 +70,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> faust.App:
         **faust_options(settings),
     )
     # Before any topic or agent touches app.transport: a restarted worker must not fetch
-    # input partitions before recovery has seeked them (workers/recovery_consumer.py).
+    # input partitions before recovery has seeked them (workers/processes/recovery_consumer.py).
     install_recovery_safe_consumer(app)
     topics = declare_topics(app, settings)
     wire_stages(app, settings, topics, metrics)

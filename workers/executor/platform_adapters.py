@@ -1,7 +1,7 @@
 """How the executor reaches a platform.
 
 With ``MODSTREAM_EXECUTOR_DRY_RUN=false`` the executor acts through the platform effectors
-(``workers.effectors.PlatformEffectors``: one per platform in ``streams/platforms``, chosen
+(``workers.executor.effectors.PlatformEffectors``: one per platform in ``streams/platforms``, chosen
 by ``action.platform``). Dry-run is the default and the safety switch, and wins. A different
 adapter can still be plugged in with ``MODSTREAM_EXECUTOR_ADAPTER="package.module:ClassName"``
 (tests, a platform this project does not know); the class is
@@ -126,7 +126,7 @@ def load_adapter(path: str, settings: Settings) -> PlatformAdapter:
         if not inspect.iscoroutinefunction(getattr(adapter, method, None)):
             raise SettingsError(
                 f"MODSTREAM_EXECUTOR_ADAPTER: {path} has no 'async def {method}' "
-                "(see workers.platform_adapters.PlatformAdapter)"
+                "(see workers.executor.platform_adapters.PlatformAdapter)"
             )
     if not isinstance(getattr(adapter, "name", None), str):
         raise SettingsError(f"MODSTREAM_EXECUTOR_ADAPTER: {path} has no 'name' string")
@@ -139,7 +139,7 @@ def adapter_from_settings(settings: Settings) -> PlatformAdapter:
             log.warning("executor dry-run is on: the configured platform adapter is not used")
         return DryRunAdapter(Path(settings.data_dir) / DRY_RUN_RECORD)
     if not settings.executor_adapter:
-        from workers.effectors import PlatformEffectors
+        from workers.executor.effectors import PlatformEffectors
 
         return PlatformEffectors(settings)
     return load_adapter(settings.executor_adapter, settings)

@@ -1,8 +1,8 @@
 """Reviewer commands for sock-puppet links, on a graph snapshot and an overrides file.
 
-    python -m workers.linking_cli explain A B --graph graph.json [--overrides overrides.jsonl]
-    python -m workers.linking_cli split A B --reason "..." --reviewer NAME --overrides FILE
-    python -m workers.linking_cli merge A B --reason "..." --reviewer NAME --overrides FILE
+    python -m workers.offline.linking_cli explain A B --graph graph.json [--overrides FILE]
+    python -m workers.offline.linking_cli split A B --reason "..." --reviewer NAME --overrides FILE
+    python -m workers.offline.linking_cli merge A B --reason "..." --reviewer NAME --overrides FILE
 
 A and B are pseudonymous author keys. ``explain`` prints the evidence trail for the pair: every
 kind of evidence, each observation kept with its weight and time, and the combined score

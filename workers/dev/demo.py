@@ -26,8 +26,8 @@ from schemas.comment import Comment
 from streams import topics as specs
 from workers.cli_conventions import command, run_command
 from workers.console.auth import MODERATOR, SAFEGUARDING_LEAD, hash_password
-from workers.local_run import LocalPipeline, free_port
-from workers.sample_feed import sample_envelopes
+from workers.dev.local_run import LocalPipeline, free_port
+from workers.dev.sample_feed import sample_envelopes
 
 
 async def run(count: int = 400) -> int:
@@ -125,7 +125,7 @@ def _event_time_span_ms(feed: list[tuple[bytes, bytes]]) -> int:
 def demo_command(count: int) -> int:
     # MODSTREAM_DEMO_PLATFORM=fake: a webhook comment through to the (fake) platform's API.
     if os.environ.get("MODSTREAM_DEMO_PLATFORM", "") == "fake":
-        from workers.demo_platform import main as platform_demo
+        from workers.dev.demo_platform import main as platform_demo
 
         return int(platform_demo() or 0)
     return asyncio.run(run(count))

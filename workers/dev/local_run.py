@@ -105,10 +105,10 @@ class LocalPipeline:
 
     def start_worker(self, name: str = "worker", *, web_port: int | None = None) -> None:
         port = web_port or (self.web_port if name == "worker" else free_port())
-        self.start(name, "workers.worker", env={"MODSTREAM_WEB_PORT": str(port)})
+        self.start(name, "workers.processes.worker", env={"MODSTREAM_WEB_PORT": str(port)})
 
     def start_executor(self, name: str = "executor") -> None:
-        self.start(name, "workers.executor")
+        self.start(name, "workers.executor.executor")
 
     def start_console(self, users_json: str, *, port: int | None = None) -> int:
         """The moderator console on ``port`` (a free one by default); returns the port."""

@@ -23,7 +23,7 @@ from streams.classify import Classifier, load_registry
 from streams.classify.evaluation import Case, as_comment
 from streams.policy import load_policy
 from workers.cli_conventions import command, run_command
-from workers.evaluate import DEFAULT_POLICY, DEFAULT_REGISTRY
+from workers.offline.evaluate import DEFAULT_POLICY, DEFAULT_REGISTRY
 
 
 def comments(lines: Iterable[str], *, json_lines: bool | None) -> Iterator[tuple[str, str]]:

@@ -29,10 +29,10 @@ from streams.runtime import guarded_step, source_of, wall_ms
 from streams.stage_configs import StageConfigs, build_stage_configs
 from streams.state_store import ENFORCEMENT_TABLE, Stores
 from workers.metrics import Metrics
-from workers.policy_watch import PolicyWatcher
+from workers.processes.policy_watch import PolicyWatcher
+from workers.processes.signal_history import override_history, signal_history, topic_history
+from workers.processes.web import register_views
 from workers.settings import Settings
-from workers.signal_history import override_history, signal_history, topic_history
-from workers.web import register_views
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ are deliberately mild and use no slurs.
 
 ``main()`` sends the sample to Kafka::
 
-    python -m workers.sample_feed --count 1000 --bootstrap 127.0.0.1:9092 --topic comments.raw
+    python -m workers.dev.sample_feed --count 1000 --bootstrap 127.0.0.1:9092 --topic comments.raw
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from typing import Any, cast
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from workers import lag_monitor
 from workers.metrics import Metrics
+from workers.processes import lag_monitor
 
 
 def unassigned_inputs(app: faust.App, inputs: Sequence[str]) -> list[str]:

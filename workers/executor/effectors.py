@@ -23,8 +23,8 @@ from streams.platforms.facebook import FacebookEffector
 from streams.platforms.http import ApiClient
 from streams.platforms.instagram import InstagramEffector
 from streams.platforms.linkedin import LinkedinEffector
+from workers.executor.platform_adapters import DRY_RUN_RECORD, DryRunAdapter
 from workers.identity_vault import IdentityVault
-from workers.platform_adapters import DRY_RUN_RECORD, DryRunAdapter
 from workers.settings import PlatformSettings, Settings
 
 PEOPLE_RECORD = "executor-for-people.jsonl"

@@ -34,7 +34,8 @@ from workers.metrics import Metrics
 log = logging.getLogger(__name__)
 
 KNOWN_TOPICS = frozenset(spec.name for spec in specs.ALL)
-# The executor's consumer group is the worker group's id with this suffix (workers.executor).
+# The executor's consumer group is the worker group's id with this suffix
+# (workers.executor.executor).
 EXECUTOR_GROUP_SUFFIX = ".executor"
 CHECKS = ("faust", "lag")
 

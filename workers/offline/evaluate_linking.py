@@ -5,9 +5,9 @@ cross-author fingerprint index for near-copies, writing-style profiles, the iden
 event-time order, then compares the clusters with the population's ground truth. A predicted
 pair is any two accounts in one cluster, because enforcement acts on the whole cluster.
 
-    python -m workers.evaluate_linking --seed 3
-    python -m workers.evaluate_linking --seed 3 --accounts 10000 --rings 270
-    python -m workers.evaluate_linking --seed 3 --snapshot graph.json   # for workers.linking_cli
+    python -m workers.offline.evaluate_linking --seed 3
+    python -m workers.offline.evaluate_linking --seed 3 --accounts 10000 --rings 270
+    python -m workers.offline.evaluate_linking --seed 3 --snapshot graph.json  # for linking_cli
 """
 
 from __future__ import annotations

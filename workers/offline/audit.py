@@ -80,7 +80,9 @@ def read_decisions_file(path: Path) -> list[Decision]:
 
 
 async def read_decisions_topic(settings: Settings) -> list[Decision]:
-    from workers.replay import read_whole_topic  # Kafka client only when a namespace is given
+    from workers.offline.replay import (
+        read_whole_topic,  # Kafka client only when a namespace is given
+    )
 
     topic = settings.topic(specs.DECISIONS.name)
     try:

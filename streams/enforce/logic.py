@@ -321,18 +321,18 @@ def reach_linked(
     ``decide``) or after it (this runs when the membership arrives). The evidence is the
     membership's at that moment, kept, and cited again if the decision is sent again.
 
-    Sent again, besides the new ones: every reached account's decision when ``comment_id`` is
-    the blocking comment (its verdict delivered again), or ``via`` names the membership that
-    last reached an account (that membership delivered again). A live worker killed between
-    storing the state and sending the decisions must send them on redelivery; the executor
-    acts once per action id.
+    Sent again, besides the new ones: every reached account's decision when the input is
+    the one that reached them, delivered again: after a verdict (``comment_id`` given), the
+    blocking comment's; on a membership, the one ``via`` names that last reached an account. A
+    live worker killed between storing the state and sending the decisions must send them on
+    redelivery; the executor acts once per action id. Any other input sends nothing twice.
     """
     block = state.linking_block()
     if block is None:
         return FollowUp(state=state)
     reached = dict(block.accounts)
     new = [(k, e) for k, e in _linked(linked, state.author_key) if k not in reached]
-    again = comment_id == block.comment_id or (bool(via) and via == block.via)
+    again = comment_id == block.comment_id if comment_id else bool(via) and via == block.via
     chosen = sorted((*block.accounts, *new)) if again else new
     decisions: list[Decision] = []
     actions: list[Action] = []

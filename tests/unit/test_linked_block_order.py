@@ -144,3 +144,15 @@ def test_a_membership_of_an_author_never_blocked_decides_nothing(stages: StageCo
     out = c.on_cluster(membership(), None, "identity.clusters[0]@0")
     assert out.of(specs.DECISIONS) == [] and out.of(specs.ACTIONS) == []
     assert c.stores.enforcement.table.get(BLOCKED.encode()) == stored
+
+
+def test_the_authors_later_comments_send_nothing_again(stages: StageConfigs) -> None:
+    c = composition(stages)
+    c.on_cluster(membership(), None, "identity.clusters[0]@0")
+    sent = []
+    for i, (key, value) in enumerate(RANTS):
+        sent += c.on_raw(value, key, f"{specs.RAW.name}[0]@{i}").of(specs.DECISIONS)
+    key, value = _round(4, T0_MS + 40 * MIN, RING[:1])[0]
+    later = c.on_raw(value, key, f"{specs.RAW.name}[0]@3").of(specs.DECISIONS)
+    assert [d.trigger for d in sent].count("linked_block") == 1
+    assert [d.trigger for d in later] == ["comment"]

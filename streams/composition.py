@@ -388,11 +388,15 @@ class Composition:
 
     def on_index(self, comment: Comment, key: bytes | None, source: str) -> Outputs:
         """One comment, filed under each of its index keys (``index_keys``) in key order."""
+        wall_ms = self._wall_clock() if self._wall_clock is not None else None
+        return self._observe_index(comment, wall_ms)
+
+    def _observe_index(self, comment: Comment, wall_ms: int | None) -> Outputs:
         cfg = self.current().linking
         out = Outputs()
         for index_key in index_keys(comment):
             stored = self.stores.index.load(index_key.encode()) or KeyState()
-            new_state, found = observe_key(stored, index_key, comment, cfg)
+            new_state, found = observe_key(stored, index_key, comment, cfg, wall_ms=wall_ms)
             self.stores.index.store(index_key.encode(), new_state)
             out.records.extend(Record(specs.IDENTITY_SIGNALS, GRAPH_KEY, s) for s in found)
         found_any = any(r.topic is specs.IDENTITY_SIGNALS for r in out.records)
@@ -416,12 +420,12 @@ class Composition:
             raise ValueError(f"{topic.name} is not a side branch rebuilt from its topic")
         folded = 0
         for value, timestamp_ms in history:
+            # Live, the wall clock the step saw is the record's timestamp; offline none.
+            wall_ms = timestamp_ms if self._wall_clock is not None else None
             if topic is specs.BANDS:
-                # Live, the wall clock the step saw is the record's timestamp; offline none.
-                wall_ms = timestamp_ms if self._wall_clock is not None else None
                 self._observe_bands(decode_band_entries(value), wall_ms)
             else:
-                self.on_index(Comment.from_bytes(value), None, "")
+                self._observe_index(Comment.from_bytes(value), wall_ms)
             folded += 1
         return folded
 

@@ -29,8 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_pipeline import load, new_run, wait_quiet
 from bench.loadgen import send_all
+from schemas.action import TRIGGER_COMMENT, TRIGGER_LINKED, Decision
 from streams import topics as specs
 from workers.dev.sample_feed import sample_envelopes
+from workers.offline.replay import read_whole_topic_messages
 from workers.settings import REPO_ROOT
 
 OUT = REPO_ROOT / ".stack" / "bench"
@@ -89,13 +91,43 @@ async def agreement(args: argparse.Namespace) -> dict[str, object]:
             raise RuntimeError(f"audit diff failed ({diff.returncode}): {diff.stderr[-2000:]}")
         (out / "diff.json").write_text(diff.stdout)
         report = json.loads(diff.stdout)
+        bootstrap = run.settings.kafka_bootstrap
+        decisions = await read_whole_topic_messages(bootstrap, run.topic(specs.DECISIONS.name))
+        lag = linked_block_lag([(m.timestamp_ms, Decision.from_bytes(m.value)) for m in decisions])
     finally:
         await run.close()
     return {
         "namespace": run.namespace,
         "kill_after_chunks": kill_after,
         "load": f"{before} → {load()}",
+        "linked_block_lag": lag,
         "report": report,
+    }
+
+
+def linked_block_lag(decisions: list[tuple[int, Decision]]) -> dict[str, object]:
+    """How long after its author's block each linked account's block was decided live (the
+    first record of each, by broker timestamp): at once when the membership came first, else
+    the linking branch's lag behind the main line."""
+    first: dict[str, tuple[int, Decision]] = {}
+    for timestamp_ms, decision in decisions:
+        if decision.decision_id not in first or timestamp_ms < first[decision.decision_id][0]:
+            first[decision.decision_id] = (timestamp_ms, decision)
+    blocked_at = {
+        d.comment_id: ts
+        for ts, d in first.values()
+        if d.trigger == TRIGGER_COMMENT and "block_account" in d.action_kinds
+    }
+    lags = sorted(
+        (ts - blocked_at[d.comment_id]) / 1000
+        for ts, d in first.values()
+        if d.trigger == TRIGGER_LINKED and d.comment_id in blocked_at
+    )
+    return {
+        "linked_blocks": len(lags),
+        "within_1s": sum(1 for s in lags if s <= 1.0),
+        "median_s": lags[len(lags) // 2] if lags else None,
+        "max_s": lags[-1] if lags else None,
     }
 
 

@@ -85,7 +85,10 @@ TRIGGER_COMMENT = "comment"
 TRIGGER_BEHAVIOUR = "behaviour_notice"
 TRIGGER_CASE = "case"
 TRIGGER_REVIEW = "review"  # a person's decision from the console (schemas.review.Review)
-TRIGGERS = (TRIGGER_COMMENT, TRIGGER_BEHAVIOUR, TRIGGER_CASE, TRIGGER_REVIEW)
+# An author's block reaching one account linked to it: taken once both the block and the
+# cluster membership have been seen, in whichever order they came (streams.enforce.logic).
+TRIGGER_LINKED = "linked_block"
+TRIGGERS = (TRIGGER_COMMENT, TRIGGER_BEHAVIOUR, TRIGGER_CASE, TRIGGER_REVIEW, TRIGGER_LINKED)
 
 
 class Decision(Record, frozen=True):

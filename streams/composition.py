@@ -23,6 +23,7 @@ does not: it only stamps dead letters and keeps band posts longer, it never deci
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,9 @@ from streams.enforce.logic import (
     on_result,
     on_review,
     on_timer,
+    reach_linked,
 )
+from streams.enforce.state import AuthorState
 from streams.linking.graph import IdentityGraph
 from streams.linking.signals import KeyState, index_keys, near_duplicate_signal, observe_key
 from streams.normalise.ingest import ingest
@@ -181,14 +184,12 @@ class Composition:
             out.timer_decisions = len(fired.decisions)
             out.decided(fired.decisions, fired.actions)
             author = comment.author_key.encode()
-            outcome = decide(
-                self.stores.enforcement.load(author),
-                assessed,
-                cfg.enforcement,
-                linked_authors=self.linked_authors(comment.author_key),
-            )
-            self.stores.enforcement.store(author, outcome.state)
+            outcome = decide(self.stores.enforcement.load(author), assessed, cfg.enforcement)
+            # A block's linked accounts, if the membership came first (else on_cluster).
+            linked = self._reach_linked(outcome.state, cfg, comment_id=comment.comment_id)
+            self.stores.enforcement.store(author, linked.state)
             out.decided((outcome.decision,), outcome.actions)
+            out.decided(linked.decisions, linked.actions)
             out.outcomes.append((stage, outcome.decision.outcome))
         except Exception as exc:  # noqa: BLE001 - a stage failure dead-letters this input only
             # The type only: an exception's message may quote the comment.
@@ -274,13 +275,21 @@ class Composition:
         return out
 
     def on_cluster(self, membership: ClusterMembership, key: bytes | None, source: str) -> Outputs:
+        """The accounts linked to an author now. Kept for the author's next block; and if the
+        author is blocked already, the newly linked accounts are blocked now, by the same
+        decisions the block would have taken had the membership come first."""
         author = membership.author_key.encode()
-        linked = len(membership.members) > 1
-        if linked:
-            self.stores.clusters[author] = membership.to_bytes()
-        else:
+        if len(membership.members) <= 1:
             self.stores.clusters.pop(author, None)
-        return Outputs(outcomes=[("enforce", "linked" if linked else "unlinked")])
+            return Outputs(outcomes=[("enforce", "unlinked")])
+        self.stores.clusters[author] = membership.to_bytes()
+        state = self.stores.enforcement.load(author)
+        if state is None:
+            return Outputs(outcomes=[("enforce", "linked")])
+        follow = self._reach_linked(state, self.current())
+        if follow.state is not state:
+            self.stores.enforcement.store(author, follow.state)
+        return self._decided(follow, "blocked_linked" if follow.decisions else "linked")
 
     def fire_due(self, now_ms: int) -> Outputs:
         """Every author's deadlines at or before ``now_ms`` (event time), in (deadline, author)
@@ -293,16 +302,27 @@ class Composition:
             out.decided(fired.decisions, fired.actions)
         return out
 
-    def linked_authors(self, author_key: str) -> list[tuple[str, str]]:
+    def _linked(self, author_key: str) -> tuple[list[tuple[str, str]], str]:
+        """The accounts the author's membership names, with their evidence, and the
+        membership's digest (``reach_linked``'s ``via``)."""
         stored = self.stores.clusters.get(author_key.encode())
         if not stored:
-            return []
+            return [], ""
         membership = ClusterMembership.from_bytes(stored)
-        return [
+        linked = [
             (member, link_evidence(membership, member))
             for member in membership.members
             if member != author_key
         ]
+        return linked, hashlib.sha256(stored).hexdigest()[:16]
+
+    def _reach_linked(
+        self, state: AuthorState, cfg: StageConfigs, *, comment_id: str = ""
+    ) -> FollowUp:
+        if state.linking_block() is None:
+            return FollowUp(state=state)  # most authors: no membership to read
+        linked, via = self._linked(state.author_key)
+        return reach_linked(state, linked, cfg.enforcement, via=via, comment_id=comment_id)
 
     def _fire(self, author_key: str, now_ms: int, cfg: StageConfigs) -> Fired:
         """The author's deadlines at or before ``now_ms``, each decided at its own deadline, and
@@ -325,6 +345,10 @@ class Composition:
 
     def _followed(self, author: bytes, follow: FollowUp, outcome: str) -> Outputs:
         self.stores.enforcement.store(author, follow.state)
+        return self._decided(follow, outcome)
+
+    @staticmethod
+    def _decided(follow: FollowUp, outcome: str) -> Outputs:
         out = Outputs()
         out.decided(follow.decisions, follow.actions)
         out.outcomes.append(("enforce", outcome))
@@ -364,11 +388,15 @@ class Composition:
 
     def on_index(self, comment: Comment, key: bytes | None, source: str) -> Outputs:
         """One comment, filed under each of its index keys (``index_keys``) in key order."""
+        wall_ms = self._wall_clock() if self._wall_clock is not None else None
+        return self._observe_index(comment, wall_ms)
+
+    def _observe_index(self, comment: Comment, wall_ms: int | None) -> Outputs:
         cfg = self.current().linking
         out = Outputs()
         for index_key in index_keys(comment):
             stored = self.stores.index.load(index_key.encode()) or KeyState()
-            new_state, found = observe_key(stored, index_key, comment, cfg)
+            new_state, found = observe_key(stored, index_key, comment, cfg, wall_ms=wall_ms)
             self.stores.index.store(index_key.encode(), new_state)
             out.records.extend(Record(specs.IDENTITY_SIGNALS, GRAPH_KEY, s) for s in found)
         found_any = any(r.topic is specs.IDENTITY_SIGNALS for r in out.records)
@@ -392,12 +420,12 @@ class Composition:
             raise ValueError(f"{topic.name} is not a side branch rebuilt from its topic")
         folded = 0
         for value, timestamp_ms in history:
+            # Live, the wall clock the step saw is the record's timestamp; offline none.
+            wall_ms = timestamp_ms if self._wall_clock is not None else None
             if topic is specs.BANDS:
-                # Live, the wall clock the step saw is the record's timestamp; offline none.
-                wall_ms = timestamp_ms if self._wall_clock is not None else None
                 self._observe_bands(decode_band_entries(value), wall_ms)
             else:
-                self.on_index(Comment.from_bytes(value), None, "")
+                self._observe_index(Comment.from_bytes(value), wall_ms)
             folded += 1
         return folded
 

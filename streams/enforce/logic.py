@@ -1,8 +1,9 @@
 """The policy's decision procedure, as pure functions over one author's state.
 
-Four inputs move an author's state: a verdict on a new comment (``decide``), event time passing
-a deadline (``on_timer``), the executor's report on an action (``on_result``) and a person's
-decision from the moderator console (``on_review``). Each returns
+Five inputs move an author's state: a verdict on a new comment (``decide``), event time passing
+a deadline (``on_timer``), the executor's report on an action (``on_result``), a person's
+decision from the moderator console (``on_review``) and the accounts linked to the author
+(``reach_linked``, after a verdict and when a cluster membership arrives). Each returns
 the new state, the audit ``Decision`` records and the ``Action`` values to publish; nothing here
 performs an action. Every id is a hash of its inputs, so a replay yields the same bytes.
 
@@ -30,6 +31,7 @@ from schemas.action import (
     TRIGGER_BEHAVIOUR,
     TRIGGER_CASE,
     TRIGGER_COMMENT,
+    TRIGGER_LINKED,
     TRIGGER_REVIEW,
     UNDO_KINDS,
     Action,
@@ -110,17 +112,12 @@ class FollowUp:
     actions: tuple[Action, ...] = ()
 
 
-def decide(
-    state: AuthorState | None,
-    verdict: Verdict,
-    cfg: EnforcementConfig,
-    *,
-    linked_authors: Sequence[tuple[str, str]] = (),
-) -> Outcome:
+def decide(state: AuthorState | None, verdict: Verdict, cfg: EnforcementConfig) -> Outcome:
     """Apply the policy to one verdict.
 
-    ``linked_authors``: (author key, evidence) of accounts believed to be the same user; they are
-    blocked alongside the author when the author is blocked for frequent inflammatory posting.
+    A block for frequent inflammatory posting is kept as a ``LinkedBlock``; the accounts
+    linked to the author are blocked by decisions of their own (``reach_linked``), so this
+    decision is the same whatever the linking branch knew when it was taken.
     """
     comment = verdict.comment
     before = state if state is not None else AuthorState(author_key=comment.author_key)
@@ -138,12 +135,6 @@ def decide(
     # and actions come out, byte for byte, rather than new ones about a post that may be gone.
     remembered = before.standing_when_decided(comment.comment_id)
     standing = remembered if remembered is not None else _standing(before)
-    # Likewise the linked accounts a block reached, and the link evidence it cited then.
-    reached = (
-        list(before.linked_when_decided(comment.comment_id))
-        if remembered is not None
-        else _linked(linked_authors, comment.author_key)
-    )
     # A block for frequent posting cannot be undone by removing one post; a ladder block can.
     already_blocked_for_good = standing == BLOCKED_FOR_GOOD
     blocked = standing != FREE or bool(triage.block)
@@ -186,24 +177,13 @@ def decide(
     hide_reasons = triage.spam + (triage.content_reasons if ladder and blocked else ())
     if hide_reasons and not removal:
         draft.add("hide_post", hide_reasons)
-    if triage.block:
-        if not already_blocked_for_good:
-            draft.add(
-                "block_account",
-                triage.block,
-                target_comment="",
-                said=_say(cfg, "block_frequent_inflammatory", audience),
-            )
-        for key, evidence in reached:
-            # The linked account did not write this comment: its language is not known.
-            draft.add(
-                "block_account",
-                triage.block,
-                target_author=key,
-                target_comment="",
-                linked_evidence=(evidence,),
-                said=_say(cfg, "block_linked", messages.ENGLISH_ONLY),
-            )
+    if triage.block and not already_blocked_for_good:
+        draft.add(
+            "block_account",
+            triage.block,
+            target_comment="",
+            said=_say(cfg, "block_frequent_inflammatory", audience),
+        )
     if triage.spam and not blocked:
         draft.add("limit_posting", triage.spam, target_comment="")
     if ladder and not blocked:
@@ -238,8 +218,21 @@ def decide(
     )
     if triage.block:
         after = _block(after, at, blocked_for="")
-        if reached and remembered is None:
-            linked_block = LinkedBlock(comment.comment_id, tuple(reached), at)
+        opens = not already_blocked_for_good or after.linking_block() is None
+        if opens and after.linked_block(comment.comment_id) is None:
+            # What the linked accounts' own decisions will cite, whenever their membership
+            # comes: a redelivered verdict finds it here and opens nothing new.
+            linked_block = LinkedBlock(
+                comment_id=comment.comment_id,
+                accounts=(),
+                at_ms=at,
+                decision_id=decision.decision_id,
+                platform=comment.platform,
+                policy_version=verdict.policy_version,
+                source=comment.source,
+                reasons=triage.block,
+                behaviour=tuple(b for b in verdict.behaviour if b.kind in triage.block),
+            )
             after = replace(
                 after, linked_blocks=(*after.linked_blocks, linked_block)[-MAX_DECIDED:]
             )
@@ -309,6 +302,82 @@ def on_behaviour(
         current = _block(current, notice.event_time_ms, blocked_for="")
     decision, actions = draft.finish(clauses=())
     return FollowUp(state=current, decisions=(decision,), actions=actions)
+
+
+def reach_linked(
+    state: AuthorState,
+    linked: Sequence[tuple[str, str]],
+    cfg: EnforcementConfig,
+    *,
+    via: str = "",
+    comment_id: str = "",
+) -> FollowUp:
+    """Block the accounts linked to an author blocked for frequent inflammatory posting.
+
+    ``linked``: (author key, evidence) of the accounts the author's cluster membership names
+    now. Each one not yet reached gets a decision of its own: one ``block_account``, its id
+    derived from the blocking decision and the account, so it is decided once and is the
+    same bytes whether the membership came before the block (this runs right after
+    ``decide``) or after it (this runs when the membership arrives). The evidence is the
+    membership's at that moment, kept, and cited again if the decision is sent again.
+
+    Sent again, besides the new ones: every reached account's decision when the input is
+    the one that reached them, delivered again: after a verdict (``comment_id`` given), the
+    blocking comment's; on a membership, the one ``via`` names that last reached an account. A
+    live worker killed between storing the state and sending the decisions must send them on
+    redelivery; the executor acts once per action id. Any other input sends nothing twice.
+    """
+    block = state.linking_block()
+    if block is None:
+        return FollowUp(state=state)
+    reached = dict(block.accounts)
+    new = [(k, e) for k, e in _linked(linked, state.author_key) if k not in reached]
+    again = comment_id == block.comment_id if comment_id else bool(via) and via == block.via
+    chosen = sorted((*block.accounts, *new)) if again else new
+    decisions: list[Decision] = []
+    actions: list[Action] = []
+    for key, evidence in chosen:
+        decision, fired = _linked_block(block, state.author_key, key, evidence, cfg)
+        decisions.append(decision)
+        actions.extend(fired)
+    after = state
+    if new:
+        accounts = tuple(sorted((*block.accounts, *new)))
+        after = state.with_linked_block(replace(block, accounts=accounts, via=via))
+    return FollowUp(state=after, decisions=tuple(decisions), actions=tuple(actions))
+
+
+def _linked_block(
+    block: LinkedBlock, author_key: str, account: str, evidence: str, cfg: EnforcementConfig
+) -> tuple[Decision, tuple[Action, ...]]:
+    # Every field comes from the blocking decision and the account, except the link evidence,
+    # which the first membership to name the account fixed.
+    draft = _Draft(
+        decision_id=_digest(block.decision_id, TRIGGER_LINKED, account),
+        author_key=author_key,
+        comment_id=block.comment_id,
+        platform=block.platform,
+        at_ms=block.at_ms,
+        findings=(),
+        behaviour=block.behaviour,
+        policy_version=block.policy_version,
+        sources=(block.source,),
+        cfg=cfg,
+        trigger=TRIGGER_LINKED,
+    )
+    # The linked account did not write this comment: its language is not known.
+    draft.add(
+        "block_account",
+        block.reasons,
+        target_author=account,
+        target_comment="",
+        linked_evidence=(
+            evidence,
+            f"blocked with {author_key[:8]}: decision {block.decision_id}",
+        ),
+        said=_say(cfg, "block_linked", messages.ENGLISH_ONLY),
+    )
+    return draft.finish(clauses=block.reasons)
 
 
 def on_timer(state: AuthorState, now_ms: int, cfg: EnforcementConfig) -> FollowUp:
@@ -431,8 +500,18 @@ def on_review(
         case = current.case(review.comment_id)
         if case is not None and case.stage != OVERTURNED:
             current = current.with_case(case.close(OVERTURNED, review.at_ms))
+        current = _undo_linked_blocks(current, {a.action_id for a in review.actions})
     decision, actions = draft.finish(clauses=())
     return FollowUp(state=current, decisions=(decision,), actions=actions)
+
+
+def _undo_linked_blocks(state: AuthorState, undone_ids: set[str]) -> AuthorState:
+    """A block of the author a person reversed reaches no account linked from now on."""
+    for block in state.linked_blocks:
+        own = action_id(block.decision_id, "block_account", state.author_key)
+        if block.reaches_on and own in undone_ids:
+            state = state.with_linked_block(replace(block, undone=True))
+    return state
 
 
 # --- triage: what the verdict calls for ------------------------------------------------------

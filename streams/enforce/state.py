@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from schemas.codec import dumps, loads, replace
-from schemas.verdict import Finding
+from schemas.verdict import BehaviourFinding, Finding
 
 # A case's stage. The ladder is asked_removal -> noticed -> blocked; complied (the author removed
 # the post), review (a person decides) and the stages for posts we handled ourselves close it.
@@ -103,17 +103,49 @@ class Decided:
 
 @dataclass(frozen=True, slots=True)
 class LinkedBlock:
-    """The linked accounts a block for this comment reached, and the link evidence it cited.
+    """An author's block for frequent inflammatory posting, and the linked accounts it reached.
 
-    The identity graph keeps learning after a block (more shared timing, more near-duplicates),
-    so a verdict delivered again after a restart would otherwise cite a higher link score or
-    reach an account linked since: an action with the same id and other bytes. Kept only for
-    blocks that reached a linked account, which are rare.
+    The block is decided on the author's own comment; the accounts linked to the author are
+    blocked by decisions of their own, one per account, taken when the block and a cluster
+    membership naming that account have both been seen, in either order (``reach_linked``).
+    So the block's decision never depends on how far the linking branch had caught up, and
+    what the block is, is kept here for the memberships that come after it. ``accounts``
+    keeps the evidence each account's block cited when it was first decided: the identity
+    graph learns on, and a decision sent again must be the same bytes.
+
+    Records stored before linked blocks were their own decisions have no ``decision_id``:
+    such a block was decided whole, with its accounts, and reaches nobody new.
     """
 
     comment_id: str
     accounts: tuple[tuple[str, str], ...]  # (author key, evidence), sorted by key
     at_ms: int  # event time of the comment, for retention
+    decision_id: str = ""  # the blocking decision
+    platform: str = ""
+    policy_version: str = ""
+    source: str = ""  # the blocking comment's raw input
+    reasons: tuple[str, ...] = ()  # the behaviour kinds that blocked, sorted
+    behaviour: tuple[BehaviourFinding, ...] = ()
+    # The membership (a digest of its bytes) that last reached a new account: the same one
+    # delivered again, after a crash, sends its decisions again rather than nothing.
+    via: str = ""
+    undone: bool = False  # a person reversed the block: it reaches no further account
+
+    @property
+    def reaches_on(self) -> bool:
+        """Whether a membership that names a new account extends this block to it."""
+        return bool(self.decision_id) and not self.undone
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LinkedBlock:
+        return cls(
+            **{
+                **d,
+                "accounts": tuple((k, e) for k, e in d["accounts"]),
+                "reasons": tuple(d.get("reasons", ())),
+                "behaviour": tuple(BehaviourFinding.from_dict(b) for b in d.get("behaviour", ())),
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +189,20 @@ class AuthorState:
             return case.standing
         return next((d.standing for d in self.decided if d.comment_id == comment_id), None)
 
-    def linked_when_decided(self, comment_id: str) -> tuple[tuple[str, str], ...]:
-        """The linked accounts a block for this comment reached when it was first decided."""
-        return next((b.accounts for b in self.linked_blocks if b.comment_id == comment_id), ())
+    def linked_block(self, comment_id: str) -> LinkedBlock | None:
+        """The block this comment decided, if it was one for frequent inflammatory posting."""
+        return next((b for b in self.linked_blocks if b.comment_id == comment_id), None)
+
+    def linking_block(self) -> LinkedBlock | None:
+        """The newest block that still reaches accounts newly linked to the author."""
+        return next((b for b in reversed(self.linked_blocks) if b.reaches_on), None)
+
+    def with_linked_block(self, block: LinkedBlock) -> AuthorState:
+        """The block added (newest last), or put in place of the one for the same comment."""
+        if self.linked_block(block.comment_id) is None:
+            return replace(self, linked_blocks=(*self.linked_blocks, block))
+        blocks = (block if b.comment_id == block.comment_id else b for b in self.linked_blocks)
+        return replace(self, linked_blocks=tuple(blocks))
 
     def with_case(self, case: Case) -> AuthorState:
         others = [c for c in self.cases if c.comment_id != case.comment_id]
@@ -204,10 +247,7 @@ class AuthorState:
             counts=Counts(**d["counts"]),
             notices_seen=tuple(d.get("notices_seen", ())),
             decided=tuple(Decided(**x) for x in d.get("decided", ())),
-            linked_blocks=tuple(
-                LinkedBlock(x["comment_id"], tuple((k, e) for k, e in x["accounts"]), x["at_ms"])
-                for x in d.get("linked_blocks", ())
-            ),
+            linked_blocks=tuple(LinkedBlock.from_dict(x) for x in d.get("linked_blocks", ())),
         )
 
     @classmethod

@@ -45,6 +45,12 @@ MIN_EDIT_HANDLE = 6  # handles shorter than this are a few edits from half the p
 STYLE_GRAMS = 3  # style_grams checks exactly three characters per gram
 STYLE_MAX_GRAMS = 128  # per profile: the most frequent style 3-grams kept
 MAX_POST_REPLIES = 64  # per post key: bounds a viral post's state
+# Live, a reply is also kept this long after it reached the index (wall clock), however far
+# the post's newest event time has moved: the index reads every partition's comments, and
+# after a restart one partition can run minutes ahead of another in event time, which would
+# drop replies a later one from the slower partition should meet. Interleaving skew is
+# bounded in processing time, not in event time (the bands' rule, docs/replay.md).
+POST_KEEP_WALL_MS = 15 * 60_000
 
 _NOT_HANDLE = re.compile(r"[^0-9a-z]+")
 _DIGITS = re.compile(r"[0-9]+")
@@ -59,6 +65,7 @@ class KeyEntry(NamedTuple):
     comment_id: str
     handle: str  # name keys only: what the similarity check compares
     name: str
+    arrived_ms: int = 0  # post keys, live only: the wall clock when it reached the index
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +98,19 @@ def index_keys(comment: Comment) -> tuple[str, ...]:
 
 
 def observe_key(
-    state: KeyState, key: str, comment: Comment, cfg: LinkingConfig
+    state: KeyState, key: str, comment: Comment, cfg: LinkingConfig, *, wall_ms: int | None = None
 ) -> tuple[KeyState, tuple[LinkSignal, ...]]:
-    """File ``comment`` under ``key``; the signals it raises against what the key holds."""
+    """File ``comment`` under ``key``; the signals it raises against what the key holds.
+
+    ``wall_ms``: the wall clock, live only; replies to a post are then also kept for
+    ``POST_KEEP_WALL_MS`` after they arrived. It only ever keeps entries longer, and what a
+    reply is compared with is limited by event time, so it decides nothing replay (which
+    passes none, and reads comments in record-timestamp order) would not."""
     kind, _, _ = key.partition(":")
     if kind == "signal":
         return _observe_per_account(state, comment, cfg, _shared_signal, names=False)
     if kind == "post":
-        return _observe_post(state, comment, cfg)
+        return _observe_post(state, comment, cfg, wall_ms)
     if kind == "handle":
         return _observe_per_account(state, comment, cfg, _handle_signal, names=True)
     if kind == "name":
@@ -270,15 +282,21 @@ def edit_distance(a: str, b: str, *, limit: int) -> int:
 
 
 def _observe_post(
-    state: KeyState, comment: Comment, cfg: LinkingConfig
+    state: KeyState, comment: Comment, cfg: LinkingConfig, wall_ms: int | None = None
 ) -> tuple[KeyState, tuple[LinkSignal, ...]]:
     if any(e.comment_id == comment.comment_id for e in state.entries):
         return state, ()  # a redelivery: already paired
     window = cfg.co_timing_ms
     t = comment.event_time_ms
-    entry = KeyEntry(t, comment.author_key, comment.comment_id, "", "")
+    entry = KeyEntry(t, comment.author_key, comment.comment_id, "", "", wall_ms or 0)
+    # Compared with what a reader in event-time order would hold now: 2 windows before the
+    # newest reply not later than this one, and on. Without the wall clock (replay) that is
+    # every entry; live, it leaves out what only the wall clock kept, and keeps what a
+    # partition running behind in event time must still meet.
+    newest_before = max((e.event_time_ms for e in state.entries if e.event_time_ms <= t), default=t)
+    held = [e for e in state.entries if e.event_time_ms >= newest_before - 2 * window]
     near: dict[str, KeyEntry] = {}
-    for e in state.entries:
+    for e in held:
         gap = abs(e.event_time_ms - t)
         if e.author_key == comment.author_key or gap > window:
             continue
@@ -289,7 +307,7 @@ def _observe_post(
     # A post busier than this around the reply is one people flock to: timing proves nothing.
     if len(near) <= cfg.co_timing_max_neighbours:
         for author, other in sorted(near.items()):
-            if _already_paired(state.entries, comment.author_key, author, window):
+            if _already_paired(held, comment.author_key, author, window):
                 continue  # one observation per pair per post, however many replies each made
             gap_s = abs(other.event_time_ms - t) // 1000
             why = (
@@ -298,8 +316,14 @@ def _observe_post(
             )
             signals.append(_signal("co_timing", comment, other, 1.0, why))
     newest = max([t, *(e.event_time_ms for e in state.entries)])
-    # Keep what a reply as late as the newest one plus a window could still pair with.
-    kept = [e for e in [*state.entries, entry] if e.event_time_ms >= newest - 2 * window]
+    # Keep what a reply as late as the newest one plus a window could still pair with, and
+    # live what arrived recently (POST_KEEP_WALL_MS); the cap drops the oldest in event time.
+    recent = None if wall_ms is None else wall_ms - POST_KEEP_WALL_MS
+    kept = [
+        e
+        for e in [*state.entries, entry]
+        if e.event_time_ms >= newest - 2 * window or (recent is not None and e.arrived_ms >= recent)
+    ]
     kept.sort()
     return KeyState(tuple(kept[-MAX_POST_REPLIES:])), tuple(signals)
 

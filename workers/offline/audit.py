@@ -40,7 +40,7 @@ from typing import Any
 import click
 import orjson
 
-from schemas.action import TRIGGER_REVIEW, Decision
+from schemas.action import TRIGGER_LINKED, TRIGGER_REVIEW, Decision
 from schemas.codec import replace
 from schemas.verdict import BehaviourFinding, Finding
 from streams import topics as specs
@@ -53,6 +53,7 @@ DETECTOR_CHANGE = "detector change"
 STATE_DIFFERENCE = "state difference"
 REASONS = (POLICY_CHANGE, DETECTOR_CHANGE, STATE_DIFFERENCE)
 COMMENT_STEP = "comment"
+LINKED_STEP = "linked_block"
 _SOURCE = re.compile(r"^(?P<topic>.+)\[(?P<partition>\d+)\]@(?P<offset>\d+)$")
 
 
@@ -169,11 +170,17 @@ def _digest(*parts: str) -> str:
 
 def decision_step(decision: Decision) -> str:
     """ "comment" for the decision on the comment itself; else what moved its case: the stage
-    a deadline or an executor result moved it to ("noticed", "blocked", "review"), or the
-    behaviour found about it later ("behaviour:cross_author_spamming")."""
+    a deadline or an executor result moved it to ("noticed", "blocked", "review"), the
+    behaviour found about it later ("behaviour:cross_author_spamming"), or its block reaching
+    a linked account ("linked_block")."""
     comment, version = decision.comment_id, decision.policy_version
     if decision.trigger == TRIGGER_REVIEW:
         return "reviewed"  # a person's decision in the console (reviews topic)
+    if decision.trigger == TRIGGER_LINKED:
+        # A linked account's block, one per account: the account is only in the id (and the
+        # action), so across policy versions such decisions of one comment pair in any order;
+        # they differ in nothing else.
+        return LINKED_STEP
     if decision.decision_id == _digest(comment, version):
         return COMMENT_STEP
     for stage in STAGES:

@@ -76,7 +76,9 @@ class ReplayOutcome:
     decisions: tuple[Decision, ...] = ()
     actions: tuple[Action, ...] = ()
     timer_decisions: int = 0  # how many of ``decisions`` (the first) are deadline firings
-    notice_decisions: int = 0  # how many (the last) answer campaign notices
+    # How many (the last) the side branches led to: campaign notices, and the blocks of
+    # accounts linked to a blocked author once their membership came back from the graph.
+    notice_decisions: int = 0
 
 
 @dataclass(frozen=True, slots=True)

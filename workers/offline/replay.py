@@ -390,11 +390,16 @@ async def read_whole_topic(bootstrap: str, topic: str) -> list[tuple[bytes | Non
     """(key, value, source) of every message now in ``topic``, partition by partition.
 
     For the audit tools: reads without a consumer group, so it disturbs nobody."""
+    return [(m.key, m.value, m.source()) for m in await read_whole_topic_messages(bootstrap, topic)]
+
+
+async def read_whole_topic_messages(bootstrap: str, topic: str) -> list[RawMessage]:
+    """Every message now in ``topic`` with its record timestamp, merged by it; no group."""
     consumer = _consumer(bootstrap)
     await consumer.start()
     try:
         ranges, _ = await plan_ranges(consumer, bootstrap, topic, RangeSpec())
-        return [(m.key, m.value, m.source()) async for m in read_ranges(consumer, {topic: ranges})]
+        return [m async for m in read_ranges(consumer, {topic: ranges})]
     finally:
         await consumer.stop()
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
 
+from schemas.action import Action, Decision
 from schemas.comment import Comment
 from schemas.verdict import BehaviourFinding, Finding, Verdict
 from streams.enforce.config import EnforcementConfig, from_dict
+from streams.enforce.logic import FollowUp, Outcome, decide, reach_linked
+from streams.enforce.state import AuthorState
 
 LONDON = ZoneInfo("Europe/London")
 DEFAULT_YAML = Path(__file__).parents[3] / "streams" / "enforce" / "default_config.yaml"
@@ -122,3 +126,23 @@ def verdict(
         policy_version=policy_version,
         behaviour=behaviour,
     )
+
+
+def decide_linked(
+    state: AuthorState | None,
+    v: Verdict,
+    cfg: EnforcementConfig,
+    linked: Sequence[tuple[str, str]] = (),
+) -> tuple[Outcome, FollowUp]:
+    """What the composition does with a verdict (``Composition.on_raw``): decide it, then
+    block the accounts the author's cluster membership names now, if the author is blocked."""
+    outcome = decide(state, v, cfg)
+    return outcome, reach_linked(outcome.state, linked, cfg, comment_id=v.comment.comment_id)
+
+
+def all_actions(outcome: Outcome, linked: FollowUp) -> tuple[Action, ...]:
+    return (*outcome.actions, *linked.actions)
+
+
+def all_decisions(outcome: Outcome, linked: FollowUp) -> tuple[Decision, ...]:
+    return (outcome.decision, *linked.decisions)

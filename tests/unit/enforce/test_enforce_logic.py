@@ -27,7 +27,10 @@ from streams.enforce.state import (
 
 from .enforce_builders import (
     CFG,
+    all_actions,
+    all_decisions,
     config,
+    decide_linked,
     finding,
     inflammatory,
     london,
@@ -433,18 +436,26 @@ def test_frequent_inflammatory_blocks_author_and_linked_accounts() -> None:
         ("author-b", "listed twice"),
         ("author-a", "the author itself"),
     ]
-    out = decide(earlier.state, v, CFG, linked_authors=linked)
-    blocks = [a for a in out.actions if a.kind == "block_account"]
+    out, reached = decide_linked(earlier.state, v, CFG, linked)
+    blocks = [a for a in all_actions(out, reached) if a.kind == "block_account"]
     assert [b.target_author for b in blocks] == ["author-a", "author-b", "author-c"]
+    blocking = out.decision.decision_id
     assert [b.linked_evidence for b in blocks] == [
         (),
-        ("same device hash as author-a",),
-        ("near-identical text posted 40s apart",),
+        ("same device hash as author-a", f"blocked with author-a: decision {blocking}"),
+        ("near-identical text posted 40s apart", f"blocked with author-a: decision {blocking}"),
     ]
     assert all(b.due_at_ms == v.comment.event_time_ms for b in blocks)
     assert all(b.reasons == ("frequent_inflammatory",) for b in blocks)
     assert all(b.behaviour == v.behaviour for b in blocks)
     assert len({b.action_id for b in blocks}) == 3
+    # The author's own decision names the author's block only; each linked account's block is
+    # a decision of its own, about the same comment, one action each.
+    assert out.decision.action_kinds.count("block_account") == 1
+    assert [d.trigger for d in reached.decisions] == ["linked_block", "linked_block"]
+    assert [d.comment_id for d in reached.decisions] == ["facebook:c5", "facebook:c5"]
+    assert [d.source for d in reached.decisions] == [v.comment.source] * 2
+    assert all(len(d.action_ids) == 1 and d.outcome == "actions" for d in reached.decisions)
     # Blocked now: no request to remove, the post is hidden instead, earlier case closed.
     assert "reply_ask_removal" not in kinds(out.actions)
     assert only(out.actions, "hide_post").target_comment == "facebook:c5"
@@ -455,8 +466,8 @@ def test_frequent_inflammatory_blocks_author_and_linked_accounts() -> None:
 
 def test_linked_account_learns_of_its_block_from_the_result() -> None:
     v = verdict(TUE_10, behaviour=(inflammatory(TUE_10, "facebook:c1"),))
-    out = decide(None, v, CFG, linked_authors=[("author-b", "shared signal")])
-    linked_block = next(a for a in out.actions if a.target_author == "author-b")
+    _, reached = decide_linked(None, v, CFG, [("author-b", "shared signal")])
+    linked_block = next(a for a in reached.actions if a.target_author == "author-b")
     learned = on_result(None, result(linked_block, "done", TUE_10 + 5), CFG)
     assert learned.state.author_key == "author-b" and learned.state.blocked
 
@@ -484,8 +495,10 @@ def test_blocked_author_gets_no_new_replies(clauses: tuple[str, ...], expected: 
 def test_frequent_inflammatory_does_not_block_a_blocked_author_twice() -> None:
     state = AuthorState("author-a", blocked=True, blocked_ms=TUE_10 - 1)
     v = verdict(TUE_10, behaviour=(inflammatory(TUE_10, "facebook:c1"),))
-    out = decide(state, v, CFG, linked_authors=[("author-b", "shared signal")])
-    assert [a.target_author for a in out.actions if a.kind == "block_account"] == ["author-b"]
+    out, reached = decide_linked(state, v, CFG, [("author-b", "shared signal")])
+    assert [a.target_author for a in all_actions(out, reached) if a.kind == "block_account"] == [
+        "author-b"
+    ]
 
 
 # --- routes and monitoring hours -------------------------------------------------------------
@@ -582,8 +595,8 @@ def test_repeated_verdict_does_not_rewind_the_case() -> None:
     assert again.decision.action_ids == first.decision.action_ids
 
 
-def _bytes(out: Outcome) -> list[bytes]:
-    return [out.decision.to_bytes(), *(a.to_bytes() for a in out.actions)]
+def _bytes(out: Outcome, reached: FollowUp) -> list[bytes]:
+    return [r.to_bytes() for r in (*all_decisions(out, reached), *all_actions(out, reached))]
 
 
 BLOCKING = dict(behaviour=(inflammatory(TUE_10 + 5, "facebook:c9"),))
@@ -609,28 +622,29 @@ def test_a_redelivered_verdict_is_decided_as_the_first_time_to_the_byte(
 ) -> None:
     # After a kill -9 a verdict comes again to a state that already holds what came after it.
     v = verdict(TUE_10, *clauses, comment_id="facebook:c1", **first_kw)  # type: ignore[arg-type]
-    first = decide(None, v, CFG, linked_authors=[("author-b", "shared device")])
+    first = decide_linked(None, v, CFG, [("author-b", "shared device")])
     later = verdict(TUE_10 + 5, "trolling", comment_id="facebook:c9", offset=8, **later_kw)  # type: ignore[arg-type]
-    after = decide(first.state, later, CFG).state
+    after = decide_linked(first[1].state, later, CFG, [("author-b", "shared device")])[1].state
     assert after.blocked
-    again = decide(after, v, CFG, linked_authors=[("author-b", "shared device")])
-    assert _bytes(again) == _bytes(first)
+    again = decide_linked(after, v, CFG, [("author-b", "shared device")])
+    assert _bytes(*again) == _bytes(*first)
 
 
 def test_a_redelivered_block_cites_the_linked_accounts_it_reached_the_first_time() -> None:
     # The identity graph learns on after a block: redelivered, the same verdict meets a higher
     # link score and an account linked since. Its actions must still be the first bytes.
     earlier, v = _third_inflammatory()
-    first = decide(earlier.state, v, CFG, linked_authors=[("author-b", "score 0.89")])
-    stored = AuthorState.from_bytes(first.state.to_bytes())
-    assert stored == first.state
-    again = decide(
-        stored, v, CFG, linked_authors=[("author-b", "score 0.92"), ("author-c", "score 0.81")]
-    )
-    assert _bytes(again) == _bytes(first)
-    assert [a.linked_evidence for a in again.actions if a.target_author == "author-b"] == [
-        ("score 0.89",)
-    ]
+    first = decide_linked(earlier.state, v, CFG, [("author-b", "score 0.89")])
+    stored = AuthorState.from_bytes(first[1].state.to_bytes())
+    assert stored == first[1].state
+    again = decide_linked(stored, v, CFG, [("author-b", "score 0.92"), ("author-c", "score 0.81")])
+    assert again[0].decision.to_bytes() == first[0].decision.to_bytes()
+    assert [a.to_bytes() for a in again[0].actions] == [a.to_bytes() for a in first[0].actions]
+    # author-b's decision again, to the byte; author-c, linked since, gets a decision of its own.
+    b_again, c_new = again[1].decisions
+    assert b_again.to_bytes() == first[1].decisions[0].to_bytes()
+    assert [a.linked_evidence[0] for a in again[1].actions] == ["score 0.89", "score 0.81"]
+    assert c_new.decision_id not in {d.decision_id for d in first[1].decisions}
 
 
 def test_only_an_author_whose_block_reached_a_linked_account_stores_it() -> None:

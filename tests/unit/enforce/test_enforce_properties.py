@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from schemas.action import Action, ActionResult, Decision
 from schemas.verdict import BehaviourFinding, Verdict
-from streams.enforce.logic import FollowUp, decide, on_result, on_timer
+from streams.enforce.logic import FollowUp, on_result, on_timer
 from streams.enforce.state import AuthorState
 
-from .enforce_builders import config, inflammatory, london, spamming, verdict
+from .enforce_builders import config, decide_linked, inflammatory, london, spamming, verdict
 
 # Retention longer than any run, so a redelivered verdict always finds its case.
 CFG = config(closed_case_retention_days=365)
@@ -93,6 +93,8 @@ class Run:
     undelivered: dict[str, set[str]] = field(default_factory=dict)
     # Per verdict: the linked accounts it was decided with, and the bytes it was decided to.
     first: list[tuple[list[tuple[str, str]], list[bytes]]] = field(default_factory=list)
+    # Every linked account's block decision, by id: sent again, it must be the same bytes.
+    linked_blocks: dict[str, bytes] = field(default_factory=dict)
 
     def new_verdict(self, clauses: list[str], kind: str, linked: bool, dt: int) -> None:
         self.now += dt * 60_000
@@ -106,26 +108,40 @@ class Run:
         )
         self.verdicts.append(v)
         links = [("author-b", "shared device")] if linked else []
-        out = decide(self.state, v, CFG, linked_authors=links)
+        out, reached = decide_linked(self.state, v, CFG, links)
         self.first.append((links, [out.decision.to_bytes(), *(a.to_bytes() for a in out.actions)]))
         # Exactly one decision per verdict, about that comment, never seen before.
         assert out.decision.comment_id == comment_id
         assert out.decision.decision_id not in self.decision_ids
         self.decision_ids.add(out.decision.decision_id)
-        self.state = out.state
+        self.state = reached.state
         self.check((out.decision,), out.actions)
+        self.reached(reached)
 
     def redeliver(self, index: int) -> None:
         v = self.verdicts[index % len(self.verdicts)]
         links, first = self.first[index % len(self.verdicts)]
-        out = decide(self.state, v, CFG, linked_authors=links)
+        out, reached = decide_linked(self.state, v, CFG, links)
         # The same comment and policy version: the same decision and actions as the first
         # time, byte for byte, whatever happened to the author since.
         assert out.decision.comment_id == v.comment.comment_id
         assert out.decision.decision_id in self.decision_ids
         assert [out.decision.to_bytes(), *(a.to_bytes() for a in out.actions)] == first
-        self.state = out.state
+        self.state = reached.state
         self.check((out.decision,), out.actions)
+        self.reached(reached)
+
+    def reached(self, follow: FollowUp) -> None:
+        """Linked accounts' blocks: one decision per (block, account), the same bytes each
+        time it is sent, one block action each."""
+        for decision in follow.decisions:
+            assert decision.trigger == "linked_block" and decision.action_kinds == (
+                "block_account",
+            )
+            first = self.linked_blocks.setdefault(decision.decision_id, decision.to_bytes())
+            assert decision.to_bytes() == first
+        assert all(a.linked_evidence for a in follow.actions)
+        self.check(follow.decisions, follow.actions)
 
     def tick(self) -> None:
         assert self.state is not None

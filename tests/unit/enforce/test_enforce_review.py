@@ -6,10 +6,10 @@ import pytest
 
 from schemas.action import Action, ActionResult
 from schemas.review import Review, ReviewedAction, review_id
-from streams.enforce.logic import decide, on_result, on_review, on_timer
+from streams.enforce.logic import decide, on_result, on_review, on_timer, reach_linked
 from streams.enforce.state import ASKED_REMOVAL, OVERTURNED, AuthorState
 
-from .enforce_builders import CFG, inflammatory, london, verdict
+from .enforce_builders import CFG, all_actions, decide_linked, inflammatory, london, verdict
 
 TUE_10 = london(2026, 6, 2, 10)
 TUE_11 = london(2026, 6, 2, 11)
@@ -92,12 +92,12 @@ def test_verbs_that_keep_the_actions_undo_nothing(verb: str) -> None:
 
 def test_rejected_block_unblocks_once_the_executor_reports_it_done() -> None:
     assessed = verdict(TUE_10, "abusive", behaviour=(inflammatory(TUE_10, "x:a", "x:b"),))
-    outcome = decide(None, assessed, CFG, linked_authors=[("linked-author", "cluster c1")])
-    blocks = [a for a in outcome.actions if a.kind == "block_account"]
+    outcome, reached = decide_linked(None, assessed, CFG, [("linked-author", "cluster c1")])
+    blocks = [a for a in all_actions(outcome, reached) if a.kind == "block_account"]
     assert {b.target_author for b in blocks} == {assessed.comment.author_key, "linked-author"}
-    assert outcome.state.blocked
+    assert reached.state.blocked
     own = next(b for b in blocks if b.target_author == assessed.comment.author_key)
-    follow = on_review(outcome.state, review("appeal_upheld", own, (own,)), SOURCE, CFG)
+    follow = on_review(reached.state, review("appeal_upheld", own, (own,)), SOURCE, CFG)
     (unblock,) = follow.actions
     assert unblock.kind == "unblock_account" and unblock.target_comment == ""
     assert follow.state.blocked  # not until the executor has done it
@@ -111,12 +111,15 @@ def test_rejected_block_unblocks_once_the_executor_reports_it_done() -> None:
         at_ms=TUE_11,
     )
     assert not on_result(follow.state, done, CFG).state.blocked
+    # Nor does the reversed block reach an account linked to the author after it.
+    later = reach_linked(follow.state, [("linked-author", "c1"), ("another", "c1")], CFG)
+    assert later.decisions == () and later.state == follow.state
 
 
 def test_split_link_unblocks_the_linked_account_only() -> None:
     assessed = verdict(TUE_10, "abusive", behaviour=(inflammatory(TUE_10, "x:a", "x:b"),))
-    outcome = decide(None, assessed, CFG, linked_authors=[("linked-author", "cluster c1")])
-    linked = next(a for a in outcome.actions if a.target_author == "linked-author")
+    _, reached = decide_linked(None, assessed, CFG, [("linked-author", "cluster c1")])
+    linked = next(a for a in reached.actions if a.target_author == "linked-author")
     split = review(
         "split_link",
         linked,
@@ -124,10 +127,13 @@ def test_split_link_unblocks_the_linked_account_only() -> None:
         author=assessed.comment.author_key,
         other_author="linked-author",
     )
-    follow = on_review(outcome.state, split, SOURCE, CFG)
+    follow = on_review(reached.state, split, SOURCE, CFG)
     assert [(a.kind, a.target_author) for a in follow.actions] == [
         ("unblock_account", "linked-author")
     ]
+    # The author's own block stands, and still reaches another account linked later.
+    later = reach_linked(follow.state, [("linked-author", "c1"), ("another", "c1")], CFG)
+    assert [a.target_author for a in later.actions] == ["another"]
 
 
 def _as_dict(record: Review) -> dict[str, object]:

@@ -191,6 +191,27 @@ def test_a_busy_post_proves_nothing_about_who_replied_together() -> None:
     assert f"author-{len(crowd) - 1:02d}" not in late_comers
 
 
+def test_live_a_reply_from_a_partition_running_behind_still_meets_its_pair() -> None:
+    """After a restart one partition can run hours ahead of another in event time; the post
+    key keeps replies for a while of wall clock too, so the pair replay (reading in
+    record-timestamp order) finds is found live, with the same bytes."""
+    a, b = comment(A, "x:1"), comment(B, "x:2", at_ms=T0 + 20 * SECOND_MS)
+    ahead = [comment(f"author-{i}", f"x:{10 + i}", at_ms=T0 + i * 3_600_000) for i in (1, 2)]
+    key = "post:x:post-1"
+
+    def run(order: list[Comment], wall: bool) -> list[LinkSignal]:
+        state, found = KeyState(), []
+        for i, c in enumerate(order):
+            state, signals = observe_key(state, key, c, CFG, wall_ms=T0 + i if wall else None)
+            found.extend(signals)
+        return [s for s in found if {s.author_a, s.author_b} == {A, B}]
+
+    in_order = run([a, b, *ahead], wall=False)  # as replay reads them
+    assert len(in_order) == 1
+    assert run([a, *ahead, b], wall=True) == in_order  # live, b's partition behind
+    assert run([a, *ahead, b], wall=False) == []  # event time alone had dropped a by then
+
+
 # --- near-duplicates, from the cross-author fingerprint index ------------------------------
 
 

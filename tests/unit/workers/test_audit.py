@@ -12,7 +12,7 @@ from schemas.action import Decision
 from schemas.codec import replace
 from schemas.verdict import Finding
 from streams.enforce.logic import decide, on_timer
-from tests.unit.enforce.enforce_builders import CFG, london, verdict
+from tests.unit.enforce.enforce_builders import CFG, decide_linked, inflammatory, london, verdict
 from workers.offline.audit import (
     DETECTOR_CHANGE,
     POLICY_CHANGE,
@@ -81,6 +81,28 @@ def test_follow_up_decisions_are_matched_step_for_step_across_versions() -> None
     assert result.equivalent == 1
     assert [decision_step(d) for d in result.only_recorded] == ["noticed"]
     assert not result.differences
+
+
+def linked_blocks(version: str = "v1") -> list[Decision]:
+    """A block for frequent inflammatory posting that reached two linked accounts."""
+    v = verdict(
+        TUESDAY_10,
+        behaviour=(inflammatory(TUESDAY_10, "facebook:c1"),),
+        policy_version=version,
+    )
+    outcome, reached = decide_linked(None, v, CFG, [("author-b", "e"), ("author-c", "e")])
+    return [outcome.decision, *reached.decisions]
+
+
+def test_linked_blocks_are_their_own_step_and_match_across_versions() -> None:
+    old, new = linked_blocks("v1"), linked_blocks("v2")
+    assert [decision_step(d) for d in old] == ["comment", "linked_block", "linked_block"]
+    result = diff(old, new)
+    assert result.equivalent == 3 and not result.differences
+    assert not result.only_recorded and not result.only_replayed
+    # Under one version, a linked block one side lacks is listed on the other's side.
+    missing = diff(old, old[:2])
+    assert [decision_step(d) for d in missing.only_recorded] == ["linked_block"]
 
 
 def test_same_version_other_findings_is_a_detector_change() -> None:

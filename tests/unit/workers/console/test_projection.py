@@ -7,7 +7,13 @@ from schemas.codec import replace
 from schemas.review import Review, review_id
 from schemas.verdict import Finding, Verdict
 from streams.enforce.logic import decide
-from tests.unit.enforce.enforce_builders import CFG, PROCEDURES
+from tests.unit.enforce.enforce_builders import (
+    CFG,
+    PROCEDURES,
+    decide_linked,
+    inflammatory,
+    verdict,
+)
 from workers.console.highlight import runs
 from workers.console.projection import (
     ALLEGATIONS,
@@ -184,3 +190,23 @@ def test_the_topics_may_be_read_in_any_order() -> None:
     ]
     spam = behind.lanes[AUTOMATIC][0]
     assert spam.action_kinds == ("hide_post", "limit_posting")
+
+
+def test_a_linked_accounts_block_joins_the_blocking_comments_case() -> None:
+    """A linked account's block is a decision of its own about the blocking comment: the
+    case shows it beside the author's, whichever the feed read first."""
+    v = verdict(POSTED, behaviour=(inflammatory(POSTED, "facebook:c1"),), policy_version="p1")
+    outcome, reached = decide_linked(None, v, CFG, [("author-b", "cluster c1 of 2 accounts")])
+    projection = Projection(procedures=PROCEDURES, monitoring=CFG.monitoring)
+    for action in reached.actions:  # before its decision: held until the decision comes
+        projection.add_action(action)
+    for decision in (*reached.decisions, outcome.decision):
+        projection.add_decision(decision)
+    for action in outcome.actions:
+        projection.add_action(action)
+    record = projection.case(case_id_of("facebook:c1"), NOW)
+    assert record is not None
+    assert sorted(d.trigger for d in record.decisions) == ["comment", "linked_block"]
+    blocks = [s.action for s in record.actions if s.action.kind == "block_account"]
+    assert sorted(a.target_author for a in blocks) == ["author-a", "author-b"]
+    assert record.author_key == "author-a"

@@ -8,7 +8,7 @@ authors have state to load, as in a running worker), then times the next ``--cou
 timer wrapped around each part. Each row is *self* time (this thread's CPU time): a part's
 time minus the parts timed inside it, so the rows add up to the total. The timers cost something
 per call (the gap between the plain and the timed totals); most of it lands in the glue row, so
-read that row as an upper bound. ``--batch N`` times ``on_raw_batch`` over batches of N
+read that row as an upper bound. ``--batch N`` times ``guarded_batch`` over batches of N
 instead (the live agent's batch path). A first pass without wrappers gives the plain rate,
 the figure to compare with ``bench_side_branches.py`` and the live benchmark.
 """
@@ -29,14 +29,19 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import LoadGenerator, Mix  # noqa: E402
+from streams import topics as specs  # noqa: E402
 from streams.composition import Composition, Outputs  # noqa: E402
 from streams.normalise.pseudonymise import Pseudonymiser  # noqa: E402
 from streams.policy import parse_policy  # noqa: E402
+from streams.registry import input_for  # noqa: E402
+from streams.runtime import guarded_batch  # noqa: E402
 from streams.stage_configs import StageConfigs, build_stage_configs  # noqa: E402
 from streams.state_store import Stores  # noqa: E402
 from workers.metrics import Metrics  # noqa: E402
 from workers.pipeline import count  # noqa: E402
 from workers.settings import Settings  # noqa: E402
+
+RAW_INPUT = input_for(specs.RAW)
 
 
 class Timers:
@@ -133,7 +138,7 @@ def run(
             (value, None, f"comments.raw[0]@{first_offset + start + i}")
             for i, value in enumerate(chunk)
         ]
-        for out in composition.on_raw_batch(inputs):
+        for out in guarded_batch(composition, RAW_INPUT, inputs, failed_at_ms=0):
             after(out)
 
 

@@ -23,7 +23,7 @@ does not: it only stamps dead letters and keeps band posts longer, it never deci
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,13 +212,6 @@ class Composition:
         if index_keys(comment):
             out.records.append(Record(specs.IDENTITY_INDEX, author_key, comment))
         return out
-
-    def on_raw_batch(self, inputs: Sequence[tuple[bytes, bytes | None, str]]) -> list[Outputs]:
-        """Several messages of one ``comments.raw`` partition, in offset order: the same outputs
-        as ``on_raw`` one at a time, with each author's table writes coalesced into one per
-        table for the batch (``Stores.batch``). Each input is ``(raw, key, source)``."""
-        with self.stores.batch():
-            return [self.on_raw(raw, key, source) for raw, key, source in inputs]
 
     def _rate_windows(
         self, verdict: Verdict, cfg: StageConfigs, out: Outputs

@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+import weakref
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, cast
 
 import faust
+from faust import streams as faust_streams
 
 from schemas.action import Tick
 from schemas.deadletter import DeadLetter
@@ -25,7 +28,7 @@ from streams import topics as specs
 from streams.composition import Composition, Outputs, Record
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.registry import INPUTS, Input
-from streams.runtime import guarded_step, source_of, wall_ms
+from streams.runtime import guarded_batch, guarded_step, source_of, wall_ms
 from streams.stage_configs import StageConfigs, build_stage_configs
 from streams.state_store import ENFORCEMENT_TABLE, Stores
 from workers.metrics import Metrics
@@ -117,6 +120,36 @@ def count(metrics: Metrics, out: Outputs) -> None:
             metrics.end_to_end_seconds.observe(lag_s)
 
 
+def event_value(event: faust.EventT[Any]) -> bytes:
+    return event.value if isinstance(event.value, bytes) else b""
+
+
+def event_key(event: faust.EventT[Any]) -> bytes | None:
+    return event.key if isinstance(event.key, bytes) else None
+
+
+def by_partition(events: Sequence[faust.EventT[Any]]) -> list[list[faust.EventT[Any]]]:
+    """A batch's events per partition, each in the order consumed (offset order)."""
+    groups: dict[tuple[str, int], list[faust.EventT[Any]]] = {}
+    for event in events:
+        groups.setdefault((event.message.topic, event.message.partition), []).append(event)
+    return list(groups.values())
+
+
+@contextmanager
+def current_event(event: faust.EventT[Any]) -> Iterator[None]:
+    """Faust sends a table write's changelog record to the partition of the stream's current
+    event, which it keeps in a context variable set while it iterates a stream. A batch's
+    body runs outside that iteration, so it names the event whose partition the writes belong
+    to. Only the variable is set, never the stream's own ``current_event`` attribute, which
+    the take buffer reads; and nothing awaits inside, so no other task sees the value."""
+    token = faust_streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)
+
+
 def run_step(
     composition: Composition, item: Input, value: bytes, key: bytes | None, source: str
 ) -> Outputs:
@@ -174,13 +207,41 @@ def wire_stages(
             time.perf_counter() - started,
         )
 
+    async def run_batches(item: Input, stream: faust.StreamT[bytes]) -> None:
+        """The main line: ``comments.raw`` in batches (``take_events`` acknowledges a batch's
+        events only once this body has sent every record they led to). A batch is split by
+        partition, each part run in offset order with its authors' table writes coalesced
+        (``guarded_batch``) while Faust's current event is one of that partition's, so the
+        changelog records land on it. A crash mid-batch leaves its inputs unacknowledged:
+        they come again, and the redelivery memos answer them as the first time."""
+        # take_events is missing from faust's StreamT stub.
+        take_events = cast(Any, stream).take_events
+        batches = take_events(max(1, settings.raw_batch_max), settings.raw_batch_linger_ms / 1000)
+        async for events in batches:
+            started = time.perf_counter()
+            outputs: list[Outputs] = []
+            for partition_events in by_partition(events):
+                inputs = [(event_value(e), event_key(e), source_of(e)) for e in partition_events]
+                with current_event(partition_events[-1]):
+                    outputs += guarded_batch(composition, item, inputs, failed_at_ms=wall_ms())
+            for out in outputs:
+                await sender.send_all(out.records)
+                count(metrics, out)
+            per_input = (time.perf_counter() - started) / len(events)
+            observe = metrics.processing_seconds.labels(item.stage).observe
+            for _ in events:
+                observe(per_input)
+
     def agent(item: Input) -> None:
         async def run(stream: faust.StreamT[bytes]) -> None:
+            if item.topic is specs.RAW and settings.raw_batch_max > 1:
+                await run_batches(item, stream)
+                return
             async for event in stream.events():
                 started = time.perf_counter()
                 source = source_of(event)
-                value = event.value if isinstance(event.value, bytes) else b""
-                key = event.key if isinstance(event.key, bytes) else None
+                value = event_value(event)
+                key = event_key(event)
                 if item.topic in graph_inputs and composition.graph is None:
                     async with graph_rebuild:
                         if composition.graph is None:

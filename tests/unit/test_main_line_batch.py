@@ -1,6 +1,7 @@
-"""The main line in batches (issue 17): ``on_raw_batch`` gives the records ``on_raw`` gives one
-input at a time, byte for byte, leaves the same tables behind, and writes each author's state
-once per table per batch instead of once per comment."""
+"""The main line in batches (issue 17): ``guarded_batch`` (what the live agent runs on a batch
+of ``comments.raw``) gives the records ``on_raw`` gives one input at a time, byte for byte,
+leaves the same tables behind, and writes each author's state once per table per batch instead
+of once per comment."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from streams import topics as specs
 from streams.composition import Composition, Outputs
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import load_policy
+from streams.registry import input_for
+from streams.runtime import guarded_batch
 from streams.stage_configs import build_stage_configs
 from streams.state_store import ENFORCEMENT_TABLE, WINDOWS_TABLE, Stores, WriteBehind
 from workers.sample_feed import sample_envelopes
@@ -56,6 +60,10 @@ def composition() -> tuple[Composition, dict[str, CountingTable]]:
     return steps, tables
 
 
+def on_raw_batch(steps: Composition, batch: list[tuple[bytes, bytes | None, str]]) -> list[Outputs]:
+    return guarded_batch(steps, input_for(specs.RAW), batch, failed_at_ms=0)
+
+
 def encoded(outputs: list[Outputs]) -> list[list[tuple[str, bytes, bytes]]]:
     return [[(r.topic.name, r.key, r.encode()) for r in out.records] for out in outputs]
 
@@ -77,7 +85,7 @@ def test_a_batch_gives_the_records_and_tables_one_at_a_time_gives(
 ) -> None:
     one, one_tables, expected = one_at_a_time
     batched, batch_tables = composition()
-    got = [out for batch in batches(size) for out in batched.on_raw_batch(batch)]
+    got = [out for batch in batches(size) for out in on_raw_batch(batched, batch)]
     assert encoded(got) == encoded(expected)
     assert sum(len(out.records) for out in got) > len(INPUTS)  # decisions, actions, branches
     for name in (WINDOWS_TABLE, ENFORCEMENT_TABLE):

@@ -38,7 +38,7 @@ from streams.runtime import guarded_batch  # noqa: E402
 from streams.stage_configs import StageConfigs, build_stage_configs  # noqa: E402
 from streams.state_store import Stores  # noqa: E402
 from workers.metrics import Metrics  # noqa: E402
-from workers.pipeline import count  # noqa: E402
+from workers.pipeline import Counting  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 RAW_INPUT = input_for(specs.RAW)
@@ -155,12 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     values = [v for _, v in LoadGenerator(Mix(), seed=args.seed).take(args.warm + args.count)]
     warm, timed = values[: args.warm], values[args.warm :]
-    metrics = Metrics.create()
+    counting = Counting(Metrics.create())
 
     def live_tail(out: Outputs) -> None:
         for record in out.records:
             record.encode()
-        count(metrics, out)
+        counting.count(out)
 
     # The plain rate first, before any wrapper is installed.
     plain = build(settings, stages, Stores.in_memory())
@@ -179,12 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     composition_module.Record.encode = timers.wrap(  # type: ignore[method-assign]
         "record encoding", composition_module.Record.encode
     )
-    timed_count = timers.wrap("metrics (prometheus)", count)
+    timed_count = timers.wrap("metrics (prometheus)", counting.count)
 
     def tail(out: Outputs) -> None:
         for record in out.records:
             record.encode()
-        timed_count(metrics, out)
+        timed_count(out)
 
     def total(out: Outputs) -> None:
         tail(out)

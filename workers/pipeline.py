@@ -99,25 +99,43 @@ class RecordSender:
                 delay = min(delay * 2, SEND_RETRY_MAX_S)
 
 
-def count(metrics: Metrics, out: Outputs) -> None:
-    for stage, outcome in out.outcomes:
-        metrics.events_in.labels(stage).inc()
-        metrics.events_out.labels(stage, outcome).inc()
-    for stage in out.late:
-        metrics.late_events.labels(stage).inc()
-    letter = out.dead_letter
-    if letter is not None:
-        metrics.dead_letters.labels(letter.stage, letter.reason).inc()
-    for record in out.records:
-        if record.topic is specs.ACTIONS:
-            metrics.actions.labels(record.value.kind, "emitted").inc()
-    if out.verdict is not None:
-        for clause in out.verdict.clauses:
-            metrics.verdicts.labels(clause).inc()
-    if out.comment is not None and out.outcomes[-1][0] == "enforce":
-        lag_s = time.time() - out.comment.event_time_ms / 1000
-        if lag_s >= 0:
-            metrics.end_to_end_seconds.observe(lag_s)
+class Counting:
+    """Counts a step's outcomes into the metrics. prometheus_client's ``labels()`` takes a lock
+    and builds a key on every call (50 µs per comment over the ten or so a comment needs,
+    bench/profile_main_line.py); label values come from small fixed sets, so each child is
+    looked up once and kept."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+        self._children: dict[tuple[object, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        key = (metric, labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
+
+    def count(self, out: Outputs) -> None:
+        metrics, child = self._metrics, self.child
+        for stage, outcome in out.outcomes:
+            child(metrics.events_in, stage).inc()
+            child(metrics.events_out, stage, outcome).inc()
+        for stage in out.late:
+            child(metrics.late_events, stage).inc()
+        letter = out.dead_letter
+        if letter is not None:
+            child(metrics.dead_letters, letter.stage, letter.reason).inc()
+        for record in out.records:
+            if record.topic is specs.ACTIONS:
+                child(metrics.actions, record.value.kind, "emitted").inc()
+        if out.verdict is not None:
+            for clause in out.verdict.clauses:
+                child(metrics.verdicts, clause).inc()
+        if out.comment is not None and out.outcomes[-1][0] == "enforce":
+            lag_s = time.time() - out.comment.event_time_ms / 1000
+            if lag_s >= 0:
+                metrics.end_to_end_seconds.observe(lag_s)
 
 
 def event_value(event: faust.EventT[Any]) -> bytes:
@@ -186,6 +204,7 @@ def wire_stages(
         emit_assessed=settings.emit_assessed,
     )
     sender = RecordSender(topics, metrics)
+    counting = Counting(metrics)
     history = partial(signal_history, settings)
     overrides = partial(override_history, settings)
     graph_inputs = (specs.IDENTITY_SIGNALS, specs.IDENTITY_OVERRIDES)
@@ -226,9 +245,9 @@ def wire_stages(
                     outputs += guarded_batch(composition, item, inputs, failed_at_ms=wall_ms())
             for out in outputs:
                 await sender.send_all(out.records)
-                count(metrics, out)
+                counting.count(out)
             per_input = (time.perf_counter() - started) / len(events)
-            observe = metrics.processing_seconds.labels(item.stage).observe
+            observe = counting.child(metrics.processing_seconds, item.stage).observe
             for _ in events:
                 observe(per_input)
 
@@ -250,8 +269,9 @@ def wire_stages(
                     await rebuild(item.topic)
                 out = run_step(composition, item, value, key, source)
                 await sender.send_all(out.records)
-                count(metrics, out)
-                metrics.processing_seconds.labels(item.stage).observe(time.perf_counter() - started)
+                counting.count(out)
+                elapsed = time.perf_counter() - started
+                counting.child(metrics.processing_seconds, item.stage).observe(elapsed)
                 if item.topic is specs.IDENTITY_SIGNALS and composition.graph is not None:
                     metrics.table_keys.labels("identity-graph").set(composition.graph.account_count)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from schemas.codec import RecordError
@@ -73,3 +74,20 @@ def guarded_step(
         outcomes=[(item.stage, "dead_letter")],
         dead_letter=letter,
     )
+
+
+def guarded_batch(
+    composition: Composition,
+    item: Input,
+    inputs: Sequence[tuple[bytes, bytes | None, str]],
+    *,
+    failed_at_ms: int,
+) -> list[Outputs]:
+    """Several inputs of one partition, in offset order, each through ``guarded_step``: the
+    same outputs as one at a time, with each key's table writes coalesced into one per table
+    for the batch (``Stores.batch``). Each input is ``(value, key, source)``."""
+    with composition.stores.batch():
+        return [
+            guarded_step(composition, item, value, key, source, failed_at_ms=failed_at_ms)
+            for value, key, source in inputs
+        ]

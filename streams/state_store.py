@@ -8,9 +8,10 @@ writes either, and the steps never know which they run on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -25,6 +26,66 @@ S = TypeVar("S")
 Mapping = MutableMapping[bytes, bytes]
 # Makes one named table: a Faust table live, a dict offline.
 TableFactory = Callable[[str], Mapping]
+
+
+class WriteBehind(MutableMapping[bytes, bytes]):
+    """A table seen through one batch's writes: reads see the batch's own writes at once, and
+    each written key reaches the table once, at ``flush``. Live, every write to a Faust table is
+    a changelog record; an author with several comments in one batch costs one record per
+    table, not one per comment. ``None`` in ``pending`` is a deletion."""
+
+    __slots__ = ("pending", "table")
+
+    def __init__(self, table: Mapping) -> None:
+        self.table = table
+        self.pending: dict[bytes, bytes | None] = {}
+
+    def __getitem__(self, key: bytes) -> bytes:
+        if key in self.pending:
+            value = self.pending[key]
+            if value is None:
+                raise KeyError(key)
+            return value
+        return self.table[key]
+
+    def get(self, key: bytes, default: bytes | None = None) -> bytes | None:  # type: ignore[override]
+        if key in self.pending:
+            value = self.pending[key]
+            return default if value is None else value
+        return self.table.get(key, default)
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.pending[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self.pending[key] = None
+
+    def __contains__(self, key: object) -> bool:
+        if key in self.pending:
+            return self.pending[key] is not None
+        return key in self.table
+
+    def __iter__(self) -> Iterator[bytes]:
+        for key in self.table:
+            if key not in self.pending:
+                yield key
+        yield from (k for k, v in self.pending.items() if v is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def flush(self) -> int:
+        """Write every pending key to the table, in the order first written; how many."""
+        for key, value in self.pending.items():
+            if value is None:
+                self.table.pop(key, None)
+            else:
+                self.table[key] = value
+        written = len(self.pending)
+        self.pending.clear()
+        return written
 
 
 class StateStore(Generic[S]):
@@ -129,6 +190,25 @@ class Stores:
             ),
             clusters=(global_table or table)(CLUSTERS_TABLE),
         )
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Coalesce the author-keyed tables' writes (rate windows, enforcement) over a batch of
+        inputs: each key is written once when the block ends, with its last state. Live, the
+        block must end while Faust's current event is one of the batch's partition (the
+        changelog record goes to that partition), so a batch holds one partition's inputs.
+        A block left by an exception writes what it stored too, as one input at a time would
+        have: a state ahead of the committed offset is what redelivery already handles."""
+        stores: tuple[StateStore[Any], ...] = (self.windows, self.enforcement)
+        overlays = [WriteBehind(store.table) for store in stores]
+        for store, overlay in zip(stores, overlays, strict=True):
+            store.table = overlay
+        try:
+            yield
+        finally:
+            for store, overlay in zip(stores, overlays, strict=True):
+                store.table = overlay.table
+                overlay.flush()
 
     @classmethod
     def in_memory(cls) -> Stores:

@@ -276,6 +276,11 @@ class Settings:
     # decision waits for one linger: 25 ms cut worker CPU per comment 11% against 10 ms with
     # p99 latency at half load still 33 ms (docs/benchmarks.md, *Producer linger*).
     producer_linger_ms: int = 25
+    # The main line takes comments.raw in batches of up to this many inputs (issue 17): each
+    # author's table writes are coalesced per batch (one changelog record per table). The
+    # linger bounds how long a partly filled batch waits; 1 turns batching off.
+    raw_batch_max: int = 64
+    raw_batch_linger_ms: int = 10
     # Live workers let wall-clock time pass deadlines; replay runs on event time alone.
     wall_clock_timers: bool = True
     # Moderator console (workers/console): who may sign in, and how.
@@ -353,6 +358,8 @@ class Settings:
             log_format=_one_of(env, "MODSTREAM_LOG_FORMAT", ("text", "json"), "text"),
             policy_poll_s=float(_int(env, "MODSTREAM_POLICY_POLL_MS", 2000)) / 1000,
             producer_linger_ms=_int(env, "MODSTREAM_PRODUCER_LINGER_MS", d.producer_linger_ms),
+            raw_batch_max=_int(env, "MODSTREAM_RAW_BATCH_MAX", d.raw_batch_max),
+            raw_batch_linger_ms=_int(env, "MODSTREAM_RAW_BATCH_LINGER_MS", d.raw_batch_linger_ms),
             wall_clock_timers=_bool(env, "MODSTREAM_WALL_CLOCK_TIMERS", True),
             console_host=env.get("MODSTREAM_CONSOLE_HOST", d.console_host),
             console_port=_int(env, "MODSTREAM_CONSOLE_PORT", d.console_port),

@@ -8,6 +8,7 @@ arithmetic is on integers: the same input gives the same deadline on every repla
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from streams.enforce.config import MonitoringHours
 
@@ -64,6 +65,10 @@ def _next_window(ts_ms: int, hours: MonitoringHours) -> tuple[int, int]:
     raise ValueError("monitoring_hours has no working day: check days and bank_holidays")
 
 
+# A day's window is a function of the day and the (frozen) config alone, and every deadline
+# walks the same few days: building it (two aware datetimes, two conversions) was a third of
+# the enforce step's cost per comment (bench/profile_main_line.py).
+@lru_cache(maxsize=4096)
 def _window(day: date, hours: MonitoringHours) -> tuple[int, int] | None:
     if day.weekday() not in hours.weekdays or day in hours.bank_holidays:
         return None

@@ -1,6 +1,6 @@
 """Metric labels stay bounded: traffic from ten times more authors adds no series.
 
-Each test drives the metrics bundle the way a running process does (run_step() and count() around
+Each test drives the metrics bundle the way a running process does (run_step(), Counting around
 every input, the lag monitor's figures) with every author distinct, then checks that the
 number of exported series does not grow with the number of authors and that no label value
 carries an author key, comment id or text.
@@ -20,7 +20,7 @@ from streams.registry import INPUTS, STAGE_NAMES, Input
 from workers.metrics import Metrics
 from workers.processes import lag_monitor
 from workers.processes.lag_monitor import LagMonitor, logical_topic, namespace_prefix
-from workers.processes.pipeline import count, run_step
+from workers.processes.pipeline import Counting, run_step
 
 STAGES = STAGE_NAMES
 OUTCOMES = ("no_action", "actions", "deferred", "fired", "nothing_due", "done", "clean")
@@ -73,6 +73,7 @@ def _step(composition: Any, value: bytes, key: bytes | None, source: str) -> Out
 
 
 def _drive_stages(metrics: Metrics, start: int, stop: int) -> None:
+    counting = Counting(metrics)
     for i in range(start, stop):
         key = author(i).encode()
         text = f'{{"comment": "comment-{i} says something new #{i}"}}'.encode()
@@ -80,9 +81,25 @@ def _drive_stages(metrics: Metrics, start: int, stop: int) -> None:
             decode = _undecodable if i % 10 == 3 else _as_is
             probe = Input(item.topic, item.stage, item.agent, decode, _step)
             out = run_step(None, probe, text, key, f"{item.topic.name}[{i % 4}]@{i}")  # type: ignore[arg-type]
-            count(metrics, out)
+            counting.count(out)
             metrics.processing_seconds.labels(item.stage).observe(0.001)
         metrics.end_to_end_seconds.observe((i % 600) / 10)
+
+
+def test_counting_keeps_one_child_per_metric_and_labels() -> None:
+    metrics = Metrics.create()
+    counting = Counting(metrics)
+    out = Outputs(outcomes=[("enforce", "actions"), ("enforce", "actions")], late=["enforce"])
+    counting.count(out)
+    counting.count(out)
+    assert metrics.registry.get_sample_value("modstream_events_in_total", {"stage": "enforce"}) == 4
+    assert (
+        metrics.registry.get_sample_value("modstream_late_events_total", {"stage": "enforce"}) == 2
+    )
+    assert counting.child(metrics.events_in, "enforce") is metrics.events_in.labels("enforce")
+    assert counting.child(metrics.late_events, "enforce") is not counting.child(
+        metrics.events_in, "enforce"
+    )
 
 
 async def test_stage_metrics_do_not_grow_with_authors() -> None:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+import weakref
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, cast
 
 import faust
+from faust import streams as faust_streams
 
 from schemas.action import Tick
 from schemas.deadletter import DeadLetter
@@ -25,7 +28,7 @@ from streams import topics as specs
 from streams.composition import Composition, Outputs, Record
 from streams.normalise.pseudonymise import Pseudonymiser
 from streams.registry import INPUTS, Input
-from streams.runtime import guarded_step, source_of, wall_ms
+from streams.runtime import guarded_batch, guarded_step, source_of, wall_ms
 from streams.stage_configs import StageConfigs, build_stage_configs
 from streams.state_store import ENFORCEMENT_TABLE, Stores
 from workers.metrics import Metrics
@@ -96,25 +99,73 @@ class RecordSender:
                 delay = min(delay * 2, SEND_RETRY_MAX_S)
 
 
-def count(metrics: Metrics, out: Outputs) -> None:
-    for stage, outcome in out.outcomes:
-        metrics.events_in.labels(stage).inc()
-        metrics.events_out.labels(stage, outcome).inc()
-    for stage in out.late:
-        metrics.late_events.labels(stage).inc()
-    letter = out.dead_letter
-    if letter is not None:
-        metrics.dead_letters.labels(letter.stage, letter.reason).inc()
-    for record in out.records:
-        if record.topic is specs.ACTIONS:
-            metrics.actions.labels(record.value.kind, "emitted").inc()
-    if out.verdict is not None:
-        for clause in out.verdict.clauses:
-            metrics.verdicts.labels(clause).inc()
-    if out.comment is not None and out.outcomes[-1][0] == "enforce":
-        lag_s = time.time() - out.comment.event_time_ms / 1000
-        if lag_s >= 0:
-            metrics.end_to_end_seconds.observe(lag_s)
+class Counting:
+    """Counts a step's outcomes into the metrics. prometheus_client's ``labels()`` takes a lock
+    and builds a key on every call (50 µs per comment over the ten or so a comment needs,
+    bench/profile_main_line.py); label values come from small fixed sets, so each child is
+    looked up once and kept."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+        self._children: dict[tuple[object, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        key = (metric, labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
+
+    def count(self, out: Outputs) -> None:
+        metrics, child = self._metrics, self.child
+        for stage, outcome in out.outcomes:
+            child(metrics.events_in, stage).inc()
+            child(metrics.events_out, stage, outcome).inc()
+        for stage in out.late:
+            child(metrics.late_events, stage).inc()
+        letter = out.dead_letter
+        if letter is not None:
+            child(metrics.dead_letters, letter.stage, letter.reason).inc()
+        for record in out.records:
+            if record.topic is specs.ACTIONS:
+                child(metrics.actions, record.value.kind, "emitted").inc()
+        if out.verdict is not None:
+            for clause in out.verdict.clauses:
+                child(metrics.verdicts, clause).inc()
+        if out.comment is not None and out.outcomes[-1][0] == "enforce":
+            lag_s = time.time() - out.comment.event_time_ms / 1000
+            if lag_s >= 0:
+                metrics.end_to_end_seconds.observe(lag_s)
+
+
+def event_value(event: faust.EventT[Any]) -> bytes:
+    return event.value if isinstance(event.value, bytes) else b""
+
+
+def event_key(event: faust.EventT[Any]) -> bytes | None:
+    return event.key if isinstance(event.key, bytes) else None
+
+
+def by_partition(events: Sequence[faust.EventT[Any]]) -> list[list[faust.EventT[Any]]]:
+    """A batch's events per partition, each in the order consumed (offset order)."""
+    groups: dict[tuple[str, int], list[faust.EventT[Any]]] = {}
+    for event in events:
+        groups.setdefault((event.message.topic, event.message.partition), []).append(event)
+    return list(groups.values())
+
+
+@contextmanager
+def current_event(event: faust.EventT[Any]) -> Iterator[None]:
+    """Faust sends a table write's changelog record to the partition of the stream's current
+    event, which it keeps in a context variable set while it iterates a stream. A batch's
+    body runs outside that iteration, so it names the event whose partition the writes belong
+    to. Only the variable is set, never the stream's own ``current_event`` attribute, which
+    the take buffer reads; and nothing awaits inside, so no other task sees the value."""
+    token = faust_streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)
 
 
 def run_step(
@@ -153,6 +204,7 @@ def wire_stages(
         emit_assessed=settings.emit_assessed,
     )
     sender = RecordSender(topics, metrics)
+    counting = Counting(metrics)
     history = partial(signal_history, settings)
     overrides = partial(override_history, settings)
     graph_inputs = (specs.IDENTITY_SIGNALS, specs.IDENTITY_OVERRIDES)
@@ -174,13 +226,41 @@ def wire_stages(
             time.perf_counter() - started,
         )
 
+    async def run_batches(item: Input, stream: faust.StreamT[bytes]) -> None:
+        """The main line: ``comments.raw`` in batches (``take_events`` acknowledges a batch's
+        events only once this body has sent every record they led to). A batch is split by
+        partition, each part run in offset order with its authors' table writes coalesced
+        (``guarded_batch``) while Faust's current event is one of that partition's, so the
+        changelog records land on it. A crash mid-batch leaves its inputs unacknowledged:
+        they come again, and the redelivery memos answer them as the first time."""
+        # take_events is missing from faust's StreamT stub.
+        take_events = cast(Any, stream).take_events
+        batches = take_events(max(1, settings.raw_batch_max), settings.raw_batch_linger_ms / 1000)
+        async for events in batches:
+            started = time.perf_counter()
+            outputs: list[Outputs] = []
+            for partition_events in by_partition(events):
+                inputs = [(event_value(e), event_key(e), source_of(e)) for e in partition_events]
+                with current_event(partition_events[-1]):
+                    outputs += guarded_batch(composition, item, inputs, failed_at_ms=wall_ms())
+            for out in outputs:
+                await sender.send_all(out.records)
+                counting.count(out)
+            per_input = (time.perf_counter() - started) / len(events)
+            observe = counting.child(metrics.processing_seconds, item.stage).observe
+            for _ in events:
+                observe(per_input)
+
     def agent(item: Input) -> None:
         async def run(stream: faust.StreamT[bytes]) -> None:
+            if item.topic is specs.RAW and settings.raw_batch_max > 1:
+                await run_batches(item, stream)
+                return
             async for event in stream.events():
                 started = time.perf_counter()
                 source = source_of(event)
-                value = event.value if isinstance(event.value, bytes) else b""
-                key = event.key if isinstance(event.key, bytes) else None
+                value = event_value(event)
+                key = event_key(event)
                 if item.topic in graph_inputs and composition.graph is None:
                     async with graph_rebuild:
                         if composition.graph is None:
@@ -189,8 +269,9 @@ def wire_stages(
                     await rebuild(item.topic)
                 out = run_step(composition, item, value, key, source)
                 await sender.send_all(out.records)
-                count(metrics, out)
-                metrics.processing_seconds.labels(item.stage).observe(time.perf_counter() - started)
+                counting.count(out)
+                elapsed = time.perf_counter() - started
+                counting.child(metrics.processing_seconds, item.stage).observe(elapsed)
                 if item.topic is specs.IDENTITY_SIGNALS and composition.graph is not None:
                     metrics.table_keys.labels("identity-graph").set(composition.graph.account_count)
 

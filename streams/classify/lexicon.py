@@ -21,6 +21,7 @@ import re
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, count
 from pathlib import Path
 from typing import NamedTuple
 
@@ -89,6 +90,8 @@ class Lexicon:
             key: [_Form.of(entry) for entry in entries_] for key, entries_ in self._squeezed.items()
         }
         self._prefixes = prefixes
+        # Counted once: the name registry's detector asks on every comment.
+        self._size = sum(map(len, self._exact.values())) + sum(map(len, prefixes.values()))
         alternatives = "|".join(sorted(map(re.escape, prefixes), key=len, reverse=True))
         self._prefix_re = re.compile(alternatives) if prefixes else None
         # The same prefixes at any word start of the words joined by spaces: one C-level search
@@ -96,9 +99,7 @@ class Lexicon:
         self._prefix_in_text = re.compile(f"(?:^| )(?:{alternatives})") if prefixes else None
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._exact.values()) + sum(
-            len(v) for v in self._prefixes.values()
-        )
+        return self._size
 
     def first_words(self) -> frozenset[str]:
         """Every word a whole-token match can start with (exact or squeezed)."""
@@ -143,16 +144,16 @@ class Lexicon:
         loose = self._squeezed.keys() & view.squeezed_set if view.squeezed_words else set()
         starts: set[int] = set()
         if self._prefix_in_text is not None:
-            for text in (view.joined, view.squeezed):
+            # The squeezed text is read too only where squeezing changed it.
+            texts = (view.joined,) if view.squeezed_words is None else (view.joined, view.squeezed)
+            for text in texts:
                 for m in self._prefix_in_text.finditer(text):
                     starts.add(text.count(" ", 0, m.end()))  # its token's index
-        if exact or loose:
-            squeezed_words = view.squeezed_words
-            starts.update(
-                index
-                for index, word in enumerate(view.words)
-                if word in exact or (squeezed_words is not None and squeezed_words[index] in loose)
-            )
+        # The indices of the words in either set, picked in C.
+        if exact:
+            starts.update(compress(count(), map(exact.__contains__, view.words)))
+        if loose and view.squeezed_words is not None:
+            starts.update(compress(count(), map(loose.__contains__, view.squeezed_words)))
         return sorted(starts)
 
     def _match_at(

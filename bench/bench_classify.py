@@ -13,8 +13,8 @@ on all alike:
 - ``baseline``: the tree at ``--baseline-rev`` (by default the last commit before the one-scan
   prefilter, issue 16) with its own policy and word lists, i.e. today's rules as they ran;
   it has no batch API, so its batch figure is ``classify`` in a loop;
-- ``before``: the tree at ``--before-rev`` (by default the last commit before the speed work
-  of issue 16 item 7) on this tree's policy, word lists and artefacts;
+- ``before``: the tree at ``--before-rev`` (by default the last commit before the latest speed
+  pass of issue 16 item 7) on this tree's policy, word lists and artefacts;
 - ``this tree``: ``classify_batch`` on batches of ``--batch`` comments, and ``classify_one``
   one at a time. Both give a comment's findings under the languages it is written in
   (``before`` does the same with ``classify_text`` after ``identify``).
@@ -48,9 +48,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 # The last commit whose classifier ran every rule with re behind the word gate (issue 16).
 BASELINE_REV = "279e64d"
-# The classifier before the speed work of issue 16 item 7 (lazy language identification, model
-# features taken once per comment): timed beside this tree, and its findings compared.
-BEFORE_REV = "90b0d95"
+# The classifier before the latest speed pass of issue 16 item 7 (the third: group mentions
+# found once, word lists and model features in C-level loops; 90b0d95 before the second):
+# timed beside this tree, and its findings compared.
+BEFORE_REV = "ef2025d"
 MODES = ("batch", "one")
 
 

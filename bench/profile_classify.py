@@ -10,8 +10,9 @@ the order the classifier runs them, so the parts add up to the whole: ``Document
 detector's ``hits_batch`` (a detector's shared members are memoised per document, so the first
 to ask pays for them: the first model detector pays for the comment's features and scores),
 and the findings loop (which identifies the language of the few comments a Welsh-only
-detector hit). ``identify`` alone is timed too, for the verdict's language field, which the
-findings no longer need. Microseconds per comment, the median of ``--runs`` passes.
+detector hit). ``identify`` alone is timed too: what identifying every comment would cost, as
+the verdict did before enforcement identified only the comments it answers. Microseconds per
+comment, the median of ``--runs`` passes.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def main() -> int:
         )
         print(f"| **classify_batch, all parts** | **{total:.1f}** | 100% |")
         lingua_us = statistics.median(lingua) / len(texts) * 1e6
-        print(f"| (not in the findings) `identify`, every comment | {lingua_us:.1f} | |")
+        print(f"| (no longer paid) `identify`, every comment | {lingua_us:.1f} | |")
     print(f"\nload {load:.1f}; command: python bench/profile_classify.py {' '.join(sys.argv[1:])}")
     return 0
 

@@ -36,11 +36,14 @@ class Verdict(Record, frozen=True):
     findings: tuple[Finding, ...]
     policy_version: str  # content hash of the policy file that produced the findings
     behaviour: tuple[BehaviourFinding, ...] = ()  # filled in by the rate-windows stage
-    # "cy" | "en" | "und" (too short to tell): what the comment is mostly written in, and so
-    # the language it is answered in (streams.classify.language).
-    language: str = "und"
+    # "cy" | "en" | "und" (too short to tell): what the comment is mostly written in
+    # (streams.classify.language), or None when classifying it did not need the language (no
+    # Welsh-only detector hit): identification costs more than classifying, so enforcement
+    # identifies it only where a reply, notice or review lane needs it
+    # (streams.enforce.logic._audience). Records before issue 16 item 7 always carry it.
+    language: str | None = None
     # Every language the comment was classified under, sorted: ("cy", "en") when it mixes both
-    # (or when the language is "und"); () on records written before languages were identified.
+    # (or when the language is "und"); () when ``language`` is None.
     languages: tuple[str, ...] = ()
 
     @property

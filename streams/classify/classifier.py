@@ -14,7 +14,7 @@ from streams.classify.composite import CompositeDetector
 from streams.classify.detectors import BuildContext, Detector, Params
 from streams.classify.document import Document
 from streams.classify.group_attack import GroupAttackDetector
-from streams.classify.language import identify, language_detector_version
+from streams.classify.language import LanguageReading, identify, language_detector_version
 from streams.classify.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_lexicon
 from streams.classify.matchers import LexiconDetector, PatternDetector
 from streams.classify.models.detector import ModelDetector
@@ -111,14 +111,20 @@ class Classifier:
         self.rules_digest = digest.hexdigest()[:16]
 
     def verdict(self, comment: Comment, policy_version: str) -> Verdict:
-        """The comment's findings and language, as the classify stage publishes them."""
-        reading = identify(comment.text)
+        """The comment's findings, as the classify stage publishes them.
+
+        Its language is on the verdict only when classifying it needed the language (a
+        Welsh-only detector hit at its threshold); otherwise ``language`` is None, and
+        enforcement identifies it where a reply, notice or review lane needs it
+        (``streams.enforce.logic``). Language identification costs more than classifying, and
+        most comments are answered by nobody."""
+        findings, reading = self._one(comment.text, comment.post_text)
         return Verdict(
             comment=comment,
-            findings=self.classify_text(comment.text, comment.post_text, reading.languages),
+            findings=findings,
             policy_version=policy_version,
-            language=reading.language,
-            languages=reading.languages,
+            language=None if reading is None else reading.language,
+            languages=() if reading is None else reading.languages,
         )
 
     @property
@@ -169,10 +175,15 @@ class Classifier:
     def classify_one(self, text: str, post_text: str = "") -> tuple[Finding, ...]:
         """One comment's findings under the languages it is written in: the same as
         ``classify_batch([text])[0]`` and as ``classify``, without the batch's bookkeeping."""
+        return self._one(text, post_text)[0]
+
+    def _one(self, text: str, post_text: str) -> tuple[tuple[Finding, ...], LanguageReading | None]:
+        """One comment's findings, and its language if finding them needed it."""
         doc = Document.build(text, post_text)
         if self._prefilter is not None:
             self._prefilter.scan(doc)
-        return self._findings(doc, languages=_LazyLanguages(text))
+        languages = _LazyLanguages(text)
+        return self._findings(doc, languages=languages), languages.reading
 
     def _findings(
         self,
@@ -317,15 +328,17 @@ class _LazyLanguages:
     more than every detector together, and only a language-restricted detector's hit at its
     threshold ever needs it, which few comments have."""
 
-    __slots__ = ("_languages", "_text")
+    __slots__ = ("_languages", "_text", "reading")
 
     def __init__(self, text: str) -> None:
         self._text = text
         self._languages: frozenset[str] | None = None
+        self.reading: LanguageReading | None = None  # once identified
 
     def get(self) -> frozenset[str]:
         if self._languages is None:
-            self._languages = frozenset(identify(self._text).languages)
+            self.reading = identify(self._text)
+            self._languages = frozenset(self.reading.languages)
         return self._languages
 
 

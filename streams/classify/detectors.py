@@ -36,8 +36,13 @@ class Detector(ABC):
     """
 
     def hits(self, doc: Document) -> list[Hit]:
-        result: list[Hit] = doc.memo(id(self), lambda: self.detect(doc)[:MAX_HITS_PER_DETECTOR])
-        return result
+        # Asked about thirty times per comment (every clause and composite that reads it), so
+        # the remembered list is looked up once, with no closure built on the way.
+        found: list[Hit] | None = doc.recall(id(self))
+        if found is None:
+            found = self.detect(doc)[:MAX_HITS_PER_DETECTOR]
+            doc.remember(id(self), found)
+        return found
 
     def hits_batch(self, docs: Sequence[Document]) -> list[list[Hit]]:
         key = id(self)

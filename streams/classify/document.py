@@ -255,9 +255,15 @@ class Document:
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """Detectors shared between clauses (e.g. profanity inside a composite) run once."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        try:  # one lookup when it is there, which is most of the time
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
+
+    def recall(self, key: Hashable) -> Any:
+        """What ``memo`` or ``remember`` stored under ``key``, or None."""
+        return self._memo.get(key)
 
     def remembers(self, key: Hashable) -> bool:
         return key in self._memo

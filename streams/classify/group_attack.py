@@ -23,7 +23,6 @@ from collections.abc import Mapping
 
 from streams.classify.detectors import BuildContext, ContextFilter, Detector, Params
 from streams.classify.document import Document, Hit
-from streams.classify.lexicon import Match
 
 PLACEHOLDER = "GROUP"
 
@@ -47,9 +46,7 @@ class GroupAttackDetector(Detector):
     def detect(self, doc: Document) -> list[Hit]:
         words = doc.token_words()
         # Every group_attack detector of the policy reads the same mentions: found once.
-        mentions: list[Match] = doc.memo(
-            ("group-mentions", self.groups.name), lambda: list(self.groups.find_in(doc))
-        )
+        mentions = self.groups.find_once(doc)
         if not mentions:
             return []
         # The rewritten surface, and for each of its tokens the original tokens it stands for.

@@ -16,11 +16,14 @@ spelling and still matches "f.u.c.k", "fuuuck" or homoglyph spellings of the com
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, count
 from pathlib import Path
+from typing import NamedTuple
 
 from streams.classify.document import Document, TokenView, squeeze_runs, tokenise
 from streams.classify.welsh_mutations import DIRECTIVE, mutations
@@ -57,8 +60,11 @@ class Match:
 
 
 class Lexicon:
-    def __init__(self, name: str, entries: Iterable[Entry]) -> None:
+    def __init__(self, name: str, entries: Iterable[Entry], *, source_sha256: str = "") -> None:
         self.name = name
+        # What a document's memo knows this list's matches by: two lists with the same name and
+        # source (the classifier's, and the one the models mask groups with) share one walk.
+        self.identity: Hashable = (name, source_sha256) if source_sha256 else (name, id(self))
         self._exact: dict[str, list[Entry]] = {}
         self._squeezed: dict[str, list[Entry]] = {}
         prefixes: dict[str, list[Entry]] = {}
@@ -73,7 +79,19 @@ class Lexicon:
                 self._squeezed.setdefault(squeeze(first), []).append(entry)
         for entries_ in (*self._exact.values(), *self._squeezed.values()):
             entries_.sort(key=lambda e: -len(e.words))
+        # Per first word, each entry as the lookup compares it: a token equals an entry's word
+        # when the two are equal or squeeze to the same form, i.e. when their squeezed forms
+        # are equal, so all but a prefix entry's last word compare as one slice of the
+        # comment's squeezed words.
+        self._exact_forms = {
+            key: [_Form.of(entry) for entry in entries_] for key, entries_ in self._exact.items()
+        }
+        self._squeezed_forms = {
+            key: [_Form.of(entry) for entry in entries_] for key, entries_ in self._squeezed.items()
+        }
         self._prefixes = prefixes
+        # Counted once: the name registry's detector asks on every comment.
+        self._size = sum(map(len, self._exact.values())) + sum(map(len, prefixes.values()))
         alternatives = "|".join(sorted(map(re.escape, prefixes), key=len, reverse=True))
         self._prefix_re = re.compile(alternatives) if prefixes else None
         # The same prefixes at any word start of the words joined by spaces: one C-level search
@@ -81,9 +99,7 @@ class Lexicon:
         self._prefix_in_text = re.compile(f"(?:^| )(?:{alternatives})") if prefixes else None
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._exact.values()) + sum(
-            len(v) for v in self._prefixes.values()
-        )
+        return self._size
 
     def first_words(self) -> frozenset[str]:
         """Every word a whole-token match can start with (exact or squeezed)."""
@@ -95,18 +111,27 @@ class Lexicon:
 
     def find(self, words: Sequence[str]) -> Iterator[Match]:
         """Longest entry starting at each token; a match is not re-entered by a shorter one."""
-        return self._walk(words, self._starts(TokenView.of(words)))
+        return self._walk(TokenView.of(words))
 
     def find_in(self, doc: Document) -> Iterator[Match]:
         """``find`` over a document's words, reusing the views of them it keeps."""
-        return self._walk(doc.token_words(), self._starts(doc.token_view()))
+        return self._walk(doc.token_view())
 
-    def _walk(self, words: Sequence[str], starts: list[int]) -> Iterator[Match]:
+    def find_once(self, doc: Document) -> list[Match]:
+        """``find_in``, kept on the document: every reader of this list in one comment (the
+        group rules and the models' group masking) shares one walk."""
+        found: list[Match] = doc.memo(("lexicon", self.identity), lambda: list(self.find_in(doc)))
+        return found
+
+    def _walk(self, view: TokenView) -> Iterator[Match]:
+        words = view.words
+        # A tuple, as each entry's squeezed words are, so slices compare in C.
+        squeezed = tuple(words if view.squeezed_words is None else view.squeezed_words)
         free = 0  # the first token not inside a match already found
-        for index in starts:
+        for index in self._starts(view):
             if index < free:
                 continue
-            match = self._match_at(words, index)
+            match = self._match_at(words, squeezed, index)
             if match is not None:
                 yield match
                 free = match.last + 1
@@ -119,46 +144,64 @@ class Lexicon:
         loose = self._squeezed.keys() & view.squeezed_set if view.squeezed_words else set()
         starts: set[int] = set()
         if self._prefix_in_text is not None:
-            for text in (view.joined, view.squeezed):
+            # The squeezed text is read too only where squeezing changed it.
+            texts = (view.joined,) if view.squeezed_words is None else (view.joined, view.squeezed)
+            for text in texts:
                 for m in self._prefix_in_text.finditer(text):
                     starts.add(text.count(" ", 0, m.end()))  # its token's index
-        if exact or loose:
-            squeezed_words = view.squeezed_words
-            starts.update(
-                index
-                for index, word in enumerate(view.words)
-                if word in exact or (squeezed_words is not None and squeezed_words[index] in loose)
-            )
+        # The indices of the words in either set, picked in C.
+        if exact:
+            starts.update(compress(count(), map(exact.__contains__, view.words)))
+        if loose and view.squeezed_words is not None:
+            starts.update(compress(count(), map(loose.__contains__, view.squeezed_words)))
         return sorted(starts)
 
-    def _match_at(self, words: Sequence[str], index: int) -> Match | None:
+    def _match_at(
+        self, words: Sequence[str], squeezed: tuple[str, ...], index: int
+    ) -> Match | None:
+        """``squeezed``: each of ``words`` squeezed (``squeeze``)."""
         word = words[index]
-        candidates = self._exact.get(word, [])
-        if not candidates and word != squeeze(word):
-            candidates = self._squeezed.get(squeeze(word), [])
-        for entry in candidates:
-            last = index + len(entry.words) - 1
-            if last < len(words) and _words_match(entry, words, index):
-                return Match(index, last, entry.label)
+        candidates = self._exact_forms.get(word)
+        if candidates is None and word != squeezed[index]:
+            candidates = self._squeezed_forms.get(squeezed[index])
+        for form in candidates or ():
+            end = index + form.size
+            if end > len(words):
+                continue
+            if form.prefix is None:
+                if form.size == 1 or squeezed[index:end] == form.squeezed:
+                    return Match(index, end - 1, form.label)
+            elif squeezed[index : end - 1] == form.squeezed and (
+                words[end - 1].startswith(form.prefix) or squeezed[end - 1].startswith(form.prefix)
+            ):
+                return Match(index, end - 1, form.label)
         if self._prefix_re is not None:
-            squeezed = squeeze(word)
-            for form in (word,) if squeezed == word else (word, squeezed):
-                hit = self._prefix_re.match(form)
+            for text in (word,) if squeezed[index] == word else (word, squeezed[index]):
+                hit = self._prefix_re.match(text)
                 if hit is not None:
                     return Match(index, index, self._prefixes[hit.group()][0].label)
         return None
 
 
-def _words_match(entry: Entry, words: Sequence[str], index: int) -> bool:
-    for offset, expected in enumerate(entry.words):
-        actual = words[index + offset]
-        is_last = offset == len(entry.words) - 1
-        if entry.prefix and is_last:
-            if not (actual.startswith(expected) or squeeze(actual).startswith(expected)):
-                return False
-        elif actual != expected and squeeze(actual) != squeeze(expected):
-            return False
-    return True
+class _Form(NamedTuple):
+    """An entry as ``_match_at`` compares it: a token equals an entry's word when the two are
+    equal or squeeze to the same form, i.e. when their squeezed forms are equal, so every word
+    but a prefix entry's last compares as one slice of the comment's squeezed words."""
+
+    size: int  # words
+    squeezed: tuple[str, ...]  # the squeezed words compared whole (all but a prefix's last)
+    prefix: str | None  # a prefix entry's last word, which a token starts with
+    label: str
+
+    @classmethod
+    def of(cls, entry: Entry) -> _Form:
+        whole = entry.words[:-1] if entry.prefix else entry.words
+        return cls(
+            len(entry.words),
+            tuple(squeeze(w) for w in whole),
+            entry.words[-1] if entry.prefix else None,
+            entry.label,
+        )
 
 
 def parse_lexicon(name: str, text: str) -> Lexicon:
@@ -177,7 +220,7 @@ def parse_lexicon(name: str, text: str) -> Lexicon:
             raise LexiconError(f"lexicon '{name}' line {number}: entry has no letters or digits")
         firsts = mutations(words[0]) if welsh else (words[0],)
         entries.extend(Entry((f, *words[1:]), label.strip() or name, prefix) for f in firsts)
-    return Lexicon(name, entries)
+    return Lexicon(name, entries, source_sha256=hashlib.sha256(text.encode()).hexdigest())
 
 
 def load_lexicon(name: str, directory: Path = LEXICON_DIR) -> Lexicon:

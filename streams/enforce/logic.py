@@ -44,6 +44,7 @@ from schemas.codec import replace as replace_record
 from schemas.comment import Comment
 from schemas.review import UNDOING_VERBS, Review
 from schemas.verdict import BehaviourFinding, BehaviourNotice, Finding, Verdict
+from streams.classify.language import identify
 from streams.enforce import messages
 from streams.enforce.config import EnforcementConfig
 from streams.enforce.state import (
@@ -128,8 +129,9 @@ def decide(state: AuthorState | None, verdict: Verdict, cfg: EnforcementConfig) 
         )
     at = comment.event_time_ms
     triage = _triage(verdict, cfg)
-    # Welsh is answered in Welsh, and a person who reads Welsh reviews it.
-    audience = messages.reply_language(verdict.language, verdict.languages)
+    # Welsh is answered in Welsh, and a person who reads Welsh reviews it. Only a verdict that
+    # calls for something is answered or reviewed at all, so only then is its language needed.
+    audience = _audience(verdict) if _calls_for_anything(triage) else messages.ENGLISH_ONLY
     # A verdict seen again (redelivery after a restart) is decided against the author's standing
     # when it was first decided, which its case (or its Decided entry) keeps: the same decision
     # and actions come out, byte for byte, rather than new ones about a post that may be gone.
@@ -894,6 +896,16 @@ def _say(
         zone=cfg.monitoring.zone,
         contact=cfg.patient_experience_contact,
     )
+
+
+def _audience(verdict: Verdict) -> str:
+    """The language the verdict's author is answered in: the one classification identified,
+    or (when it did not need to) identified here, from the comment's original text. The same
+    text gives the same reading on every machine, so live and replay answer alike."""
+    if verdict.language is None:
+        reading = identify(verdict.comment.text)
+        return messages.reply_language(reading.language, reading.languages)
+    return messages.reply_language(verdict.language, verdict.languages)
 
 
 def _lane(audience: str) -> str:

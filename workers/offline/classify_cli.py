@@ -21,6 +21,7 @@ import click
 from schemas.verdict import Verdict
 from streams.classify import Classifier, load_registry
 from streams.classify.evaluation import Case, as_comment
+from streams.classify.language import LanguageReading, identify
 from streams.policy import load_policy
 from workers.cli_conventions import command, run_command
 from workers.offline.evaluate import DEFAULT_POLICY, DEFAULT_REGISTRY
@@ -48,10 +49,17 @@ def comments(lines: Iterable[str], *, json_lines: bool | None) -> Iterator[tuple
 
 def as_json(verdict: Verdict, rules_digest: str) -> dict[str, Any]:
     text = verdict.comment.text
+    # The verdict carries the language only when classifying needed it; a person asking wants
+    # it always, as enforcement would identify it for a reply.
+    reading = (
+        identify(text)
+        if verdict.language is None
+        else LanguageReading(verdict.language, verdict.languages)
+    )
     return {
         "text": text,
-        "language": verdict.language,
-        "languages": list(verdict.languages),
+        "language": reading.language,
+        "languages": list(reading.languages),
         "clauses": list(verdict.clauses),
         "findings": [
             {

@@ -66,7 +66,8 @@ def masked(words: Sequence[str], doc: Document | None = None) -> tuple[list[str]
         maybe = any(w in firsts or squeeze(w) in firsts for w in words)
     if not maybe:  # the common case
         return list(words), list(range(len(words)))
-    mentions = groups.find_in(doc) if doc is not None else groups.find(words)
+    # Found once per comment: the group rules (group_attack) read the same mentions.
+    mentions = groups.find_once(doc) if doc is not None else groups.find(words)
     out: list[str] = []
     origin: list[int] = []
     index = 0

@@ -1,4 +1,5 @@
-"""Every verdict says which language its comment is in; mixed comments are read in both."""
+"""Which language a comment is in; mixed comments are read in both; the verdict carries the
+language where classifying it needed it."""
 
 from __future__ import annotations
 
@@ -84,13 +85,21 @@ def test_a_fallback_clause_counts_only_when_nothing_else_is_found() -> None:
     assert [f.clause for f in with_abuse] == ["abusive"]
 
 
-def test_the_verdict_carries_the_language() -> None:
+def test_the_verdict_carries_the_language_when_classifying_needed_it() -> None:
     classifier = Classifier(parse_policy(POLICY))
-    verdict = classifier.verdict(
-        as_comment(Case("Rwyt ti'n dwpsyn llwyr, cau dy geg", frozenset(), "clean"), 0), "v1"
+    welsh_rule_hit = classifier.verdict(
+        as_comment(Case("Rwyt ti'n twpsyn llwyr, cau dy geg", frozenset(), "clean"), 0), "v1"
     )
-    assert verdict.language == "cy" and verdict.languages == ("cy",)
-    assert Verdict.from_bytes(verdict.to_bytes()) == verdict
+    assert [f.detector for f in welsh_rule_hit.findings] == ["pattern.cy"]
+    assert welsh_rule_hit.language == "cy" and welsh_rule_hit.languages == ("cy",)
+    assert Verdict.from_bytes(welsh_rule_hit.to_bytes()) == welsh_rule_hit
+    # No Welsh-only detector hit: the language is left to enforcement (None), even for a
+    # flagged Welsh comment; its findings are those under the identified languages.
+    for text in ("Rwyt ti'n dwpsyn llwyr, cau dy geg", "Rwyt ti'n idiot llwyr, cau dy geg"):
+        verdict = classifier.verdict(as_comment(Case(text, frozenset(), "clean"), 0), "v1")
+        assert verdict.findings == classifier.classify_text(text, "", identify(text).languages)
+        assert (verdict.language, verdict.languages) == (None, ())
+        assert Verdict.from_bytes(verdict.to_bytes()) == verdict
 
 
 def test_detector_languages_are_checked() -> None:

@@ -10,10 +10,11 @@ import yaml
 
 from schemas.codec import replace
 from schemas.verdict import Verdict
+from streams.classify.language import LanguageReading, identify
 from streams.enforce.config import EnforcementConfig, from_dict
 from streams.enforce.logic import decide, on_timer
 
-from .enforce_builders import PROCEDURES, SEVERITIES, london, verdict
+from .enforce_builders import PROCEDURES, SEVERITIES, inflammatory, london, verdict
 
 POLICY_FILE = Path(__file__).parents[3] / "deploy" / "policy" / "ctmuhb.yaml"
 MON_10 = london(2026, 6, 8, 10)
@@ -123,3 +124,43 @@ def test_welsh_titles_join_with_a_or_ac_and_the_aspirate_mutation() -> None:
     assert titles_cy(["a", "b"], welsh) == "iaith sarhaus a throsedd casineb"
     assert titles_cy(["d", "a", "c"], welsh) == "bygwth, iaith sarhaus ac enwi aelod o staff"
     assert titles_cy(["a", "d"], welsh) == "iaith sarhaus a bygwth"
+
+
+def written(v: Verdict, text: str) -> Verdict:
+    """The verdict on a comment of this text, its language not identified (as classification
+    leaves it when no Welsh-only detector hit)."""
+    return replace(v, comment=replace(v.comment, text=text), language=None, languages=())
+
+
+WELSH_TEXT = "Mae poen ofnadwy yn ei frest ac mae e'n chwysu, dwi ddim yn gwybod beth i wneud"
+
+
+def test_the_language_is_identified_where_the_reply_is_written() -> None:
+    out = decide(None, written(verdict(MON_10, "emergency"), WELSH_TEXT), CFG)
+    assert action(out, "emergency_signpost").language == "cy+en"
+    assert action(out, "queue_human_review").lane == "welsh"
+    english = "My dad has crushing chest pain and he is sweating, I do not know what to do"
+    out = decide(None, written(verdict(MON_10, "emergency"), english), CFG)
+    assert action(out, "emergency_signpost").language == "en"
+    # Behaviour alone (no finding on the comment itself) is answered in its language too.
+    inflammatory_only = verdict(MON_10, behaviour=(inflammatory(MON_10, "facebook:c0"),))
+    blocked = decide(None, written(inflammatory_only, WELSH_TEXT), CFG)
+    assert action(blocked, "block_account").language == "cy+en"
+
+
+def test_a_verdict_that_calls_for_nothing_is_not_identified(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from streams.enforce import logic
+
+    seen: list[str] = []
+
+    def counted(text: str) -> LanguageReading:
+        seen.append(text)
+        return identify(text)
+
+    monkeypatch.setattr(logic, "identify", counted)
+    out = decide(None, written(verdict(MON_10), WELSH_TEXT), CFG)
+    assert out.actions == () and seen == []
+    decide(None, written(verdict(MON_10, "personal_care"), WELSH_TEXT), CFG)
+    assert seen == [WELSH_TEXT]

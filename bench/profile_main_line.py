@@ -38,7 +38,7 @@ from streams.runtime import guarded_batch  # noqa: E402
 from streams.stage_configs import StageConfigs, build_stage_configs  # noqa: E402
 from streams.state_store import Stores  # noqa: E402
 from workers.metrics import Metrics  # noqa: E402
-from workers.pipeline import Counting  # noqa: E402
+from workers.processes.pipeline import Counting  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 RAW_INPUT = input_for(specs.RAW)

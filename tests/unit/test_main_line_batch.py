@@ -17,7 +17,7 @@ from streams.registry import input_for
 from streams.runtime import guarded_batch
 from streams.stage_configs import build_stage_configs
 from streams.state_store import ENFORCEMENT_TABLE, WINDOWS_TABLE, Stores, WriteBehind
-from workers.sample_feed import sample_envelopes
+from workers.dev.sample_feed import sample_envelopes
 from workers.settings import Settings
 
 SETTINGS = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})

@@ -16,7 +16,7 @@ from schemas.verdict import Verdict
 from streams.classify.classifier import Classifier
 from streams.classify.language import identify
 from streams.stage_configs import StageConfigs
-from workers.sample_feed import sample_envelopes
+from workers.dev.sample_feed import sample_envelopes
 from workers.settings import REPO_ROOT
 
 from .test_offline_pipeline import facebook, offline, source, stages  # noqa: F401 (fixture)

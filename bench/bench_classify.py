@@ -103,7 +103,7 @@ def _one_at_a_time(classifier: Any) -> Any:
     if hasattr(classifier, "classify_one"):
         return classifier.classify_one
     try:
-        from streams.classify.language import identify
+        from streams.language import identify
     except ImportError:
         return classifier.classify_text
     return lambda text: classifier.classify_text(text, "", identify(text).languages)

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from streams.classify import Classifier
 from streams.classify.evaluation import load_cases
-from streams.classify.language import build_detector, identify
 from streams.classify.language_eval import language_accuracy
+from streams.language import build_detector, identify
 from streams.normalise.text import normalise
 from streams.policy import load_policy
 

@@ -32,8 +32,8 @@ from streams.classify import Classifier, load_registry  # noqa: E402
 from streams.classify.classifier import _LazyLanguages  # noqa: E402
 from streams.classify.document import Document  # noqa: E402
 from streams.classify.evaluation import load_cases  # noqa: E402
-from streams.classify.language import identify  # noqa: E402
 from streams.classify.models.detector import ModelDetector  # noqa: E402
+from streams.language import identify  # noqa: E402
 from streams.policy import load_policy  # noqa: E402
 
 

@@ -37,7 +37,7 @@ class Verdict(Record, frozen=True):
     policy_version: str  # content hash of the policy file that produced the findings
     behaviour: tuple[BehaviourFinding, ...] = ()  # filled in by the rate-windows stage
     # "cy" | "en" | "und" (too short to tell): what the comment is mostly written in
-    # (streams.classify.language), or None when classifying it did not need the language (no
+    # (streams.language), or None when classifying it did not need the language (no
     # Welsh-only detector hit): identification costs more than classifying, so enforcement
     # identifies it only where a reply, notice or review lane needs it
     # (streams.enforce.logic._audience). Records before issue 16 item 7 always carry it.

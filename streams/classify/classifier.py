@@ -14,7 +14,6 @@ from streams.classify.composite import CompositeDetector
 from streams.classify.detectors import BuildContext, Detector, Params
 from streams.classify.document import Document
 from streams.classify.group_attack import GroupAttackDetector
-from streams.classify.language import LanguageReading, identify, language_detector_version
 from streams.classify.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_lexicon
 from streams.classify.matchers import LexiconDetector, PatternDetector
 from streams.classify.models.detector import ModelDetector
@@ -22,6 +21,7 @@ from streams.classify.names import NameRegistry, RegistryDetector
 from streams.classify.prefilter import Prefilter
 from streams.classify.relevance import TopicRelevanceDetector
 from streams.classify.repetition import RepetitionDetector, alone_makes_findings
+from streams.language import LanguageReading, identify, language_detector_version
 from streams.policy.model import DETECTOR_TYPES, Clause, DetectorSpec, Policy, PolicyError
 
 Factory = Callable[[Params, BuildContext], Detector]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from streams.classify.evaluation import Case
-from streams.classify.language import LanguageReading, identify
+from streams.language import LanguageReading, identify
 
 if TYPE_CHECKING:
     from lingua import LanguageDetector

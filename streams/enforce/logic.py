@@ -44,7 +44,6 @@ from schemas.codec import replace as replace_record
 from schemas.comment import Comment
 from schemas.review import UNDOING_VERBS, Review
 from schemas.verdict import BehaviourFinding, BehaviourNotice, Finding, Verdict
-from streams.classify.language import identify
 from streams.enforce import messages
 from streams.enforce.config import EnforcementConfig
 from streams.enforce.state import (
@@ -69,6 +68,7 @@ from streams.enforce.state import (
     prune,
 )
 from streams.enforce.working_hours import add_working_hours, next_monitoring_start
+from streams.language import identify
 
 UNDER_INVESTIGATION = "under_investigation"  # the reason id for the investigation list
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}

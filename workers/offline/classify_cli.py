@@ -21,7 +21,7 @@ import click
 from schemas.verdict import Verdict
 from streams.classify import Classifier, load_registry
 from streams.classify.evaluation import Case, as_comment
-from streams.classify.language import LanguageReading, identify
+from streams.language import LanguageReading, identify
 from streams.policy import load_policy
 from workers.cli_conventions import command, run_command
 from workers.offline.evaluate import DEFAULT_POLICY, DEFAULT_REGISTRY

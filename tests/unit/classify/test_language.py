@@ -8,7 +8,7 @@ import pytest
 from schemas.verdict import Verdict
 from streams.classify import Classifier
 from streams.classify.evaluation import Case, as_comment
-from streams.classify.language import identify
+from streams.language import identify
 from streams.policy import PolicyError, parse_policy
 
 

@@ -12,7 +12,7 @@ import pytest
 from streams.classify import Classifier
 from streams.classify import classifier as classifier_module
 from streams.classify.evaluation import Case, as_comment
-from streams.classify.language import LanguageReading, identify
+from streams.language import LanguageReading, identify
 from streams.policy import parse_policy
 from tests.unit.classify.test_language import POLICY
 

@@ -10,9 +10,9 @@ import yaml
 
 from schemas.codec import replace
 from schemas.verdict import Verdict
-from streams.classify.language import LanguageReading, identify
 from streams.enforce.config import EnforcementConfig, from_dict
 from streams.enforce.logic import decide, on_timer
+from streams.language import LanguageReading, identify
 
 from .enforce_builders import PROCEDURES, SEVERITIES, inflammatory, london, verdict
 

@@ -14,7 +14,7 @@ from schemas.codec import replace as replace_record
 from schemas.comment import Comment
 from schemas.verdict import Verdict
 from streams.classify.classifier import Classifier
-from streams.classify.language import identify
+from streams.language import identify
 from streams.stage_configs import StageConfigs
 from workers.dev.sample_feed import sample_envelopes
 from workers.settings import REPO_ROOT

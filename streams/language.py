@@ -1,5 +1,9 @@
 """Which language a comment is written in: Welsh (``cy``), English (``en``) or ``und``.
 
+Shared by two stages, not a stage of its own: classification reads it for Welsh-only rules, and
+enforcement for the language a reply is written in (only where it answers, so it is identified
+there and not for every comment).
+
 The health board must answer Welsh in Welsh, and a Welsh threat only meets the Welsh word lists
 if we know to look, so every verdict carries the comment's language. The detector is lingua
 (``lingua-language-detector``), restricted to the two languages the board's pages are written

@@ -156,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for step, n in sorted(steps.items(), key=lambda kv: -kv[1]):
         print(f"  {n:5d}  {step}")
+    for side in ("only_recorded", "only_replayed"):
+        for cause, n in report[f"{side}_by_cause"].items():
+            print(f"  {n:5d}  {side.replace('_', ' ')}: {cause}")
     return 0
 
 

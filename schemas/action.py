@@ -106,9 +106,11 @@ class Decision(Record, frozen=True):
     action_kinds: tuple[str, ...]
     outcome: str  # "no_action" | "actions" | "deferred"
     event_time_ms: int
-    # What the decision answers: the comment itself, a campaign notice about it, or its case
-    # moving on (a deadline, an executor result). The source alone cannot tell: a notice names
-    # the comment's own raw input so that replay reproduces it.
+    # What the decision answers: the comment itself, a campaign notice about it, its case
+    # moving on (a deadline, an executor result), a person's review, or its block reaching an
+    # account linked to the author (``linked_block``: one decision per account, its id from the
+    # blocking decision's and the account's). The source alone cannot tell: a notice or a
+    # linked block names the comment's own raw input so that replay reproduces it.
     trigger: str = TRIGGER_COMMENT
 
 

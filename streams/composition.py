@@ -18,7 +18,8 @@ the step files the comment under every band key, resp. index key, of an in-memor
 the notices and memberships coming back.
 
 No clock is read here except through ``wall_clock``, which the live worker passes and replay
-does not: it only stamps dead letters and keeps band posts longer, it never decides anything.
+does not: it only stamps dead letters and keeps band posts and a post's replies longer (replay
+keeps the replies by the raw record's timestamp instead, ``record_ms``).
 """
 
 from __future__ import annotations
@@ -146,6 +147,9 @@ class Composition:
         self._emit_assessed = emit_assessed
         self.graph: IdentityGraph | None = None  # the identity graph, on the worker holding it
         self.watermark_ms = 0  # the latest comment event time seen: live deadlines fire on it
+        # Offline only: the timestamp of the raw record being replayed, which stands in for the
+        # wall clock at which the live linking index received that comment (seconds later).
+        self.record_ms: int | None = None
 
     # --- the main line: one raw comment --------------------------------------------------------
 
@@ -388,7 +392,7 @@ class Composition:
 
     def on_index(self, comment: Comment, key: bytes | None, source: str) -> Outputs:
         """One comment, filed under each of its index keys (``index_keys``) in key order."""
-        wall_ms = self._wall_clock() if self._wall_clock is not None else None
+        wall_ms = self._wall_clock() if self._wall_clock is not None else self.record_ms
         return self._observe_index(comment, wall_ms)
 
     def _observe_index(self, comment: Comment, wall_ms: int | None) -> Outputs:

@@ -49,7 +49,7 @@ MAX_POST_REPLIES = 64  # per post key: bounds a viral post's state
 # the post's newest event time has moved: the index reads every partition's comments, and
 # after a restart one partition can run minutes ahead of another in event time, which would
 # drop replies a later one from the slower partition should meet. Interleaving skew is
-# bounded in processing time, not in event time (the bands' rule, docs/replay.md).
+# bounded in processing time, not in event time (docs/replay.md, "Co-timed replies").
 POST_KEEP_WALL_MS = 15 * 60_000
 
 _NOT_HANDLE = re.compile(r"[^0-9a-z]+")
@@ -103,9 +103,9 @@ def observe_key(
     """File ``comment`` under ``key``; the signals it raises against what the key holds.
 
     ``wall_ms``: the wall clock, live only; replies to a post are then also kept for
-    ``POST_KEEP_WALL_MS`` after they arrived. It only ever keeps entries longer, and what a
-    reply is compared with is limited by event time, so it decides nothing replay (which
-    passes none, and reads comments in record-timestamp order) would not."""
+    ``POST_KEEP_WALL_MS`` after they arrived; replay passes the raw record's timestamp, which
+    the live index saw seconds later. It only ever keeps entries longer, and what a reply is
+    compared with is limited by event time."""
     kind, _, _ = key.partition(":")
     if kind == "signal":
         return _observe_per_account(state, comment, cfg, _shared_signal, names=False)

@@ -52,6 +52,14 @@ POLICY_CHANGE = "policy change"
 DETECTOR_CHANGE = "detector change"
 STATE_DIFFERENCE = "state difference"
 REASONS = (POLICY_CHANGE, DETECTOR_CHANGE, STATE_DIFFERENCE)
+# Why a decision is on one side only, by its step (docs/replay.md, "What a replay cannot
+# reproduce"): the cause each kind of step can have.
+LINKING_DIFFERENCE = "linking difference"  # the two runs' identity graphs linked differently
+ONE_SIDED_CAUSES = {
+    "comment": "input on one side only (range, or a dead letter)",
+    "reviewed": "review on one side only (range)",
+    "linked_block": LINKING_DIFFERENCE,
+}
 COMMENT_STEP = "comment"
 LINKED_STEP = "linked_block"
 _SOURCE = re.compile(r"^(?P<topic>.+)\[(?P<partition>\d+)\]@(?P<offset>\d+)$")
@@ -190,6 +198,19 @@ def decision_step(decision: Decision) -> str:
     if kinds and decision.decision_id == _digest(comment, version, *kinds):
         return "behaviour:" + "+".join(kinds)
     return "unknown"
+
+
+def one_sided_cause(decision: Decision) -> str:
+    """Why a decision can be on one side only: a linked account's block, because the accounts
+    were linked on one side only (docs/replay.md, "Co-timed replies"); a campaign decision,
+    because copies met on one side only ("Copy-paste campaigns, at the edges"); a deadline's,
+    because timers fired to another point ("Deadline timing")."""
+    step = decision_step(decision)
+    if step.startswith("behaviour:"):
+        return "campaign copies met on one side only"
+    if step in STAGES:
+        return "deadline fired on one side only"
+    return ONE_SIDED_CAUSES.get(step, STATE_DIFFERENCE)
 
 
 def is_raw_source(source: str) -> bool:
@@ -463,7 +484,7 @@ def render_markdown(result: DiffResult, *, max_items: int = 500) -> str:
             out += ["None.", ""]
             continue
         out += md.table(
-            ["comment", "step", "event time", "clauses", "actions", "outcome", "source"],
+            ONE_SIDED_HEADER,
             [_brief(d) for d in items[:max_items]],
         )
         out += _more(len(items), max_items)
@@ -476,10 +497,23 @@ def _more(total: int, shown: int) -> list[str]:
     )
 
 
+ONE_SIDED_HEADER = [
+    "comment",
+    "step",
+    "cause",
+    "event time",
+    "clauses",
+    "actions",
+    "outcome",
+    "source",
+]
+
+
 def _brief(d: Decision) -> list[str]:
     return [
         d.comment_id,
         decision_step(d),
+        one_sided_cause(d),
         _when(d.event_time_ms),
         ", ".join(d.clauses) or "—",
         ", ".join(d.action_kinds) or "—",
@@ -590,7 +624,7 @@ def render_html(result: DiffResult, *, max_items: int = 500) -> str:
             continue
         parts.append(
             table(
-                ["comment", "step", "event time", "clauses", "actions", "outcome", "source"],
+                ONE_SIDED_HEADER,
                 [_brief(d) for d in items[:max_items]],
             )
         )
@@ -612,6 +646,8 @@ def result_json(result: DiffResult) -> dict[str, Any]:
         "by_reason": result.by_reason,
         "only_recorded": [d.decision_id for d in result.only_recorded],
         "only_replayed": [d.decision_id for d in result.only_replayed],
+        "only_recorded_by_cause": dict(Counter(map(one_sided_cause, result.only_recorded))),
+        "only_replayed_by_cause": dict(Counter(map(one_sided_cause, result.only_replayed))),
         "differences": [
             {
                 "comment_id": d.recorded.comment_id,

@@ -154,10 +154,13 @@ class OfflinePipeline:
     def pending_deadlines(self) -> int:
         return len(self.stores.enforcement.deadlines)
 
-    def process(self, raw: bytes, source: str) -> ReplayOutcome:
+    def process(self, raw: bytes, source: str, *, record_ms: int | None = None) -> ReplayOutcome:
         """One message of ``comments.raw``; ``source`` must be its original
-        ``topic[partition]@offset``, which decisions carry (and auditors look up)."""
+        ``topic[partition]@offset``, which decisions carry (and auditors look up).
+        ``record_ms``: its record timestamp, if known: the linking index keeps a post's replies
+        for a while of it, as live it keeps them for a while of wall clock."""
         self.stats.inputs += 1
+        self.composition.record_ms = record_ms
         out = self.composition.on_raw(raw, None, source)
         if out.comment is not None:
             self.stats.comments += 1

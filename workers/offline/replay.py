@@ -722,7 +722,7 @@ async def replay(
             if is_review:
                 outcome = pipeline.review(msg.value, msg.key, msg.source())
             else:
-                outcome = pipeline.process(msg.value, msg.source())
+                outcome = pipeline.process(msg.value, msg.source(), record_ms=msg.timestamp_ms)
             if msg.offset < starts[(msg.topic, msg.partition)]:
                 tally.warmup_inputs += 1  # state only: what it decided was decided before
             else:

@@ -15,6 +15,7 @@ from streams.enforce.logic import decide, on_timer
 from tests.unit.enforce.enforce_builders import CFG, decide_linked, inflammatory, london, verdict
 from workers.offline.audit import (
     DETECTOR_CHANGE,
+    LINKING_DIFFERENCE,
     POLICY_CHANGE,
     STATE_DIFFERENCE,
     DiffArgs,
@@ -103,6 +104,9 @@ def test_linked_blocks_are_their_own_step_and_match_across_versions() -> None:
     # Under one version, a linked block one side lacks is listed on the other's side.
     missing = diff(old, old[:2])
     assert [decision_step(d) for d in missing.only_recorded] == ["linked_block"]
+    # ... with its cause named: the two runs' graphs linked the accounts differently.
+    assert result_json(missing)["only_recorded_by_cause"] == {LINKING_DIFFERENCE: 1}
+    assert "linking difference" in render_markdown(missing)
 
 
 def test_same_version_other_findings_is_a_detector_change() -> None:

@@ -101,9 +101,8 @@ class RecordSender:
 
 class Counting:
     """Counts a step's outcomes into the metrics. prometheus_client's ``labels()`` takes a lock
-    and builds a key on every call (50 µs per comment over the ten or so a comment needs,
-    bench/profile_main_line.py); label values come from small fixed sets, so each child is
-    looked up once and kept."""
+    and checks its label values on every call; label values come from small fixed sets, so each
+    child is looked up once and kept (a main-line comment's eight counts: 24 → 11 µs)."""
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics

@@ -12,7 +12,7 @@ from streams import topics as specs
 from streams.composition import Composition, Outputs, Record
 from streams.registry import Input
 from workers.metrics import Metrics
-from workers.pipeline import RecordSender, count, run_step
+from workers.pipeline import Counting, RecordSender, run_step
 
 SOURCE = "comments.raw[3]@42"
 
@@ -43,7 +43,7 @@ def test_success_returns_the_steps_outputs_and_counts_each_stage() -> None:
     out = run_step(None, _input(_step(done)), b"{}", b"k", SOURCE)  # type: ignore[arg-type]
     assert out is done
     metrics = Metrics.create()
-    count(metrics, out)
+    Counting(metrics).count(out)
     sample = metrics.registry.get_sample_value(
         "modstream_events_out_total", {"stage": "enforce", "outcome": "acted"}
     )
@@ -65,7 +65,7 @@ def test_an_unexpected_exception_is_dead_lettered_not_lost() -> None:
     letter = _letter(out)
     assert (letter.reason, letter.detail) == ("processing_error", "ZeroDivisionError")
     metrics = Metrics.create()
-    count(metrics, out)
+    Counting(metrics).count(out)
     assert (
         metrics.registry.get_sample_value(
             "modstream_dead_letters_total", {"stage": "enforce", "reason": "processing_error"}

@@ -36,8 +36,7 @@ class Pseudonymiser:
 
     def author_key(self, platform: str, account_id: str) -> str:
         message = f"{platform}:{account_id}".encode()
-        # hmac.digest is the one-shot C path: the same bytes as hmac.new(...).hexdigest().
-        return hmac.digest(self._key, message, hashlib.sha256).hex()[:AUTHOR_KEY_CHARS]
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:AUTHOR_KEY_CHARS]
 
     def __repr__(self) -> str:
         # The key is a secret; keep it out of reprs, tracebacks and debug logs.

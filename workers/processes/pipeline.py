@@ -101,9 +101,8 @@ class RecordSender:
 
 class Counting:
     """Counts a step's outcomes into the metrics. prometheus_client's ``labels()`` takes a lock
-    and builds a key on every call (50 µs per comment over the ten or so a comment needs,
-    bench/profile_main_line.py); label values come from small fixed sets, so each child is
-    looked up once and kept."""
+    and checks its label values on every call; label values come from small fixed sets, so each
+    child is looked up once and kept (a main-line comment's eight counts: 24 → 11 µs)."""
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
@@ -226,6 +225,11 @@ def wire_stages(
             time.perf_counter() - started,
         )
 
+    async def send_outputs(outputs: list[Outputs]) -> None:
+        for out in outputs:
+            await sender.send_all(out.records)
+            counting.count(out)
+
     async def run_batches(item: Input, stream: faust.StreamT[bytes]) -> None:
         """The main line: ``comments.raw`` in batches (``take_events`` acknowledges a batch's
         events only once this body has sent every record they led to). A batch is split by
@@ -243,9 +247,15 @@ def wire_stages(
                 inputs = [(event_value(e), event_key(e), source_of(e)) for e in partition_events]
                 with current_event(partition_events[-1]):
                     outputs += guarded_batch(composition, item, inputs, failed_at_ms=wall_ms())
-            for out in outputs:
-                await sender.send_all(out.records)
-                counting.count(out)
+            sending = asyncio.ensure_future(send_outputs(outputs))
+            try:
+                await asyncio.shield(sending)
+            except asyncio.CancelledError:
+                # A stopping worker cancels this agent, and take_events then acknowledges the
+                # whole batch: finish sending what it led to first, or a graceful stop
+                # mid-batch could commit inputs whose decisions never went out.
+                await sending
+                raise
             per_input = (time.perf_counter() - started) / len(events)
             observe = counting.child(metrics.processing_seconds, item.stage).observe
             for _ in events:

@@ -136,6 +136,17 @@ SWEARING_AND_EXPLICIT = [
     ("you b1nt", "abusive"),
     ("send me upskirt pics", "obscene"),
     ("bdsm pics", "obscene"),
+    # issue 16, coverage: compounds, two-word spellings, masks the normaliser cannot restore
+    ("what a load of bullshitting", "abusive"),
+    ("shut up you gobsh1te", "abusive"),
+    ("you absolute bell end", "abusive"),
+    ("f**k off", "abusive"),
+    ("you f***ing muppet", "abusive"),
+    ("mother fucker", "abusive"),
+    ("phuck this place", "abusive"),
+    ("send me a footjob vid", "obscene"),
+    ("doggy style pics", "obscene"),
+    ("you tard", "hate"),
 ]
 
 NOT_SWEARING = [
@@ -143,6 +154,9 @@ NOT_SWEARING = [
     "Thanks to all the nurses on ward 6 xxx",
     "The side effects included difficulty reaching orgasm",
     "I was diagnosed with an anal fissure",
+    "My CT scan is booked for Friday",
+    "Shiitake mushrooms in the canteen soup",
+    "The porters were sweeping up the car park",
 ]
 
 

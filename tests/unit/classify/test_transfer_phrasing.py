@@ -29,6 +29,16 @@ SUICIDAL_SHORT_POSTS = [
     "i wanna kms",
     "i have nothing left to live for",
     "i dont see a future for myself anymore",
+    # issue 16, second round of rules: wishes, thinking about it, a last post, a plan ready
+    "i'm a failure and i should just die",
+    "i hope i die in my sleep",
+    "please just let me die",
+    "every day i think about dying",
+    "why am i even alive",
+    "this is my last tweet",
+    "i have the pills ready",
+    "i relapsed and cut again",
+    "what's the point of living",
 ]
 
 NOT_AN_EMERGENCY = [
@@ -40,6 +50,9 @@ NOT_AN_EMERGENCY = [
     "The worst side effect was the suicidal thoughts",
     "I took it for 10 days, 500 mg tablets three times daily with food.",
     "I thought I was going to die from the withdrawal",
+    "I'm done with everything this hospital says, nobody listens",
+    "I hope I die laughing at this, the queue is a joke",
+    "My hours got cut again so I can't afford the bus to the clinic",
     "Helps with chest pain and has a calming effect",
     "Do not overdose on it or your skin peels",
     "The prednisone was prescribed after an anaphylactic reaction",
@@ -68,6 +81,10 @@ SELF_PROMOTION = [
     "sub to me and i'll sub back",
     "I'm giving away free gift cards, just follow me on instagram",
     "Like this comment so more people can see it",
+    "Hello everyone, I'm a young artist from London, search my name on Spotify",
+    "Hey, I make beats, go listen on my soundcloud",
+    "i have a youtube channel where i do covers, would love if you check it out",
+    "Like and subscribe",
 ]
 
 NOT_PROMOTION = [
@@ -78,6 +95,8 @@ NOT_PROMOTION = [
     "Who's still watching in 2024?",
     "@Sian the booking line was closed all morning",
     "Please share this post so people know the walk-in centre is closed Monday",
+    "Please support us at the hospital charity fun run",
+    "The advice on the NHS YouTube channel was helpful",
 ]
 
 
@@ -172,3 +191,36 @@ def test_door_knobs_kisses_and_side_effects_are_not_swearing(
     classifier: Classifier, text: str
 ) -> None:
     assert not _clauses(classifier, text) - ROUTES
+
+
+HEALTH_CLAIMS = [
+    "Drinking hot water kills coronavirus",
+    "The virus cannot survive in hot weather",
+    "Covid was made in a lab as a bioweapon",
+    "Masks starve you of oxygen",
+    "The vaccine has killed more people than covid ever did",
+]
+
+NOT_A_FALSE_CLAIM = [
+    # what public health says, which a model trained on Constraint reads as a fake headline
+    "Soap kills the virus",
+    "Vaccines prevent serious covid",
+    "Covid vaccines are safe and effective",
+    # asking about a claim, or debunking it
+    "Is it true garlic prevents covid?",
+    "Myth: drinking hot water kills coronavirus. It does not.",
+]
+
+
+@pytest.mark.parametrize("text", HEALTH_CLAIMS)
+def test_a_health_subject_asserted_to_be_cured_harmed_or_made_is_misleading(
+    classifier: Classifier, text: str
+) -> None:
+    assert "misleading" in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize("text", NOT_A_FALSE_CLAIM)
+def test_public_health_advice_questions_and_debunking_are_not_misleading(
+    classifier: Classifier, text: str
+) -> None:
+    assert "misleading" not in _clauses(classifier, text)

@@ -179,6 +179,9 @@ NOT_SWEARING = [
     "My CT scan is booked for Friday",
     "Shiitake mushrooms in the canteen soup",
     "The porters were sweeping up the car park",
+    # the word lists' innocent phrases, which the tweet-trained models read as slurs
+    "We walked Offa's Dyke path for the hospice",
+    "Faggots and peas for tea tonight",
 ]
 
 

@@ -65,6 +65,18 @@ HATEFUL = [
     ("I think that gay people should all be locked up", "sexual_orientation"),
     ("Immigrants are ruining this country", "nationality"),
     ("Black people are violent", "race"),
+    # more shapes: superlatives, swarms, camps, throats, "better if … were dead", "never be …"
+    ("There is nothing worse than a Muslim.", "religion"),
+    ("Swarms of immigrants are infesting our government.", "nationality"),
+    ("Immigrants are the dumbest people", "nationality"),
+    ("Gay people are lesser beings", "sexual_orientation"),
+    ("I want to cut the throats of all trans people.", "transgender"),
+    ("Put all disabled people in concentration camps.", "disability"),
+    ("Wouldn't it be better if all black people were dead?", "race"),
+    ("No Muslim can ever be successful.", "religion"),
+    ("I'll never stop hating Muslims", "religion"),
+    ("We should deport every last immigrant", "nationality"),
+    ("Trans people are not normal", "transgender"),
 ]
 
 NOT_HATEFUL = [
@@ -90,6 +102,10 @@ NOT_HATEFUL = [
     "Gay people are just people",
     "I am a trans woman",
     "Refugees deserve our support",
+    "I don't think gay people are scum.",
+    "I lost all respect for you when you said immigrants are parasites.",
+    "Immigrants are the kindest people",
+    "Wouldn't it be better if the clinic opened earlier?",
 ]
 
 

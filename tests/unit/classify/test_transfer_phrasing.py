@@ -39,6 +39,14 @@ SUICIDAL_SHORT_POSTS = [
     "i have the pills ready",
     "i relapsed and cut again",
     "what's the point of living",
+    "why can't i just die",
+    "death would be a relief",
+    "i wish i could disappear",
+    "honestly i'd rather be dead",
+    "i give up on life",
+    "no reason to keep going",
+    "life isnt worth it",
+    "i deserve to die",
 ]
 
 NOT_AN_EMERGENCY = [
@@ -53,6 +61,7 @@ NOT_AN_EMERGENCY = [
     "I'm done with everything this hospital says, nobody listens",
     "I hope I die laughing at this, the queue is a joke",
     "My hours got cut again so I can't afford the bus to the clinic",
+    "I'd rather die than wait another 6 hours in that waiting room",
     "Helps with chest pain and has a calming effect",
     "Do not overdose on it or your skin peels",
     "The prednisone was prescribed after an anaphylactic reaction",
@@ -230,3 +239,9 @@ def test_public_health_advice_questions_and_debunking_are_not_misleading(
     classifier: Classifier, text: str
 ) -> None:
     assert "misleading" not in _clauses(classifier, text)
+
+
+def test_wanting_to_die_oneself_is_an_emergency_and_not_a_threat(classifier: Classifier) -> None:
+    clauses = _clauses(classifier, "i deserve to die")
+    assert "emergency" in clauses
+    assert "intimidation" not in clauses

@@ -94,6 +94,8 @@ SELF_PROMOTION = [
     "Hey, I make beats, go listen on my soundcloud",
     "i have a youtube channel where i do covers, would love if you check it out",
     "Like and subscribe",
+    "I'm 13 and I make videos, please check them out",
+    "I'm trying to get 1k subs by the end of the year!",
 ]
 
 NOT_PROMOTION = [

@@ -206,6 +206,9 @@ STRAND_INSULTS = [
     ("are you autistic or something?", "disability"),
     ("He's clearly special needs", "disability"),
     ("typical autistic behaviour", "disability"),
+    ("being gay is a sin", "sexual_orientation"),
+    ("transgenderism is a mental illness", "transgender"),
+    ("Immigrants are taking our jobs", "nationality"),
 ]
 
 NOT_STRAND_INSULTS = [
@@ -213,6 +216,8 @@ NOT_STRAND_INSULTS = [
     "My daughter looks like she has autism traits and we are waiting for an assessment",
     "Is he autistic? The nurse asked me",
     "The black bin bags were left in the corridor",
+    "Being trans is not a phase",
+    "Homosexuality was classed as a mental illness until 1990",
 ]
 
 

@@ -104,6 +104,12 @@ class GroupAttackDetector(Detector):
         cues = params.get("spelling")
         cue_words = ctx.lexicon(cues, params).first_words() if cues else frozenset()
         self.slips = slips(rule_words(expanded.values()) & cue_words)
+        self._scan_key = (
+            "group-attack-scan",
+            *(g.name for g in self.groups),
+            cues,
+            self.rules.pattern,
+        )
         self.filter = ContextFilter(params, ctx)
 
     def detect(self, doc: Document) -> list[Hit]:
@@ -114,6 +120,26 @@ class GroupAttackDetector(Detector):
         )
         if not mentions:
             return []
+        # Detectors with the same lists and rules (the hate clause's and the discriminatory
+        # clause's differ only in the strands they speak for) scan a comment once between them.
+        found: list[tuple[int, int, tuple[str, ...]]] = doc.memo(
+            self._scan_key, lambda: self._scan(words, mentions)
+        )
+        hits = []
+        for first, last, named in found:
+            strands = [s for s in named if s in self.strands] if self.strands else list(named)
+            if not strands:
+                continue
+            hit = doc.hit_for_tokens(first, last, self.confidence, strands[0])
+            if not self.filter or self.filter.keep(doc, hit):
+                hits.append(hit)
+        return hits
+
+    def _scan(
+        self, words: tuple[str, ...], mentions: list[Match]
+    ) -> list[tuple[int, int, tuple[str, ...]]]:
+        """Every rule match on the rewritten surface: the first and last original token it
+        covers and the strands of the groups it names."""
         # The rewritten surface, and for each of its tokens the original tokens it stands for.
         tokens: list[str] = []
         spans: list[tuple[int, int, str]] = []  # (first, last, strand or "")
@@ -129,20 +155,14 @@ class GroupAttackDetector(Detector):
         for token in tokens:
             starts.append(offset)
             offset += len(token) + 1
-        surface = " ".join(tokens)
-        hits = []
-        for match in self.rules.finditer(surface):
+        found = []
+        for match in self.rules.finditer(" ".join(tokens)):
             first = bisect.bisect_right(starts, match.start()) - 1
             last = bisect.bisect_right(starts, match.end() - 1) - 1
-            strands = [spans[t][2] for t in range(first, last + 1) if spans[t][2]]
-            if self.strands:
-                strands = [s for s in strands if s in self.strands]
-            if not strands:
-                continue
-            hit = doc.hit_for_tokens(spans[first][0], spans[last][1], self.confidence, strands[0])
-            if not self.filter or self.filter.keep(doc, hit):
-                hits.append(hit)
-        return hits
+            named = tuple(spans[t][2] for t in range(first, last + 1) if spans[t][2])
+            if named:
+                found.append((spans[first][0], spans[last][1], named))
+        return found
 
     def _mentions(self, doc: Document) -> list[Match]:
         """Every list's mentions, the longest first where two overlap, in text order."""

@@ -8,7 +8,7 @@ from streams.classify import Classifier
 from streams.classify.composite import CompositeDetector
 from streams.classify.detectors import BuildContext, Params
 from streams.classify.document import Document
-from streams.classify.group_attack import GroupAttackDetector
+from streams.classify.group_attack import GroupAttackDetector, rule_words, slips
 from streams.classify.lexicon import load_lexicon
 from streams.classify.matchers import PatternDetector
 from streams.policy.model import PolicyError
@@ -65,6 +65,18 @@ HATEFUL = [
     ("I think that gay people should all be locked up", "sexual_orientation"),
     ("Immigrants are ruining this country", "nationality"),
     ("Black people are violent", "race"),
+    # more shapes: superlatives, swarms, camps, throats, "better if … were dead", "never be …"
+    ("There is nothing worse than a Muslim.", "religion"),
+    ("Swarms of immigrants are infesting our government.", "nationality"),
+    ("Immigrants are the dumbest people", "nationality"),
+    ("Gay people are lesser beings", "sexual_orientation"),
+    ("I want to cut the throats of all trans people.", "transgender"),
+    ("Put all disabled people in concentration camps.", "disability"),
+    ("Wouldn't it be better if all black people were dead?", "race"),
+    ("No Muslim can ever be successful.", "religion"),
+    ("I'll never stop hating Muslims", "religion"),
+    ("We should deport every last immigrant", "nationality"),
+    ("Trans people are not normal", "transgender"),
 ]
 
 NOT_HATEFUL = [
@@ -90,6 +102,10 @@ NOT_HATEFUL = [
     "Gay people are just people",
     "I am a trans woman",
     "Refugees deserve our support",
+    "I don't think gay people are scum.",
+    "I lost all respect for you when you said immigrants are parasites.",
+    "Immigrants are the kindest people",
+    "Wouldn't it be better if the clinic opened earlier?",
 ]
 
 
@@ -154,3 +170,65 @@ def test_a_veto_drops_hits_near_it() -> None:
     assert composite.hits(Document.build("that was bad"))
     assert not composite.hits(Document.build("that was not bad"))
     assert composite.hits(Document.build("not that it matters but it was really very bad"))
+
+
+def test_a_slip_is_read_as_the_word_it_misses_and_an_ambiguous_one_is_left() -> None:
+    table = slips(frozenset({"hate", "cancer", "scum", "death", "rats", "arts"}))
+    assert table["haet"] == ("hate",)  # two letters swapped
+    assert table["cancr"] == ("cancer",)  # a letter missing from a long word
+    assert table["scumm"] == ("scum",)  # the last letter doubled
+    assert table["deathto"] == ("death", "to")  # a word run on
+    assert "arts" not in table and "rats" not in table  # words of the list are never slips
+    assert "hat" not in table  # short words lose no letter
+
+
+def test_rule_words_are_the_literal_words_of_the_rules_not_their_escapes() -> None:
+    assert rule_words([r"\bi (hate|despise) GROUP\b", r"\bwhy (are|r) GROUP so \w+"]) == {
+        "hate",
+        "despise",
+    }
+
+
+def test_a_misspelt_cue_still_reads_as_the_rule_and_points_at_the_typed_word() -> None:
+    detector = _detector({"r": r"\bi hate GROUP\b"}, spelling="hate_cues")
+    text = "I haet refugees"
+    assert [text[h.start : h.end] for h in detector.hits(Document.build(text))] == [text]
+    assert not _detector({"r": r"\bi hate GROUP\b"}).hits(Document.build(text))
+
+
+STRAND_INSULTS = [
+    ("jewish scum", "religion"),
+    ("the quran is evil", "religion"),
+    ("ban the burka", "religion"),
+    ("sikhs stink", "religion"),
+    ("send all the muslims back", "religion"),
+    ("wheelchair bound parasite", "disability"),
+    ("are you autistic or something?", "disability"),
+    ("He's clearly special needs", "disability"),
+    ("typical autistic behaviour", "disability"),
+    ("being gay is a sin", "sexual_orientation"),
+    ("transgenderism is a mental illness", "transgender"),
+    ("Immigrants are taking our jobs", "nationality"),
+]
+
+NOT_STRAND_INSULTS = [
+    "If you are autistic you can ask for a quiet room",
+    "My daughter looks like she has autism traits and we are waiting for an assessment",
+    "Is he autistic? The nurse asked me",
+    "The black bin bags were left in the corridor",
+    "Being trans is not a phase",
+    "Homosexuality was classed as a mental illness until 1990",
+]
+
+
+@pytest.mark.parametrize(("text", "strand"), STRAND_INSULTS)
+def test_a_group_word_as_the_insult_is_hate_of_its_strand(
+    classifier: Classifier, text: str, strand: str
+) -> None:
+    findings = [f for f in classifier.classify_text(text) if f.clause == "hate"]
+    assert strand in {f.label for f in findings}
+
+
+@pytest.mark.parametrize("text", NOT_STRAND_INSULTS)
+def test_a_disability_named_plainly_is_not_an_insult(classifier: Classifier, text: str) -> None:
+    assert not [f for f in classifier.classify_text(text) if f.clause == "hate"]

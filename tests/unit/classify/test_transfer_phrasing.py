@@ -29,6 +29,24 @@ SUICIDAL_SHORT_POSTS = [
     "i wanna kms",
     "i have nothing left to live for",
     "i dont see a future for myself anymore",
+    # issue 16, second round of rules: wishes, thinking about it, a last post, a plan ready
+    "i'm a failure and i should just die",
+    "i hope i die in my sleep",
+    "please just let me die",
+    "every day i think about dying",
+    "why am i even alive",
+    "this is my last tweet",
+    "i have the pills ready",
+    "i relapsed and cut again",
+    "what's the point of living",
+    "why can't i just die",
+    "death would be a relief",
+    "i wish i could disappear",
+    "honestly i'd rather be dead",
+    "i give up on life",
+    "no reason to keep going",
+    "life isnt worth it",
+    "i deserve to die",
 ]
 
 NOT_AN_EMERGENCY = [
@@ -40,6 +58,10 @@ NOT_AN_EMERGENCY = [
     "The worst side effect was the suicidal thoughts",
     "I took it for 10 days, 500 mg tablets three times daily with food.",
     "I thought I was going to die from the withdrawal",
+    "I'm done with everything this hospital says, nobody listens",
+    "I hope I die laughing at this, the queue is a joke",
+    "My hours got cut again so I can't afford the bus to the clinic",
+    "I'd rather die than wait another 6 hours in that waiting room",
     "Helps with chest pain and has a calming effect",
     "Do not overdose on it or your skin peels",
     "The prednisone was prescribed after an anaphylactic reaction",
@@ -68,6 +90,12 @@ SELF_PROMOTION = [
     "sub to me and i'll sub back",
     "I'm giving away free gift cards, just follow me on instagram",
     "Like this comment so more people can see it",
+    "Hello everyone, I'm a young artist from London, search my name on Spotify",
+    "Hey, I make beats, go listen on my soundcloud",
+    "i have a youtube channel where i do covers, would love if you check it out",
+    "Like and subscribe",
+    "I'm 13 and I make videos, please check them out",
+    "I'm trying to get 1k subs by the end of the year!",
 ]
 
 NOT_PROMOTION = [
@@ -78,6 +106,11 @@ NOT_PROMOTION = [
     "Who's still watching in 2024?",
     "@Sian the booking line was closed all morning",
     "Please share this post so people know the walk-in centre is closed Monday",
+    "Please support us at the hospital charity fun run",
+    "The advice on the NHS YouTube channel was helpful",
+    # complaints repeat themselves, which a model trained on SMS spam reads as a sales text
+    "Toilets were filthy, absolutely filthy",
+    "Filthy ward, filthy toilets",
 ]
 
 
@@ -136,6 +169,17 @@ SWEARING_AND_EXPLICIT = [
     ("you b1nt", "abusive"),
     ("send me upskirt pics", "obscene"),
     ("bdsm pics", "obscene"),
+    # issue 16, coverage: compounds, two-word spellings, masks the normaliser cannot restore
+    ("what a load of bullshitting", "abusive"),
+    ("shut up you gobsh1te", "abusive"),
+    ("you absolute bell end", "abusive"),
+    ("f**k off", "abusive"),
+    ("you f***ing muppet", "abusive"),
+    ("mother fucker", "abusive"),
+    ("phuck this place", "abusive"),
+    ("send me a footjob vid", "obscene"),
+    ("doggy style pics", "obscene"),
+    ("you tard", "hate"),
 ]
 
 NOT_SWEARING = [
@@ -143,6 +187,12 @@ NOT_SWEARING = [
     "Thanks to all the nurses on ward 6 xxx",
     "The side effects included difficulty reaching orgasm",
     "I was diagnosed with an anal fissure",
+    "My CT scan is booked for Friday",
+    "Shiitake mushrooms in the canteen soup",
+    "The porters were sweeping up the car park",
+    # the word lists' innocent phrases, which the tweet-trained models read as slurs
+    "We walked Offa's Dyke path for the hospice",
+    "Faggots and peas for tea tonight",
 ]
 
 
@@ -158,3 +208,42 @@ def test_door_knobs_kisses_and_side_effects_are_not_swearing(
     classifier: Classifier, text: str
 ) -> None:
     assert not _clauses(classifier, text) - ROUTES
+
+
+HEALTH_CLAIMS = [
+    "Drinking hot water kills coronavirus",
+    "The virus cannot survive in hot weather",
+    "Covid was made in a lab as a bioweapon",
+    "Masks starve you of oxygen",
+    "The vaccine has killed more people than covid ever did",
+]
+
+NOT_A_FALSE_CLAIM = [
+    # what public health says, which a model trained on Constraint reads as a fake headline
+    "Soap kills the virus",
+    "Vaccines prevent serious covid",
+    "Covid vaccines are safe and effective",
+    # asking about a claim, or debunking it
+    "Is it true garlic prevents covid?",
+    "Myth: drinking hot water kills coronavirus. It does not.",
+]
+
+
+@pytest.mark.parametrize("text", HEALTH_CLAIMS)
+def test_a_health_subject_asserted_to_be_cured_harmed_or_made_is_misleading(
+    classifier: Classifier, text: str
+) -> None:
+    assert "misleading" in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize("text", NOT_A_FALSE_CLAIM)
+def test_public_health_advice_questions_and_debunking_are_not_misleading(
+    classifier: Classifier, text: str
+) -> None:
+    assert "misleading" not in _clauses(classifier, text)
+
+
+def test_wanting_to_die_oneself_is_an_emergency_and_not_a_threat(classifier: Classifier) -> None:
+    clauses = _clauses(classifier, "i deserve to die")
+    assert "emergency" in clauses
+    assert "intimidation" not in clauses

@@ -37,6 +37,7 @@ from schemas.identity import ClusterMembership, LinkOverride, LinkSignal
 from schemas.review import VERB_SPLIT_LINK, Review
 from schemas.verdict import BehaviourNotice, Verdict
 from streams import topics as specs
+from streams.classify.language import identify
 from streams.enforce.logic import (
     FollowUp,
     decide,
@@ -186,6 +187,8 @@ class Composition:
                 assessed,
                 cfg.enforcement,
                 linked_authors=self.linked_authors(comment.author_key),
+                # Only a verdict enforcement answers has its language identified, here.
+                language_of=identify,
             )
             self.stores.enforcement.store(author, outcome.state)
             out.decided((outcome.decision,), outcome.actions)

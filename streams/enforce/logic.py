@@ -23,8 +23,9 @@ guidance makes automatic does not wait.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from schemas.action import (
     TRIGGER_BEHAVIOUR,
@@ -42,7 +43,6 @@ from schemas.codec import replace as replace_record
 from schemas.comment import Comment
 from schemas.review import UNDOING_VERBS, Review
 from schemas.verdict import BehaviourFinding, BehaviourNotice, Finding, Verdict
-from streams.classify.language import identify
 from streams.enforce import messages
 from streams.enforce.config import EnforcementConfig
 from streams.enforce.state import (
@@ -111,14 +111,34 @@ class FollowUp:
     actions: tuple[Action, ...] = ()
 
 
+class LanguageReading(Protocol):
+    """What ``decide`` needs of a language identification (streams.classify.language)."""
+
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+
+LanguageOf = Callable[[str], LanguageReading]
+
+
 def decide(
     state: AuthorState | None,
     verdict: Verdict,
     cfg: EnforcementConfig,
     *,
     linked_authors: Sequence[tuple[str, str]] = (),
+    language_of: LanguageOf | None = None,
 ) -> Outcome:
     """Apply the policy to one verdict.
+
+    ``language_of``: identifies a comment's language from its text, for a verdict that carries
+    none (classification identifies it only when it needs it) and calls for a reply, a notice
+    or a review. The composition passes the classifier's (streams.classify.language.identify;
+    a stage does not import another). Without it such a comment is answered in English, as an
+    undetermined one is.
 
     ``linked_authors``: (author key, evidence) of accounts believed to be the same user; they are
     blocked alongside the author when the author is blocked for frequent inflammatory posting.
@@ -134,7 +154,9 @@ def decide(
     triage = _triage(verdict, cfg)
     # Welsh is answered in Welsh, and a person who reads Welsh reviews it. Only a verdict that
     # calls for something is answered or reviewed at all, so only then is its language needed.
-    audience = _audience(verdict) if _calls_for_anything(triage) else messages.ENGLISH_ONLY
+    audience = (
+        _audience(verdict, language_of) if _calls_for_anything(triage) else messages.ENGLISH_ONLY
+    )
     # A verdict seen again (redelivery after a restart) is decided against the author's standing
     # when it was first decided, which its case (or its Decided entry) keeps: the same decision
     # and actions come out, byte for byte, rather than new ones about a post that may be gone.
@@ -819,14 +841,16 @@ def _say(
     )
 
 
-def _audience(verdict: Verdict) -> str:
+def _audience(verdict: Verdict, language_of: LanguageOf | None) -> str:
     """The language the verdict's author is answered in: the one classification identified,
     or (when it did not need to) identified here, from the comment's original text. The same
     text gives the same reading on every machine, so live and replay answer alike."""
-    if verdict.language is None:
-        reading = identify(verdict.comment.text)
-        return messages.reply_language(reading.language, reading.languages)
-    return messages.reply_language(verdict.language, verdict.languages)
+    if verdict.language is not None:
+        return messages.reply_language(verdict.language, verdict.languages)
+    if language_of is None:
+        return messages.ENGLISH_ONLY
+    reading = language_of(verdict.comment.text)
+    return messages.reply_language(reading.language, reading.languages)
 
 
 def _lane(audience: str) -> str:

@@ -49,6 +49,7 @@ from streams.enforce.logic import (
     reach_linked,
 )
 from streams.enforce.state import AuthorState
+from streams.language import identify
 from streams.linking.graph import IdentityGraph
 from streams.linking.signals import KeyState, index_keys, near_duplicate_signal, observe_key
 from streams.normalise.ingest import ingest
@@ -188,7 +189,13 @@ class Composition:
             out.timer_decisions = len(fired.decisions)
             out.decided(fired.decisions, fired.actions)
             author = comment.author_key.encode()
-            outcome = decide(self.stores.enforcement.load(author), assessed, cfg.enforcement)
+            outcome = decide(
+                self.stores.enforcement.load(author),
+                assessed,
+                cfg.enforcement,
+                # Only a verdict enforcement answers has its language identified, here.
+                language_of=identify,
+            )
             # A block's linked accounts, if the membership came first (else on_cluster).
             linked = self._reach_linked(outcome.state, cfg, comment_id=comment.comment_id)
             self.stores.enforcement.store(author, linked.state)

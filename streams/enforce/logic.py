@@ -24,8 +24,9 @@ guidance makes automatic does not wait.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from schemas.action import (
     TRIGGER_BEHAVIOUR,
@@ -68,7 +69,6 @@ from streams.enforce.state import (
     prune,
 )
 from streams.enforce.working_hours import add_working_hours, next_monitoring_start
-from streams.language import identify
 
 UNDER_INVESTIGATION = "under_investigation"  # the reason id for the investigation list
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -113,8 +113,33 @@ class FollowUp:
     actions: tuple[Action, ...] = ()
 
 
-def decide(state: AuthorState | None, verdict: Verdict, cfg: EnforcementConfig) -> Outcome:
+class LanguageReading(Protocol):
+    """What ``decide`` needs of a language identification (streams.language)."""
+
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+
+LanguageOf = Callable[[str], LanguageReading]
+
+
+def decide(
+    state: AuthorState | None,
+    verdict: Verdict,
+    cfg: EnforcementConfig,
+    *,
+    language_of: LanguageOf | None = None,
+) -> Outcome:
     """Apply the policy to one verdict.
+
+    ``language_of``: identifies a comment's language from its text, for a verdict that carries
+    none (classification identifies it only when it needs it) and calls for a reply, a notice
+    or a review. The composition passes ``streams.language.identify``; passed in, it keeps this
+    pure step free of the lingua model and lets tests give a reading. Without it such a comment
+    is answered in English, as an undetermined one is.
 
     A block for frequent inflammatory posting is kept as a ``LinkedBlock``; the accounts
     linked to the author are blocked by decisions of their own (``reach_linked``), so this
@@ -131,7 +156,9 @@ def decide(state: AuthorState | None, verdict: Verdict, cfg: EnforcementConfig) 
     triage = _triage(verdict, cfg)
     # Welsh is answered in Welsh, and a person who reads Welsh reviews it. Only a verdict that
     # calls for something is answered or reviewed at all, so only then is its language needed.
-    audience = _audience(verdict) if _calls_for_anything(triage) else messages.ENGLISH_ONLY
+    audience = (
+        _audience(verdict, language_of) if _calls_for_anything(triage) else messages.ENGLISH_ONLY
+    )
     # A verdict seen again (redelivery after a restart) is decided against the author's standing
     # when it was first decided, which its case (or its Decided entry) keeps: the same decision
     # and actions come out, byte for byte, rather than new ones about a post that may be gone.
@@ -898,14 +925,16 @@ def _say(
     )
 
 
-def _audience(verdict: Verdict) -> str:
+def _audience(verdict: Verdict, language_of: LanguageOf | None) -> str:
     """The language the verdict's author is answered in: the one classification identified,
     or (when it did not need to) identified here, from the comment's original text. The same
     text gives the same reading on every machine, so live and replay answer alike."""
-    if verdict.language is None:
-        reading = identify(verdict.comment.text)
-        return messages.reply_language(reading.language, reading.languages)
-    return messages.reply_language(verdict.language, verdict.languages)
+    if verdict.language is not None:
+        return messages.reply_language(verdict.language, verdict.languages)
+    if language_of is None:
+        return messages.ENGLISH_ONLY
+    reading = language_of(verdict.comment.text)
+    return messages.reply_language(reading.language, reading.languages)
 
 
 def _lane(audience: str) -> str:

@@ -136,31 +136,29 @@ WELSH_TEXT = "Mae poen ofnadwy yn ei frest ac mae e'n chwysu, dwi ddim yn gwybod
 
 
 def test_the_language_is_identified_where_the_reply_is_written() -> None:
-    out = decide(None, written(verdict(MON_10, "emergency"), WELSH_TEXT), CFG)
+    out = decide(None, written(verdict(MON_10, "emergency"), WELSH_TEXT), CFG, language_of=identify)
     assert action(out, "emergency_signpost").language == "cy+en"
     assert action(out, "queue_human_review").lane == "welsh"
     english = "My dad has crushing chest pain and he is sweating, I do not know what to do"
-    out = decide(None, written(verdict(MON_10, "emergency"), english), CFG)
+    out = decide(None, written(verdict(MON_10, "emergency"), english), CFG, language_of=identify)
     assert action(out, "emergency_signpost").language == "en"
     # Behaviour alone (no finding on the comment itself) is answered in its language too.
     inflammatory_only = verdict(MON_10, behaviour=(inflammatory(MON_10, "facebook:c0"),))
-    blocked = decide(None, written(inflammatory_only, WELSH_TEXT), CFG)
+    blocked = decide(None, written(inflammatory_only, WELSH_TEXT), CFG, language_of=identify)
     assert action(blocked, "block_account").language == "cy+en"
 
 
-def test_a_verdict_that_calls_for_nothing_is_not_identified(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from streams.enforce import logic
-
+def test_a_verdict_that_calls_for_nothing_is_not_identified() -> None:
     seen: list[str] = []
 
     def counted(text: str) -> LanguageReading:
         seen.append(text)
         return identify(text)
 
-    monkeypatch.setattr(logic, "identify", counted)
-    out = decide(None, written(verdict(MON_10), WELSH_TEXT), CFG)
+    out = decide(None, written(verdict(MON_10), WELSH_TEXT), CFG, language_of=counted)
     assert out.actions == () and seen == []
-    decide(None, written(verdict(MON_10, "personal_care"), WELSH_TEXT), CFG)
+    decide(None, written(verdict(MON_10, "personal_care"), WELSH_TEXT), CFG, language_of=counted)
     assert seen == [WELSH_TEXT]
+    # Without an identifier (a caller that has none) the comment is answered in English.
+    care = decide(None, written(verdict(MON_10, "personal_care"), WELSH_TEXT), CFG)
+    assert action(care, "redirect_personal_care").language == "en"

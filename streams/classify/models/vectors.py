@@ -1,0 +1,90 @@
+"""Static word vectors distilled from a sentence encoder: a comment's vector at run time.
+
+The table (``artefacts/word_vectors.npz``, built by ``distil.py`` inside ``modstream train``)
+holds, for each normalised word the training corpora use often enough, a small vector (the
+encoder's view of that word alone, reduced by PCA) and a weight (SIF: a word seen everywhere
+weighs little). A comment's vector is the weighted mean of its words' vectors, unit length;
+words not in the table are skipped. It is a table lookup and a mean: microseconds, numpy
+alone, and the same numbers on every machine (float16 table, float64 sums in token order).
+
+The lookup is by whole normalised word, not by WordPiece: the words the models read are
+already the classifier's normalised words, so a dictionary from word to row needs no
+tokenizer at run time and cannot disagree with one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+VECTORS_NAME = "word_vectors"
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    words: tuple[str, ...]
+    vectors: npt.NDArray[np.float64]  # (words, dims), the float16 table widened once
+    weights: npt.NDArray[np.float64]  # (words,)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_row", {w: i for i, w in enumerate(self.words)})
+
+    @property
+    def dims(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def rows(self, tokens: Sequence[str]) -> list[int]:
+        """The table rows of a text's tokens, in order, repeats kept."""
+        row: dict[str, int] = self._row  # type: ignore[attr-defined]
+        return [r for r in (row.get(t) for t in tokens) if r is not None]
+
+    def text_vectors(self, texts_rows: Sequence[Sequence[int]]) -> npt.NDArray[np.float64]:
+        """Each text's weighted mean of its rows' vectors, unit length (zeros for a text with
+        none), one row per text. Sums run over each text's own rows in order (``reduceat``),
+        whatever the batch, so a text gets the same bits alone or batched."""
+        out = np.zeros((len(texts_rows), self.dims))
+        nonempty = [i for i, rows in enumerate(texts_rows) if rows]
+        if not nonempty:
+            return out
+        flat = np.fromiter((r for i in nonempty for r in texts_rows[i]), dtype=np.intp)
+        starts = np.cumsum([0] + [len(texts_rows[i]) for i in nonempty[:-1]])
+        w = self.weights[flat]
+        sums = np.add.reduceat(self.vectors[flat] * w[:, None], starts, axis=0)
+        totals = np.add.reduceat(w, starts)
+        mean = sums / np.maximum(totals, 1e-12)[:, None]
+        norms = np.sqrt((mean * mean).sum(axis=1))
+        out[nonempty] = mean / np.where(norms > 0, norms, 1.0)[:, None]
+        return out
+
+    def logits(
+        self, texts_rows: Sequence[Sequence[int]], head: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """Each text's vector times ``head`` (dims, targets), summed over dims in order
+        rather than by BLAS, whose summation order can change with the batch's size."""
+        vectors = self.text_vectors(texts_rows)
+        out: npt.NDArray[np.float64] = (vectors[:, :, None] * head[None, :, :]).sum(axis=1)
+        return out
+
+    def matrix(self, texts: Sequence[Sequence[str]], chunk: int = 4096) -> npt.NDArray[np.float64]:
+        """Each text's vector, one row per text (training's view)."""
+        parts = [
+            self.text_vectors([self.rows(t) for t in texts[start : start + chunk]])
+            for start in range(0, len(texts), chunk)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, self.dims))
+
+    @classmethod
+    def from_arrays(
+        cls,
+        words: npt.NDArray[np.str_],
+        vectors: npt.NDArray[np.float16],
+        weights: npt.NDArray[np.float16],
+    ) -> WordVectors:
+        return cls(
+            tuple(str(w) for w in words),
+            vectors.astype(np.float64),
+            weights.astype(np.float64),
+        )

@@ -38,7 +38,8 @@ from streams.classify.models.features import masked
 
 def _load(corpora: Path, cache: Path | None) -> dict[str, Any]:
     if cache and cache.exists():
-        return pickle.loads(cache.read_bytes())
+        cached: dict[str, Any] = pickle.loads(cache.read_bytes())
+        return cached
     rows_in = load_all(corpora)
     texts = [r.text for r in rows_in]
     rows = [training._corpus_row(r) for r in rows_in]
@@ -85,28 +86,28 @@ def main() -> int:
     x = training.vectorise(words, {f: i for i, f in enumerate(vocabulary)})
     sys.stderr.write(f"features in {time.perf_counter() - t0:.0f} s\n")
 
-    def labels(target: str) -> np.ndarray:
+    def labels(target: str) -> Any:
         return np.array([{True: 1, False: 0, None: -1}[r.label(target)] for r in rows], np.int8)
 
-    def ngram_logit(fit_mask: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def ngram_logit(fit_mask: np.ndarray, y: np.ndarray) -> Any:
         model = training.fit(x[fit_mask], y[fit_mask], weight[fit_mask])
         return model.intercept_[0] + x @ model.coef_[0].astype(np.float32).astype(np.float64)
 
-    def head_logit(v: np.ndarray, fit_mask: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def head_logit(v: np.ndarray, fit_mask: np.ndarray, y: np.ndarray) -> Any:
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
         model.fit(v[fit_mask], y[fit_mask], sample_weight=weight[fit_mask])
         return model.intercept_[0] + v @ model.coef_[0]
 
-    def append_logit(v: np.ndarray, fit_mask: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def append_logit(v: np.ndarray, fit_mask: np.ndarray, y: np.ndarray) -> Any:
         xa = sp.hstack([x, sp.csr_matrix(v * args.scale)], format="csr")
         model = training.fit(xa[fit_mask], y[fit_mask], weight[fit_mask])
         return model.intercept_[0] + xa @ model.coef_[0]
 
     cache_ngram: dict[tuple[str, str], np.ndarray] = {}
 
-    def logit(variant: str, target: str, held_out: str, y: np.ndarray) -> np.ndarray:
+    def logit(variant: str, target: str, held_out: str, y: np.ndarray) -> Any:
         fit_mask = train_mask & (y >= 0) & (source != held_out)
         key = (target, held_out)
         if variant == "ngram" or variant.startswith("head"):
@@ -119,7 +120,7 @@ def main() -> int:
             return (base + head_logit(v, fit_mask, y)) / 2
         return append_logit(vec[variant.split("-")[1]], fit_mask, y)
 
-    def probability(z: np.ndarray) -> np.ndarray:
+    def probability(z: np.ndarray) -> Any:
         return np.round(1.0 / (1.0 + np.exp(-z)), 4)
 
     results: dict[str, dict[str, str]] = {}

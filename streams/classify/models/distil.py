@@ -31,7 +31,7 @@ from streams.classify.models.vectors import WordVectors
 
 DIMS = 128
 MIN_WORD_DF = 3
-MAX_WORDS = 16_000
+MAX_WORDS = 10_000
 SIF_A = 1e-3
 GROUP_STAND_IN = "people"
 

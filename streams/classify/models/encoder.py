@@ -100,8 +100,9 @@ class Encoder:
     def _layer_norm(self, x: Array, name: str) -> Array:
         mean = x.mean(-1, keepdims=True)
         var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        out: Array = (x - mean) / np.sqrt(var + LAYER_NORM_EPS)
-        return out * self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
+        normed = (x - mean) / np.sqrt(var + LAYER_NORM_EPS)
+        out: Array = normed * self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
+        return out
 
     def _dense(self, x: Array, name: str) -> Array:
         # 2-D by a contiguous (in, out) matrix: numpy hands that to BLAS; a stacked 3-D

@@ -81,6 +81,7 @@ def distil(
 ) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
     """The table's arrays (``words``, ``vectors`` float16, ``weights`` float16) and its card."""
     started = time.perf_counter()
+    started_cpu = time.process_time()
     words, counts = choose_words(texts)
     if encoder is None:
         from streams.classify.models.encoder import load_encoder
@@ -117,6 +118,7 @@ def distil(
         "dims": dims,
         "group_token": f"{GROUP_TOKEN} = the encoder's vector of '{GROUP_STAND_IN}'",
         "distil_seconds": round(time.perf_counter() - started, 1),
+        "distil_cpu_seconds": round(time.process_time() - started_cpu, 1),
     }
     return arrays, card
 

@@ -26,11 +26,15 @@ VECTORS_NAME = "word_vectors"
 @dataclass(frozen=True)
 class WordVectors:
     words: tuple[str, ...]
-    vectors: npt.NDArray[np.float64]  # (words, dims), the float16 table widened once
-    weights: npt.NDArray[np.float64]  # (words,)
+    vectors: npt.NDArray[np.float32]  # (words, dims), the float16 table widened once
+    weights: npt.NDArray[np.float32]  # (words,)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_row", {w: i for i, w in enumerate(self.words)})
+        # Each row times its weight, once: a comment's sum is then one gather and one
+        # segmented sum, in float32 (half the memory traffic of float64; the sums run in a
+        # fixed order, so the bits are the same on every machine all the same).
+        object.__setattr__(self, "_weighted", self.vectors * self.weights[:, None])
 
     @property
     def dims(self) -> int:
@@ -41,22 +45,22 @@ class WordVectors:
         row: dict[str, int] = self._row  # type: ignore[attr-defined]
         return [r for r in (row.get(t) for t in tokens) if r is not None]
 
-    def text_vectors(self, texts_rows: Sequence[Sequence[int]]) -> npt.NDArray[np.float64]:
+    def text_vectors(self, texts_rows: Sequence[Sequence[int]]) -> npt.NDArray[np.float32]:
         """Each text's weighted mean of its rows' vectors, unit length (zeros for a text with
         none), one row per text. Sums run over each text's own rows in order (``reduceat``),
         whatever the batch, so a text gets the same bits alone or batched."""
-        out = np.zeros((len(texts_rows), self.dims))
+        out = np.zeros((len(texts_rows), self.dims), dtype=np.float32)
         nonempty = [i for i, rows in enumerate(texts_rows) if rows]
         if not nonempty:
             return out
         flat = np.fromiter((r for i in nonempty for r in texts_rows[i]), dtype=np.intp)
         starts = np.cumsum([0] + [len(texts_rows[i]) for i in nonempty[:-1]])
-        w = self.weights[flat]
-        sums = np.add.reduceat(self.vectors[flat] * w[:, None], starts, axis=0)
-        totals = np.add.reduceat(w, starts)
-        mean = sums / np.maximum(totals, 1e-12)[:, None]
-        norms = np.sqrt((mean * mean).sum(axis=1))
-        out[nonempty] = mean / np.where(norms > 0, norms, 1.0)[:, None]
+        weighted: npt.NDArray[np.float32] = self._weighted  # type: ignore[attr-defined]
+        # The weighted mean's direction is the weighted sum's: dividing by the weights' total
+        # would change nothing once the vector is made unit length.
+        sums = np.add.reduceat(weighted[flat], starts, axis=0)
+        norms = np.sqrt((sums * sums).sum(axis=1))
+        out[nonempty] = sums / np.where(norms > 0, norms, np.float32(1.0))[:, None]
         return out
 
     def logits(
@@ -64,7 +68,7 @@ class WordVectors:
     ) -> npt.NDArray[np.float64]:
         """Each text's vector times ``head`` (dims, targets), summed over dims in order
         rather than by BLAS, whose summation order can change with the batch's size."""
-        vectors = self.text_vectors(texts_rows)
+        vectors = self.text_vectors(texts_rows).astype(np.float64)
         out: npt.NDArray[np.float64] = (vectors[:, :, None] * head[None, :, :]).sum(axis=1)
         return out
 
@@ -74,7 +78,7 @@ class WordVectors:
             self.text_vectors([self.rows(t) for t in texts[start : start + chunk]])
             for start in range(0, len(texts), chunk)
         ]
-        return np.concatenate(parts) if parts else np.zeros((0, self.dims))
+        return np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, self.dims))
 
     @classmethod
     def from_arrays(
@@ -85,6 +89,6 @@ class WordVectors:
     ) -> WordVectors:
         return cls(
             tuple(str(w) for w in words),
-            vectors.astype(np.float64),
-            weights.astype(np.float64),
+            vectors.astype(np.float32),
+            weights.astype(np.float32),
         )

@@ -67,9 +67,17 @@ class WordVectors:
         self, texts_rows: Sequence[Sequence[int]], head: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.float64]:
         """Each text's vector times ``head`` (dims, targets), summed over dims in order
-        rather than by BLAS, whose summation order can change with the batch's size."""
+        rather than by BLAS, whose summation order can change with the batch's size; only
+        the targets whose head is not all zeros are computed."""
         vectors = self.text_vectors(texts_rows).astype(np.float64)
-        out: npt.NDArray[np.float64] = (vectors[:, :, None] * head[None, :, :]).sum(axis=1)
+        out = np.zeros((len(texts_rows), head.shape[1]))
+        used = np.flatnonzero(head.any(axis=0))  # targets without vectors have a zero head
+        if len(used):
+            part = np.zeros((len(texts_rows), len(used)))
+            weights = head[:, used]
+            for d in range(head.shape[0]):  # a fixed order of additions, batch or not
+                part += vectors[:, d : d + 1] * weights[d]
+            out[:, used] = part
         return out
 
     def matrix(self, texts: Sequence[Sequence[str]], chunk: int = 4096) -> npt.NDArray[np.float64]:

@@ -106,7 +106,7 @@ USE_VECTORS = True
 VECTOR_MODE = "head"
 VECTOR_SCALE = 1.0  # append: the vector columns' scale against the n-grams' 1/sqrt(n)
 VECTOR_HEAD_C = 1.0
-VECTOR_TARGETS = frozenset({"hate", "threat"})
+VECTOR_TARGETS = frozenset({"threat"})
 
 
 @dataclass(frozen=True)

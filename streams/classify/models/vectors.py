@@ -43,7 +43,7 @@ class WordVectors:
     def rows(self, tokens: Sequence[str]) -> list[int]:
         """The table rows of a text's tokens, in order, repeats kept."""
         row: dict[str, int] = self._row  # type: ignore[attr-defined]
-        return [r for r in (row.get(t) for t in tokens) if r is not None]
+        return [r for r in map(row.get, tokens) if r is not None]
 
     def text_vectors(self, texts_rows: Sequence[Sequence[int]]) -> npt.NDArray[np.float32]:
         """Each text's weighted mean of its rows' vectors, unit length (zeros for a text with

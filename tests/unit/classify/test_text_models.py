@@ -35,12 +35,12 @@ GOLDEN = {
     "I can't go on any more, tonight I'm going to end it all": {"suicidal": 0.9744},
     "Thank you to the midwives on the ward, they were wonderful": {
         "offensive": 0.0173,
-        "hate": 0.1528,
+        "hate": 0.1027,
         "spam": 0.0009,
         "suicidal": 0.0024,
     },
-    # hate and threat read the distilled word vectors as well as the n-grams
-    "I hate women.": {"hate": 0.9921, "offensive": 0.8396},
+    # threat reads the distilled word vectors as well as the n-grams; hate the n-grams alone
+    "I hate women.": {"hate": 0.9993, "offensive": 0.8396},
     "Someone should shoot him in the head": {"threat": 0.9853},
 }
 

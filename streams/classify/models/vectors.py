@@ -73,11 +73,11 @@ class WordVectors:
         out = np.zeros((len(texts_rows), head.shape[1]))
         used = np.flatnonzero(head.any(axis=0))  # targets without vectors have a zero head
         if len(used):
-            part = np.zeros((len(texts_rows), len(used)))
-            weights = head[:, used]
-            for d in range(head.shape[0]):  # a fixed order of additions, batch or not
-                part += vectors[:, d : d + 1] * weights[d]
-            out[:, used] = part
+            # (texts, used targets, dims) products summed along the contiguous last axis:
+            # each text's sum has the same length and order whatever the batch (no BLAS,
+            # whose kernels differ between one row and many), in a few numpy calls.
+            weights = np.ascontiguousarray(head[:, used].T)
+            out[:, used] = (vectors[:, None, :] * weights[None, :, :]).sum(axis=-1)
         return out
 
     def matrix(self, texts: Sequence[Sequence[str]], chunk: int = 4096) -> npt.NDArray[np.float64]:

@@ -58,7 +58,7 @@ def main() -> int:
     from streams.classify.models.features import masked
 
     tokens = [masked(w, d)[0] for w, d in zip(words, docs, strict=True)]
-    head = models._vector_head
+    head = models._head
     assert head is not None
 
     def block_pass() -> float:

@@ -33,7 +33,7 @@ from streams.classify.models.features import (
     token_span,
     word_features,
 )
-from streams.classify.models.vectors import VECTORS_NAME, WordVectors
+from streams.classify.models.vectors import VECTORS_NAME, VectorHead, WordVectors
 
 ARTEFACT_DIR = Path(__file__).resolve().parent / "artefacts"
 DEFAULT_ARTEFACT = "text_models"
@@ -78,6 +78,7 @@ class TextModels:
         # The distilled word vectors' block (vectors.py): z += the comment's vector @ head.
         self.vectors = vectors
         self._vector_head = vector_head
+        self._head = VectorHead(vector_head) if vector_head is not None else None
         if vectors is not None and (
             vector_head is None or vector_head.shape != (vectors.dims, len(self.targets))
         ):
@@ -168,9 +169,9 @@ class TextModels:
         return tuple(round(v, 4) for v in (1.0 / (1.0 + np.exp(-z)))[0].tolist())
 
     def _vector_logits(self, batch: Sequence[TextFeatures]) -> npt.NDArray[np.float64] | float:
-        if self.vectors is None or self._vector_head is None:
+        if self.vectors is None or self._head is None:
             return 0.0
-        return self.vectors.logits([f.vector_rows for f in batch], self._vector_head)
+        return self.vectors.logits([f.vector_rows for f in batch], self._head)
 
     def contributions(self, words: Sequence[str], target: str, top: int) -> list[Contribution]:
         """The ``top`` features that pushed ``target``'s score up most, strongest first."""

@@ -23,6 +23,16 @@ import numpy.typing as npt
 VECTORS_NAME = "word_vectors"
 
 
+class VectorHead:
+    """The models' weights on a comment's vector, (dims, targets), kept for the targets that
+    read the vectors (the others' columns are zeros), transposed once for ``logits``."""
+
+    def __init__(self, head: npt.NDArray[np.float64]) -> None:
+        self.targets = int(head.shape[1])
+        self.used = np.flatnonzero(head.any(axis=0))
+        self.weights = np.ascontiguousarray(head[:, self.used].T)
+
+
 @dataclass(frozen=True)
 class WordVectors:
     words: tuple[str, ...]
@@ -49,13 +59,21 @@ class WordVectors:
         """Each text's weighted mean of its rows' vectors, unit length (zeros for a text with
         none), one row per text. Sums run over each text's own rows in order (``reduceat``),
         whatever the batch, so a text gets the same bits alone or batched."""
+        weighted: npt.NDArray[np.float32] = self._weighted  # type: ignore[attr-defined]
+        if len(texts_rows) == 1:  # a comment scored alone: a handful of numpy calls
+            one = np.zeros((1, self.dims), dtype=np.float32)
+            if texts_rows[0]:
+                # The batch's own sum (reduceat), so the bits are the batch's.
+                total = np.add.reduceat(weighted[list(texts_rows[0])], [0], axis=0)
+                norm = np.sqrt((total * total).sum(axis=1))
+                one[:] = total / norm[:, None] if norm[0] > 0 else total
+            return one
         out = np.zeros((len(texts_rows), self.dims), dtype=np.float32)
         nonempty = [i for i, rows in enumerate(texts_rows) if rows]
         if not nonempty:
             return out
         flat = np.fromiter((r for i in nonempty for r in texts_rows[i]), dtype=np.intp)
         starts = np.cumsum([0] + [len(texts_rows[i]) for i in nonempty[:-1]])
-        weighted: npt.NDArray[np.float32] = self._weighted  # type: ignore[attr-defined]
         # The weighted mean's direction is the weighted sum's: dividing by the weights' total
         # would change nothing once the vector is made unit length.
         sums = np.add.reduceat(weighted[flat], starts, axis=0)
@@ -64,20 +82,18 @@ class WordVectors:
         return out
 
     def logits(
-        self, texts_rows: Sequence[Sequence[int]], head: npt.NDArray[np.float64]
+        self, texts_rows: Sequence[Sequence[int]], head: VectorHead
     ) -> npt.NDArray[np.float64]:
         """Each text's vector times ``head`` (dims, targets), summed over dims in order
         rather than by BLAS, whose summation order can change with the batch's size; only
         the targets whose head is not all zeros are computed."""
         vectors = self.text_vectors(texts_rows).astype(np.float64)
-        out = np.zeros((len(texts_rows), head.shape[1]))
-        used = np.flatnonzero(head.any(axis=0))  # targets without vectors have a zero head
-        if len(used):
+        out = np.zeros((len(texts_rows), head.targets))
+        if len(head.used):
             # (texts, used targets, dims) products summed along the contiguous last axis:
             # each text's sum has the same length and order whatever the batch (no BLAS,
             # whose kernels differ between one row and many), in a few numpy calls.
-            weights = np.ascontiguousarray(head[:, used].T)
-            out[:, used] = (vectors[:, None, :] * weights[None, :, :]).sum(axis=-1)
+            out[:, head.used] = (vectors[:, None, :] * head.weights[None, :, :]).sum(axis=-1)
         return out
 
     def matrix(self, texts: Sequence[Sequence[str]], chunk: int = 4096) -> npt.NDArray[np.float64]:

@@ -9,7 +9,7 @@ import pytest
 
 from streams.classify.models import distil
 from streams.classify.models.features import GROUP_TOKEN
-from streams.classify.models.vectors import WordVectors
+from streams.classify.models.vectors import VectorHead, WordVectors
 from tests.unit.classify.stub_encoder import StubEncoder
 
 TEXTS = [
@@ -71,6 +71,21 @@ def test_a_text_vector_is_a_unit_mean_of_known_words_and_batching_changes_no_bit
     for i, r in enumerate(rows):
         assert np.array_equal(table.text_vectors([r])[0], batch[i])
     head = np.arange(table.dims * 3, dtype=np.float64).reshape(table.dims, 3) / 10
-    logits = table.logits(rows, head)
+    logits = table.logits(rows, VectorHead(head))
     assert np.allclose(logits, batch @ head)
-    assert np.array_equal(table.logits(rows[:1], head)[0], logits[0])
+    for i, r in enumerate(rows):
+        assert np.array_equal(table.logits([r], VectorHead(head))[0], logits[i])
+
+
+def test_the_committed_models_score_real_comments_alike_alone_and_batched() -> None:
+    from pathlib import Path
+
+    from streams.classify.document import Document
+    from streams.classify.evaluation import load_cases
+    from streams.classify.models.artefact import load_models
+
+    models = load_models()
+    assert models.vectors is not None  # the committed artefact reads the table
+    dev = Path(__file__).resolve().parents[2] / "data" / "labelled" / "dev.jsonl"
+    texts = [Document.build(case.text).token_words() for case in load_cases(dev)][:300]
+    assert models.scores_batch(texts) == [models.scores(w) for w in texts]

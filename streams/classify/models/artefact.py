@@ -36,6 +36,7 @@ from streams.classify.models.features import (
     token_span,
     word_features,
 )
+from streams.classify.models.vectors import VECTORS_NAME, VectorHead, WordVectors
 
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
@@ -65,6 +66,8 @@ class TextModels:
         bias: npt.NDArray[np.float64],
         card: dict[str, Any],
         sha256: str,
+        vectors: WordVectors | None = None,
+        vector_head: npt.NDArray[np.float64] | None = None,
     ) -> None:
         self.name = name
         self.targets: tuple[str, ...] = tuple(card["targets"])
@@ -77,6 +80,14 @@ class TextModels:
         self._bias = bias
         if weights.shape != (len(vocabulary), len(self.targets)):
             raise ArtefactError(f"{name}: weights shape {weights.shape} does not fit the card")
+        # The distilled word vectors' block (vectors.py): z += the comment's vector @ head.
+        self.vectors = vectors
+        self._vector_head = vector_head
+        self._head = VectorHead(vector_head) if vector_head is not None else None
+        if vectors is not None and (
+            vector_head is None or vector_head.shape != (vectors.dims, len(self.targets))
+        ):
+            raise ArtefactError(f"{name}: the word-vector head does not fit the table")
 
     def target_index(self, target: str) -> int:
         try:
@@ -120,7 +131,10 @@ class TextModels:
             present = list(map(is_not, found, repeat(None)))
             pairs = list(compress(range(len(found)), present))
             ids.extend(compress(found, present))  # type: ignore[arg-type]
-        return TextFeatures(ids, n + max(0, len(tokens) - 1), origin, ends, pairs)
+        features_ = TextFeatures(ids, n + max(0, len(tokens) - 1), origin, ends, pairs)
+        if self.vectors is not None:
+            features_.vector_rows = self.vectors.rows(tokens)
+        return features_
 
     def scores(self, words: Sequence[str]) -> tuple[float, ...]:
         """Every target's probability for one text's normalised words."""
@@ -149,7 +163,7 @@ class TextModels:
             # reduceat sums each segment start..next start; empty segments are left at zero.
             sums[nonempty] = np.add.reduceat(rows, [starts[i] for i in nonempty], axis=0)
         counts = np.sqrt(np.maximum(1, [f.count for f in batch])).reshape(-1, 1)
-        z = self._bias + sums / counts
+        z = self._bias + sums / counts + self._vector_logits(batch)
         probabilities = 1.0 / (1.0 + np.exp(-z))
         return [tuple(round(v, 4) for v in row) for row in probabilities.tolist()]
 
@@ -161,7 +175,15 @@ class TextModels:
         # One row, and the scale as a Python float: math.sqrt and np.sqrt are both the IEEE
         # square root, so this is the same arithmetic with fewer numpy calls on tiny arrays.
         z = self._bias + summed / math.sqrt(max(1, text.count))
+        vector = self._vector_logits([text])
+        if not isinstance(vector, float):
+            z = z + vector[0]
         return tuple([round(v, 4) for v in (1.0 / (1.0 + np.exp(-z))).tolist()])
+
+    def _vector_logits(self, batch: Sequence[TextFeatures]) -> npt.NDArray[np.float64] | float:
+        if self.vectors is None or self._head is None:
+            return 0.0
+        return self.vectors.logits([f.vector_rows for f in batch], self._head)
 
     def contributions(self, words: Sequence[str], target: str, top: int) -> list[Contribution]:
         """The ``top`` features that pushed ``target``'s score up most, strongest first."""
@@ -196,7 +218,7 @@ class TextFeatures:
     token's words' features, then the pairs; the score sums them in that order), the count of
     every feature taken (the 1/sqrt(n) scale), and where each id came from, for evidence."""
 
-    __slots__ = ("_distinct", "count", "ends", "ids", "origin", "pairs")
+    __slots__ = ("_distinct", "count", "ends", "ids", "origin", "pairs", "vector_rows")
 
     def __init__(
         self, ids: list[int], count: int, origin: list[int], ends: list[int], pairs: list[int]
@@ -206,6 +228,7 @@ class TextFeatures:
         self.origin = origin  # masked token -> index of its first word in the text
         self.ends = ends
         self.pairs = pairs
+        self.vector_rows: list[int] = []  # the tokens' rows in the word-vector table
         self._distinct: npt.NDArray[np.intp] | None = None
 
     def distinct(self) -> npt.NDArray[np.intp]:
@@ -251,4 +274,20 @@ def load_models(name: str = DEFAULT_ARTEFACT, directory: Path = ARTEFACT_DIR) ->
         vocabulary = [str(v) for v in data["vocabulary"]]
         weights = data["weights"].astype(np.float32)
         bias = data["bias"].astype(np.float64)
-    return TextModels(name, vocabulary, weights, bias, card, digest)
+        head = data["vector_head"].astype(np.float64) if "vector_head" in data else None
+        table_sha = str(data["word_vectors_sha256"]) if "word_vectors_sha256" in data else None
+    vectors = load_vectors(directory, table_sha) if table_sha else None
+    return TextModels(name, vocabulary, weights, bias, card, digest, vectors, head)
+
+
+def load_vectors(directory: Path, sha256: str) -> WordVectors:
+    """The word-vector table the weights name by sha256 (so the models' own hash, which joins
+    the rules digest, pins the table too)."""
+    path = directory / f"{VECTORS_NAME}.npz"
+    if not path.exists():
+        raise ArtefactError(f"word-vector table {path.name} not found in {directory}")
+    digest = _sha256(path)
+    if digest != sha256:
+        raise ArtefactError(f"{path.name}: sha256 {digest} differs from the models' {sha256}")
+    with np.load(path, allow_pickle=False) as data:
+        return WordVectors.from_arrays(data["words"], data["vectors"], data["weights"])

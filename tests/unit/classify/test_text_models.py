@@ -23,7 +23,9 @@ from streams.classify.models.artefact import (
 from streams.classify.models.corpora import CORPORA, hashed_split, load_all
 from streams.classify.models.corpus_eval import evaluate_corpora
 from streams.classify.models.features import features
+from streams.classify.models.vectors import VECTORS_NAME
 from streams.policy import Policy
+from tests.unit.classify.stub_encoder import StubEncoder
 
 # Scores of the committed artefact, to four decimals; a retrained artefact changes them, and
 # whoever retrains updates them here with the card.
@@ -37,6 +39,9 @@ GOLDEN = {
         "spam": 0.0009,
         "suicidal": 0.0024,
     },
+    # threat reads the distilled word vectors as well as the n-grams; hate the n-grams alone
+    "I hate women.": {"hate": 0.9993, "offensive": 0.8396},
+    "Someone should shoot him in the head": {"threat": 0.9853},
 }
 
 
@@ -54,6 +59,8 @@ def test_artefact_loads_and_its_sha256_is_the_cards() -> None:
 def test_an_altered_artefact_is_refused(tmp_path: Path) -> None:
     for suffix in (".npz", ".json"):
         shutil.copy(ARTEFACT_DIR / f"{DEFAULT_ARTEFACT}{suffix}", tmp_path)
+    if (ARTEFACT_DIR / f"{VECTORS_NAME}.npz").exists():
+        shutil.copy(ARTEFACT_DIR / f"{VECTORS_NAME}.npz", tmp_path)
     weights = tmp_path / f"{DEFAULT_ARTEFACT}.npz"
     weights.write_bytes(weights.read_bytes() + b"\0")
     with pytest.raises(ArtefactError, match="sha256"):
@@ -193,13 +200,25 @@ def test_training_is_reproducible_byte_for_byte(tmp_path: Path) -> None:
     corpora = tmp_path / "corpora"
     _tiny_corpora(corpora)
     assert {r.corpus for r in load_all(corpora)} == set(CORPORA)
-    first = training.train(corpora, tmp_path / "a")
-    second = training.train(corpora, tmp_path / "b")
+    first = training.train(corpora, tmp_path / "a", encoder=StubEncoder())
+    second = training.train(corpora, tmp_path / "b", encoder=StubEncoder())
     name = DEFAULT_ARTEFACT
-    assert (tmp_path / "a" / f"{name}.npz").read_bytes() == (
-        tmp_path / "b" / f"{name}.npz"
-    ).read_bytes()
+    for artefact in (name, VECTORS_NAME):
+        assert (tmp_path / "a" / f"{artefact}.npz").read_bytes() == (
+            tmp_path / "b" / f"{artefact}.npz"
+        ).read_bytes()
     assert first["sha256"] == second["sha256"]
+    models = load_models.__wrapped__(name, tmp_path / "a")
+    assert models.vectors is not None
+    assert first["features"]["word_vectors"]["words"] == len(models.vectors.words)
+    texts = [_words("you stupid idiot"), _words("thank you for the lovely care")]
+    assert models.scores_batch(texts) == [models.scores(w) for w in texts]
+    # The models name their word-vector table by sha256: another table is refused.
+    table = tmp_path / "a" / f"{VECTORS_NAME}.npz"
+    table.write_bytes(table.read_bytes() + b"\0")
+    with pytest.raises(ArtefactError, match="sha256"):
+        load_models.__wrapped__(name, tmp_path / "a")
+    shutil.copy(tmp_path / "b" / f"{VECTORS_NAME}.npz", table)
     models = load_models.__wrapped__(name, tmp_path / "a")
     offensive = models.target_index("offensive")
     assert (

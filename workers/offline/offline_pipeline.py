@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from schemas.action import Action, Decision
 from schemas.comment import Comment
@@ -90,16 +91,45 @@ class Fired:
 
 
 @dataclass(slots=True)
-class OfflineStats:
-    inputs: int = 0
-    comments: int = 0
-    reviews: int = 0
+class DecisionTally:
+    """What a run decided, counted the same way by the offline pipeline and by replay."""
+
     decisions: int = 0
     timer_decisions: int = 0
     notice_decisions: int = 0
     dead_letters: Counter[str] = field(default_factory=Counter)
     actions: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
+
+    def add(
+        self,
+        decisions: Iterable[Decision],
+        actions: Iterable[Action],
+        letter: DeadLetter | None = None,
+    ) -> None:
+        for decision in decisions:
+            self.decisions += 1
+            self.outcomes[decision.outcome] += 1
+        self.actions.update(action.kind for action in actions)
+        if letter is not None:
+            self.dead_letters[letter.reason] += 1
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "decisions": self.decisions,
+            "timer_decisions": self.timer_decisions,
+            "notice_decisions": self.notice_decisions,
+            "dead_letters": dict(sorted(self.dead_letters.items())),
+            "actions": dict(sorted(self.actions.items())),
+            "outcomes": dict(sorted(self.outcomes.items())),
+        }
+
+
+@dataclass(slots=True)
+class OfflineStats(DecisionTally):
+    inputs: int = 0
+    comments: int = 0
+    reviews: int = 0
     max_event_time_ms: int | None = None
 
     def to_dict(self) -> dict[str, object]:
@@ -107,12 +137,7 @@ class OfflineStats:
             "inputs": self.inputs,
             "comments": self.comments,
             "reviews": self.reviews,
-            "decisions": self.decisions,
-            "timer_decisions": self.timer_decisions,
-            "notice_decisions": self.notice_decisions,
-            "dead_letters": dict(sorted(self.dead_letters.items())),
-            "actions": dict(sorted(self.actions.items())),
-            "outcomes": dict(sorted(self.outcomes.items())),
+            **self.counts(),
             "max_event_time_ms": self.max_event_time_ms,
         }
 
@@ -183,11 +208,9 @@ class OfflinePipeline:
             timer_decisions=out.timer_decisions,
             notice_decisions=len(notice_decisions),
         )
-        if outcome.dead_letter is not None:
-            self.stats.dead_letters[outcome.dead_letter.reason] += 1
         self.stats.timer_decisions += out.timer_decisions
         self.stats.notice_decisions += len(notice_decisions)
-        self._count(outcome.decisions, outcome.actions)
+        self.stats.add(outcome.decisions, outcome.actions, outcome.dead_letter)
         return outcome
 
     def review(self, value: bytes, key: bytes | None, source: str) -> ReplayOutcome:
@@ -205,9 +228,7 @@ class OfflinePipeline:
             decisions=(*out.of(specs.DECISIONS), *routed.of(specs.DECISIONS)),
             actions=(*out.of(specs.ACTIONS), *routed.of(specs.ACTIONS)),
         )
-        if outcome.dead_letter is not None:
-            self.stats.dead_letters[outcome.dead_letter.reason] += 1
-        self._count(outcome.decisions, outcome.actions)
+        self.stats.add(outcome.decisions, outcome.actions, outcome.dead_letter)
         return outcome
 
     def route(self, records: Iterable[Record]) -> Outputs:
@@ -236,12 +257,5 @@ class OfflinePipeline:
         out = self.composition.fire_due(now_ms)
         decisions, actions = out.of(specs.DECISIONS), out.of(specs.ACTIONS)
         self.stats.timer_decisions += len(decisions)
-        self._count(decisions, actions)
+        self.stats.add(decisions, actions)
         return Fired(tuple(decisions), tuple(actions))
-
-    def _count(self, decisions: Iterable[Decision], actions: Iterable[Action]) -> None:
-        for decision in decisions:
-            self.stats.decisions += 1
-            self.stats.outcomes[decision.outcome] += 1
-        for action in actions:
-            self.stats.actions[action.kind] += 1

@@ -31,7 +31,7 @@ import logging
 import sys
 import time
 import uuid
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,7 +53,7 @@ from streams.normalise.pseudonymise import Pseudonymiser
 from streams.policy import Policy, load_policy
 from streams.stage_configs import build_stage_configs
 from workers.cli_conventions import command, run_command
-from workers.offline.offline_pipeline import OfflinePipeline
+from workers.offline.offline_pipeline import DecisionTally, OfflinePipeline
 from workers.settings import Settings
 from workers.topic_admin import topic_configs
 
@@ -611,42 +611,22 @@ def _clock(seconds: float) -> str:
 # --- the run --------------------------------------------------------------------------------
 
 
-@dataclass
-class Tally:
+@dataclass(slots=True)
+class Tally(DecisionTally):
     """What the replay wrote (warm-up inputs are read, and counted, but write nothing)."""
 
     inputs: int = 0  # comments and reviews
     reviews: int = 0
     warmup_inputs: int = 0
-    decisions: int = 0
-    timer_decisions: int = 0
-    notice_decisions: int = 0
-    dead_letters: Counter[str] = field(default_factory=Counter)
-    actions: Counter[str] = field(default_factory=Counter)
-    outcomes: Counter[str] = field(default_factory=Counter)
-
-    def add(
-        self, decisions: Sequence[Decision], actions: Sequence[Action], letter: DeadLetter | None
-    ) -> None:
-        self.decisions += len(decisions)
-        self.outcomes.update(d.outcome for d in decisions)
-        self.actions.update(a.kind for a in actions)
-        if letter is not None:
-            self.dead_letters[letter.reason] += 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "inputs": self.inputs,
             "reviews": self.reviews,
             "warmup_inputs": self.warmup_inputs,
-            "decisions": self.decisions,
-            "timer_decisions": self.timer_decisions,
-            "notice_decisions": self.notice_decisions,
-            "dead_letters": dict(sorted(self.dead_letters.items())),
+            **self.counts(),
             "dead_letters_total": sum(self.dead_letters.values()),
-            "actions": dict(sorted(self.actions.items())),
             "actions_total": sum(self.actions.values()),
-            "outcomes": dict(sorted(self.outcomes.items())),
         }
 
 

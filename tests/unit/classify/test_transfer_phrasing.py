@@ -68,20 +68,6 @@ NOT_AN_EMERGENCY = [
 ]
 
 
-@pytest.mark.parametrize("text", SUICIDAL_SHORT_POSTS)
-def test_short_posts_stating_suicidal_intent_go_to_the_emergency_route(
-    classifier: Classifier, text: str
-) -> None:
-    assert "emergency" in _clauses(classifier, text)
-
-
-@pytest.mark.parametrize("text", NOT_AN_EMERGENCY)
-def test_complaints_and_clinical_talk_are_not_an_emergency(
-    classifier: Classifier, text: str
-) -> None:
-    assert "emergency" not in _clauses(classifier, text)
-
-
 SELF_PROMOTION = [
     "Check this out: https://youtu.be/dQw4w9WgXcQ",
     "Please help me reach 1000 subscribers!",
@@ -114,20 +100,6 @@ NOT_PROMOTION = [
 ]
 
 
-@pytest.mark.parametrize("text", SELF_PROMOTION)
-def test_self_promotion_as_video_platforms_see_it_is_advertising(
-    classifier: Classifier, text: str
-) -> None:
-    assert "advertising" in _clauses(classifier, text)
-
-
-@pytest.mark.parametrize("text", NOT_PROMOTION)
-def test_public_links_and_talk_of_channels_are_not_advertising(
-    classifier: Classifier, text: str
-) -> None:
-    assert not _clauses(classifier, text) - ROUTES
-
-
 VIOLENCE_CALLED_FOR = [
     "Someone needs to punch her in the face",
     "I'd love to see him get beaten up",
@@ -145,20 +117,6 @@ NOT_VIOLENCE = [
     "Kill the germs by washing your hands",
     "I would never hit a woman",
 ]
-
-
-@pytest.mark.parametrize("text", VIOLENCE_CALLED_FOR)
-def test_violence_wished_or_called_for_against_a_person_is_intimidation(
-    classifier: Classifier, text: str
-) -> None:
-    assert "intimidation" in _clauses(classifier, text)
-
-
-@pytest.mark.parametrize("text", NOT_VIOLENCE)
-def test_germs_reported_crimes_and_idioms_are_not_threats(
-    classifier: Classifier, text: str
-) -> None:
-    assert not _clauses(classifier, text) - ROUTES
 
 
 SWEARING_AND_EXPLICIT = [
@@ -196,20 +154,6 @@ NOT_SWEARING = [
 ]
 
 
-@pytest.mark.parametrize(("text", "clause"), SWEARING_AND_EXPLICIT)
-def test_swearing_and_explicit_words_plain_and_disguised(
-    classifier: Classifier, text: str, clause: str
-) -> None:
-    assert clause in _clauses(classifier, text)
-
-
-@pytest.mark.parametrize("text", NOT_SWEARING)
-def test_door_knobs_kisses_and_side_effects_are_not_swearing(
-    classifier: Classifier, text: str
-) -> None:
-    assert not _clauses(classifier, text) - ROUTES
-
-
 HEALTH_CLAIMS = [
     "Drinking hot water kills coronavirus",
     "The virus cannot survive in hot weather",
@@ -229,18 +173,41 @@ NOT_A_FALSE_CLAIM = [
 ]
 
 
-@pytest.mark.parametrize("text", HEALTH_CLAIMS)
-def test_a_health_subject_asserted_to_be_cured_harmed_or_made_is_misleading(
-    classifier: Classifier, text: str
-) -> None:
-    assert "misleading" in _clauses(classifier, text)
+# Each shape and the clause it must be read under.
+CAUGHT = [
+    *((text, "emergency") for text in SUICIDAL_SHORT_POSTS),
+    *((text, "advertising") for text in SELF_PROMOTION),
+    *((text, "intimidation") for text in VIOLENCE_CALLED_FOR),
+    *SWEARING_AND_EXPLICIT,
+    *((text, "misleading") for text in HEALTH_CLAIMS),
+]
+
+# Look-alikes, and the clause they must not be read under (None: no clause at all, routes aside).
+LEFT_ALONE = [
+    *((text, "emergency") for text in NOT_AN_EMERGENCY),
+    *((text, None) for text in NOT_PROMOTION),
+    *((text, None) for text in NOT_VIOLENCE),
+    *((text, None) for text in NOT_SWEARING),
+    *((text, "misleading") for text in NOT_A_FALSE_CLAIM),
+]
 
 
-@pytest.mark.parametrize("text", NOT_A_FALSE_CLAIM)
-def test_public_health_advice_questions_and_debunking_are_not_misleading(
-    classifier: Classifier, text: str
+@pytest.mark.parametrize(("text", "clause"), CAUGHT)
+def test_each_shape_is_read_under_its_clause(
+    classifier: Classifier, text: str, clause: str
 ) -> None:
-    assert "misleading" not in _clauses(classifier, text)
+    assert clause in _clauses(classifier, text)
+
+
+@pytest.mark.parametrize(("text", "clause"), LEFT_ALONE)
+def test_look_alikes_are_not_read_under_the_clause(
+    classifier: Classifier, text: str, clause: str | None
+) -> None:
+    found = _clauses(classifier, text) - ROUTES
+    if clause is None:
+        assert not found
+    else:
+        assert clause not in found
 
 
 def test_wanting_to_die_oneself_is_an_emergency_and_not_a_threat(classifier: Classifier) -> None:

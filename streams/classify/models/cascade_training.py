@@ -350,6 +350,7 @@ def train_cascade(
                 k: choice[k] for k in ("low", "high", "head_threshold", "share", "cascade")
             }
         sys.stderr.write(f"{target}: {json.dumps(comparison[target]['cascade'])}\n")
+    loco = leave_one_corpus_out(v, rows, split, source, weight)
     payload = _npz_bytes({"weights": weights, "bias": bias})
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{CASCADE_ARTEFACT}.npz").write_bytes(payload)
@@ -387,6 +388,7 @@ def train_cascade(
         f">= {MIN_GAIN}",
         "bands": bands,
         "validation": comparison,
+        "leave_one_corpus_out": loco,
         "training_seconds": round(time.perf_counter() - started, 1),
         "training_cpu_seconds": round(time.process_time() - started_cpu, 1),
         "encoder_this_run": {"comments": len(texts), **spent},
@@ -394,6 +396,42 @@ def train_cascade(
     (out / f"{CASCADE_ARTEFACT}.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
     (out / f"{CASCADE_ARTEFACT}.md").write_text(render_card(card))
     return card
+
+
+def leave_one_corpus_out(
+    v: npt.NDArray[np.float64],
+    rows: Sequence[Sample],
+    split: npt.NDArray[Any],
+    source: npt.NDArray[Any],
+    weight: npt.NDArray[np.float64],
+) -> dict[str, dict[str, Any]]:
+    """The head alone, trained without one of a target's corpora, on that corpus's validation
+    sample (threshold: best F on the other corpora's validation sample): does the encoder's
+    judgement transfer to text it has not seen?"""
+    result: dict[str, dict[str, Any]] = {}
+    for target, own in OWN_CORPORA.items():
+        if len(own) < 2:
+            continue
+        y = np.array([r.y(target) for r in rows], dtype=np.int8)
+        result[target] = {}
+        for held_out in own:
+            fit_mask = (split == "train") & (y >= 0) & (source != held_out)
+            coef, intercept = fit_head(v[fit_mask], y[fit_mask], weight[fit_mask])
+            valid = split == "validation"
+            p = head_probability(v[valid], coef.astype(np.float32).astype(np.float64), intercept)
+            scored = Scored(
+                y[valid], weight[valid], source[valid], np.array([""] * int(valid.sum())), p, p
+            )
+            others = [c for c in own if c != held_out]
+            grid = np.round(np.arange(0.05, 0.99, 0.01), 2)
+            threshold = float(
+                max(grid, key=lambda t: (weighted_f(target, scored, p >= t, others)["f"], -t))
+            )
+            result[target][held_out] = {
+                "threshold": threshold,
+                **weighted_f(target, scored, p >= threshold, [held_out]),
+            }
+    return result
 
 
 def render_card(card: dict[str, Any]) -> str:
@@ -453,5 +491,13 @@ def render_card(card: dict[str, Any]) -> str:
         "F is F2 for threat and suicidal (recall weighs twice), F1 otherwise. Test-split "
         'figures of the whole classifier are in `docs/quality.md` ("Fourth round").',
         "",
+        "## Leave one corpus out (head alone, validation sample of the corpus left out)",
+        "",
+        "| target | left out | threshold (best F on the other corpora) | P / R / F |",
+        "|---|---|---:|---|",
     ]
+    for target, held in card.get("leave_one_corpus_out", {}).items():
+        for corpus, d in held.items():
+            lines.append(f"| {target} | {corpus} | {d['threshold']} | {prf(d)} |")
+    lines.append("")
     return "\n".join(lines)

@@ -150,18 +150,27 @@ def test_committed_heads_are_verified_and_name_their_linear_models(tmp_path: Pat
         load_heads.__wrapped__(tmp_path)
 
 
-def test_policy_cascades_sit_inside_their_bands() -> None:
-    from streams.policy import load_policy
+def test_the_policy_switches_a_model_to_its_cascade_by_its_type(stub: CountingStub) -> None:
+    # The shipped policy keeps the cascade off (its cost, docs/quality.md "Fourth round");
+    # switching it on is `type: model` -> `type: cascade`, inside the bands the card chose.
+    from streams.policy import parse_policy
 
     root = Path(__file__).resolve().parents[3]
     source = (root / "deploy" / "policy" / "ctmuhb.yaml").read_text(encoding="utf-8")
     heads = load_heads()
-    assert "type: cascade" in source
-    for target in ("sexism", "threat", "misinformation"):
+    cascaded = ("sexism", "threat", "misinformation")
+    for target in cascaded:
         band = heads.band(target)
         threshold = load_models().card["models"][target]["threshold"]
         assert band.low <= threshold <= band.high, target
-    load_policy(root / "deploy" / "policy" / "ctmuhb.yaml")
+        member = f"- type: model\n              params: {{model: {target}}}"
+        assert source.count(member) == 1, target
+        source = source.replace(member, member.replace("model\n", "cascade\n", 1))
+    classifier = Classifier(parse_policy(source.encode()))
+    assert classifier.model_artefacts["cascade_head"] == heads.sha256
+    assert classifier.model_artefacts["encoder"] == heads.encoder_sha256
+    found = classifier.classify_text("Women are too emotional to be surgeons")
+    assert "discriminatory" in {f.clause for f in found}
 
 
 def test_band_choice_takes_what_the_head_gets_right() -> None:

@@ -119,14 +119,7 @@ def _model_target(params: object) -> str | None:
 
 
 def test_rules_digest_pins_the_artefact(classifier: Classifier) -> None:
-    from streams.classify.models.cascade import load_heads
-
-    heads = load_heads()
-    assert classifier.model_artefacts == {
-        DEFAULT_ARTEFACT: load_models().sha256,
-        "cascade_head": heads.sha256,
-        "encoder": heads.encoder_sha256,
-    }
+    assert classifier.model_artefacts == {DEFAULT_ARTEFACT: load_models().sha256}
 
 
 def test_features_are_words_pairs_and_character_grams() -> None:

@@ -7,8 +7,9 @@ One process, one core (``OMP_NUM_THREADS=1`` is set before numpy loads):
 1. The encoder alone (``encoder.py``, all-MiniLM-L6-v2 in numpy), milliseconds per comment on
    the labelled sets' comments as the cascade feeds them (normalised, groups masked, at most
    64 word pieces): in batches of ``--batch`` and one at a time.
-2. The whole classifier on this tree's policy, and on the same policy with every ``cascade``
-   detector read as ``model`` (the linear models alone), interleaved run by run so load on
+2. The whole classifier on this tree's policy (the linear models alone), and on the same
+   policy with the cascade switched on (``cascade.with_cascades``: every ``model`` detector
+   whose target has a band in ``cascade_head``), interleaved run by run so load on
    this shared machine falls on both alike: milliseconds per comment in batches and one at a
    time, the ratio, and the share of comments that reached the encoder, on the labelled sets
    and on a seeded sample of every corpus's test texts.
@@ -16,6 +17,7 @@ One process, one core (``OMP_NUM_THREADS=1`` is set before numpy loads):
 Figures go to docs/benchmarks.md as ratios against the linear-only run of the same process.
 """
 
+# ruff: noqa: E402  (the thread count is set before numpy loads)
 from __future__ import annotations
 
 import os
@@ -31,16 +33,23 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from streams.classify.classifier import Classifier  # noqa: E402
-from streams.classify.document import Document  # noqa: E402
-from streams.classify.models import cascade_detector  # noqa: E402
-from streams.classify.models.cascade import encoder_ids, sentence_vectors  # noqa: E402
-from streams.classify.models.encoder import load_encoder  # noqa: E402
-from streams.classify.models.features import masked  # noqa: E402
-from streams.policy.loader import parse_policy  # noqa: E402
+from streams.classify.classifier import Classifier
+from streams.classify.document import Document
+from streams.classify.models import cascade_detector
+from streams.classify.models.cascade import (
+    encoder_ids,
+    load_heads,
+    sentence_vectors,
+    with_cascades,
+)
+from streams.classify.models.encoder import load_encoder
+from streams.classify.models.features import masked
+from streams.policy.loader import parse_policy
 
 POLICY = ROOT / "deploy" / "policy" / "ctmuhb.yaml"
 
@@ -114,14 +123,12 @@ def main() -> int:
         "at a time"
     )
 
-    source = POLICY.read_text(encoding="utf-8")
-    if "type: cascade" not in source:
-        print("this policy declares no cascade")
-        return 0
+    raw = yaml.safe_load(POLICY.read_bytes())
     counting = CountingEncoder()
     cascade_detector.checked_encoder = lambda _sha: counting  # type: ignore[assignment]
-    with_cascade = Classifier(parse_policy(source.encode()))
-    linear_only = Classifier(parse_policy(source.replace("type: cascade", "type: model").encode()))
+    switched = with_cascades(raw, tuple(load_heads().bands))
+    with_cascade = Classifier(parse_policy(yaml.safe_dump(switched, sort_keys=False).encode()))
+    linear_only = Classifier(parse_policy(POLICY.read_bytes()))
     sets = {"labelled sets": labelled}
     if args.corpus and args.corpora.exists():
         sets["corpus test texts"] = corpus_texts(args.corpora, args.corpus)

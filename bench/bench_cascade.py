@@ -12,7 +12,7 @@ One process, one core (``OMP_NUM_THREADS=1`` is set before numpy loads):
    whose target has a band in ``cascade_head``), interleaved run by run so load on
    this shared machine falls on both alike: milliseconds per comment in batches and one at a
    time, the ratio, and the share of comments that reached the encoder, on the labelled sets
-   and on a seeded sample of every corpus's test texts.
+   and on a seeded sample of the corpora's test texts; then that share for each corpus.
 
 Figures go to docs/benchmarks.md as ratios against the linear-only run of the same process.
 """
@@ -112,6 +112,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--corpus", type=int, default=1000)
+    parser.add_argument("--per-corpus", type=int, default=300, help="0: skip the per-corpus shares")
     parser.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "data" / "corpora")
     args = parser.parse_args()
 
@@ -134,8 +135,13 @@ def main() -> int:
         sets["corpus test texts"] = corpus_texts(args.corpora, args.corpus)
     for name, texts in sets.items():
         counting.comments = 0
-        with_cascade.classify_batch(texts)
+        for start in range(0, len(texts), args.batch):
+            with_cascade.classify_batch(texts[start : start + args.batch])
         share = counting.comments / len(texts)
+        counting.comments = 0
+        for text in texts[:300]:
+            with_cascade.classify_one(text)
+        share_one = counting.comments / len(texts[:300])
         figures: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.runs):
             for label, classifier in (("linear", linear_only), ("cascade", with_cascade)):
@@ -154,13 +160,32 @@ def main() -> int:
                 )
         med = {k: statistics.median(v) for k, v in figures.items()}
         print(
-            f"{name} ({len(texts)} comments): {share:.1%} reached the encoder; "
+            f"{name} ({len(texts)} comments): {share:.1%} reached the encoder in batches, "
+            f"{share_one:.1%} of the first 300 one at a time; "
             f"batches {med[('linear', 'batch')]:.3f} -> {med[('cascade', 'batch')]:.3f} ms "
             f"({med[('cascade', 'batch')] / med[('linear', 'batch')]:.1f}x); one at a time "
             f"{med[('linear', 'one')]:.3f} -> {med[('cascade', 'one')]:.3f} ms "
             f"({med[('cascade', 'one')] / med[('linear', 'one')]:.1f}x); median of {args.runs}"
         )
+    if args.per_corpus and args.corpora.exists():
+        per_corpus_shares(args.corpora, args.per_corpus, args.batch, with_cascade, counting)
     return 0
+
+
+def per_corpus_shares(
+    corpora: Path, n: int, batch: int, classifier: Classifier, counting: CountingEncoder
+) -> None:
+    """The share of each corpus's test texts (a seeded sample) that reaches the encoder."""
+    from streams.classify.models.corpora import CORPORA, load_all
+
+    rows = [r for r in load_all(corpora) if r.split == "test"]
+    for corpus in CORPORA:
+        texts = [r.text for r in rows if r.corpus == corpus]
+        texts = random.Random(16).sample(texts, min(n, len(texts)))
+        counting.comments = 0
+        for start in range(0, len(texts), batch):
+            classifier.classify_batch(texts[start : start + batch])
+        print(f"  {corpus}: {counting.comments / len(texts):.1%} of {len(texts)} reached it")
 
 
 if __name__ == "__main__":

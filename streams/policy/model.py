@@ -31,6 +31,7 @@ DETECTOR_TYPES = (
     "composite",
     "repetition",
     "model",
+    "cascade",
     "group_attack",
 )
 

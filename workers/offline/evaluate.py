@@ -9,6 +9,7 @@ python -m workers.offline.evaluate --data tests/data/labelled/welsh.jsonl --data
 Each set's report ends with how well comments' languages were identified (Welsh, English or
 both); with several sets, a last line gives that over all of them.
 python -m workers.offline.evaluate --all                 # every labelled set, side by side
+python -m workers.offline.evaluate --all --cascade       # with the encoder cascade switched on
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from streams.classify import Classifier, load_registry
 from streams.classify.evaluation import Report, Score, as_comment, load_cases, score
 from streams.classify.language_eval import LanguageScore, language_accuracy
 from streams.classify.models.corpus_eval import CorpusReport, evaluate_corpora
-from streams.policy import load_policy
+from streams.policy import Policy, load_policy, parse_policy
 from workers.cli_conventions import command, run_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,6 +123,12 @@ def render(report: Report, out: TextIO, *, misses: bool = False) -> None:
     help="with --all: also the test split of every public corpus under this folder "
     "(e.g. ../shared/data/corpora), per clause beside the project's sets",
 )
+@click.option(
+    "--cascade",
+    is_flag=True,
+    help="read every model detector with a band in cascade_head as the encoder cascade "
+    "(needs the encoder package; docs/quality.md, Fourth round)",
+)
 def eval_command(
     policy: Path,
     data: tuple[Path, ...],
@@ -132,9 +139,10 @@ def eval_command(
     run_all: bool,
     labelled_dir: Path,
     corpora: Path | None,
+    cascade: bool,
 ) -> int:
     names = None if no_registry else load_registry(registry)
-    classifier = Classifier(load_policy(policy), names)
+    classifier = Classifier(_cascaded(policy) if cascade else load_policy(policy), names)
     if run_all:
         return _main_all(classifier, labelled_dir, as_json=as_json, corpora=corpora)
     overall = LanguageScore()
@@ -162,6 +170,16 @@ def eval_command(
         sys.stdout.write("\nOver all sets: ")
         render_language(overall, sys.stdout, misses=False)
     return 0
+
+
+def _cascaded(path: Path) -> Policy:
+    import yaml
+
+    from streams.classify.models.cascade import load_heads, with_cascades
+
+    raw = yaml.safe_load(path.read_bytes())
+    switched = with_cascades(raw, tuple(load_heads().bands))
+    return parse_policy(yaml.safe_dump(switched, sort_keys=False).encode())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

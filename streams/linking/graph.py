@@ -172,11 +172,14 @@ class KindEvidence:
 class Edge:
     """One pair of accounts and the evidence between them."""
 
-    __slots__ = ("author_a", "author_b", "evidence", "last_ms", "linked", "score")
+    __slots__ = ("author_a", "author_b", "evidence", "last_ms", "linked", "score", "steps")
 
     def __init__(self, author_a: str, author_b: str) -> None:
         self.author_a = author_a
         self.author_b = author_b
+        # ``edge_steps`` of a linked edge, computed when a membership first needs it and
+        # dropped when the edge's evidence changes (memberships are built per signal).
+        self.steps: tuple[int, tuple[EdgeStep, ...]] | None = None
         # A tuple, not a dict by kind: nine edges in ten hold one kind, and a one-key dict
         # costs 184 B against a one-item tuple's 48 (docs/benchmarks.md, linking at 1M).
         self.evidence: tuple[KindEvidence, ...] = ()
@@ -246,29 +249,54 @@ def _edge_score(edge: Edge, rules: dict[str, _KindRule]) -> float:
 
 def _score_as_of(edge: Edge, rules: dict[str, _KindRule], at_ms: int) -> EdgeStep:
     """The edge's score and contributing kinds from its observations at or before ``at_ms``."""
+    return _step_of(((ev.kind, *ev.as_of(at_ms)) for ev in edge.evidence), rules, at_ms)
+
+
+def _step_of(
+    kinds: Iterable[tuple[str, int, float]], rules: dict[str, _KindRule], at_ms: int
+) -> EdgeStep:
+    """A step from each kind's (kind, count, noisy-OR) as of ``at_ms``, in kind order."""
     remaining = 1.0
-    kinds = []
-    for ev in edge.evidence:
-        count, combined = ev.as_of(at_ms)
-        rule = rules[ev.kind]
+    contributing = []
+    for kind, count, combined in kinds:
+        rule = rules[kind]
         if count and count >= rule.min_count:
             contributes = min(rule.cap, combined)
             remaining *= 1.0 - contributes
             if contributes > 0.0:
-                kinds.append(ev.kind)
-    return EdgeStep(event_time_ms=at_ms, score=round(1.0 - remaining, 6), kinds=tuple(kinds))
+                contributing.append(kind)
+    return EdgeStep(event_time_ms=at_ms, score=round(1.0 - remaining, 6), kinds=tuple(contributing))
 
 
 def edge_steps(
     edge: Edge, rules: dict[str, _KindRule], threshold: float
 ) -> tuple[int, tuple[EdgeStep, ...]]:
     """When the edge linked (event time), and its score's steps from then on: a function of
-    its observations' event times, whatever order they arrived in."""
-    times = sorted({t for ev in edge.evidence for t, _ in ev.history})
+    its observations' event times, whatever order they arrived in. One pass over the kinds'
+    histories in event-time order, the running count and sum per kind."""
+    if edge.steps is not None:
+        return edge.steps
+    running = {ev.kind: [ev.base_count, ev.base_nl, 0.0] for ev in edge.evidence}
+    measured = {ev.kind: ev.kind in MEASURED_KINDS for ev in edge.evidence}
+    merged = sorted(
+        (t, kind, x) for ev in edge.evidence for kind in (ev.kind,) for t, x in ev.history
+    )
     steps: list[EdgeStep] = []
     since: int | None = None
-    for t in times:
-        step = _score_as_of(edge, rules, t)
+    for n, (t, kind, x) in enumerate(merged):
+        totals = running[kind]
+        totals[0] += 1
+        if measured[kind]:
+            totals[2] = x
+        else:
+            totals[1] += _nl(x)
+        if n + 1 < len(merged) and merged[n + 1][0] == t:
+            continue  # every observation at one event time counts at once
+        step = _step_of(
+            ((k, c, v if measured[k] else _from_nl(nl)) for k, (c, nl, v) in running.items()),
+            rules,
+            t,
+        )
         if since is None:
             if step.score < threshold:
                 continue
@@ -277,9 +305,10 @@ def edge_steps(
             steps.append(step)
     if since is None:
         # Linked on observations folded out of the history: from the oldest one kept on.
-        since = times[0] if times else edge.first_event_ms()
+        since = merged[0][0] if merged else edge.first_event_ms()
         steps = [_score_as_of(edge, rules, since)]
-    return since, tuple(steps)
+    edge.steps = (since, tuple(steps))
+    return edge.steps
 
 
 def cluster_id(members: Iterable[str]) -> str:
@@ -413,6 +442,7 @@ class IdentityGraph:
         if evidence is None:
             evidence = edge.attach(KindEvidence(signal.kind))
         evidence.observe(signal, kind_weight, cfg.max_evidence_per_kind)
+        edge.steps = None
         edge.last_ms = max(edge.last_ms, signal.event_time_ms)
         edge.score = _edge_score(edge, self._rules)
         edge.linked = edge.score >= cfg.threshold

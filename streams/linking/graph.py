@@ -276,7 +276,9 @@ def edge_steps(
     histories in event-time order, the running count and sum per kind."""
     if edge.steps is not None:
         return edge.steps
-    running = {ev.kind: [ev.base_count, ev.base_nl, 0.0] for ev in edge.evidence}
+    counts = {ev.kind: ev.base_count for ev in edge.evidence}
+    sums = {ev.kind: ev.base_nl for ev in edge.evidence}
+    values = dict.fromkeys(counts, 0.0)  # measured kinds: the newest value so far
     measured = {ev.kind: ev.kind in MEASURED_KINDS for ev in edge.evidence}
     merged = sorted(
         (t, kind, x) for ev in edge.evidence for kind in (ev.kind,) for t, x in ev.history
@@ -284,16 +286,15 @@ def edge_steps(
     steps: list[EdgeStep] = []
     since: int | None = None
     for n, (t, kind, x) in enumerate(merged):
-        totals = running[kind]
-        totals[0] += 1
+        counts[kind] += 1
         if measured[kind]:
-            totals[2] = x
+            values[kind] = x
         else:
-            totals[1] += _nl(x)
+            sums[kind] += _nl(x)
         if n + 1 < len(merged) and merged[n + 1][0] == t:
             continue  # every observation at one event time counts at once
         step = _step_of(
-            ((k, c, v if measured[k] else _from_nl(nl)) for k, (c, nl, v) in running.items()),
+            ((k, c, values[k] if measured[k] else _from_nl(sums[k])) for k, c in counts.items()),
             rules,
             t,
         )

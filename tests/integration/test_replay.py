@@ -118,6 +118,17 @@ async def test_replay_reproduces_the_live_run_and_explains_a_policy_change(
     # (docs/replay.md, "Linking in event time"): the same linked blocks, byte for byte.
     linked = {d.to_bytes() for d in live if decision_step(d) == LINKED_STEP}
     assert {d.to_bytes() for d in replayed if decision_step(d) == LINKED_STEP} == linked
+    # And their actions, with the chain of links each cites as of its block's event time.
+    live_actions = await read_whole_topic(
+        pipeline.settings.kafka_bootstrap, pipeline.topic(specs.ACTIONS.name)
+    )
+    live_linked = {v for _, v, _ in live_actions if Action.from_bytes(v).linked_evidence}
+    replayed_linked = {
+        line
+        for line in lines(tmp_path / "a" / ACTIONS_FILE)
+        if Action.from_bytes(line).linked_evidence
+    }
+    assert replayed_linked == live_linked
     # And so is every decision a copy-paste campaign caused, however the fingerprint slices'
     # partitions interleaved live: the same comments, the same bytes.
     campaign_step = "behaviour:cross_author_spamming"

@@ -82,9 +82,8 @@ def cluster_as_of(membership: ClusterMembership, member: str, blocked_ms: int) -
 
 
 def cite(membership: ClusterMembership, member: str, blocked_ms: int) -> str:
-    """Why ``member`` shares the block (pseudonymous keys only): the cluster (its id as of the
-    block, for the console), the chain of links from the author to it as of the block, each
-    with its score and kinds, and the chain's weakest link.
+    """Why ``member`` shares the block (pseudonymous keys only): the chain of links from the
+    author to it as of the block, each with its score and kinds, and the chain's weakest link.
     A membership written before edges carried event times is cited whole, as it was."""
     cited = cluster_as_of(membership, member, blocked_ms)
     if cited.at_ms is None:
@@ -94,8 +93,8 @@ def cite(membership: ClusterMembership, member: str, blocked_ms: int) -> str:
         )
     weakest = min((e.score for e in cited.chain), default=0.0)
     return (
-        f"cluster {cited.cluster_id} as of {_iso(cited.at_ms)}, linked by a chain of "
-        f"{len(cited.chain)}, weakest {weakest:.2f}: {_links(cited.chain)}; member {member[:8]}"
+        f"linked as of {_iso(cited.at_ms)} by a chain of {len(cited.chain)}, "
+        f"weakest {weakest:.2f}: {_links(cited.chain)}; member {member[:8]}"
     )
 
 

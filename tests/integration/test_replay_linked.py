@@ -79,7 +79,7 @@ async def test_replay_reproduces_a_linked_block_byte_for_byte(
     assert len(linked) == 2, "the block reached both linked accounts in replay"
     assert replayed == live
     assert replayed_actions == live_actions
-    assert all(" as of 2026-03-03T10:19:59.999Z," in a.linked_evidence[0] for a in linked)
+    assert all(" as of 2026-03-03T10:19:59.999Z " in a.linked_evidence[0] for a in linked)
 
     args = audit.parse_args(
         ["diff", "--recorded", pipeline.namespace, "--replayed", str(out / DECISIONS_FILE)]

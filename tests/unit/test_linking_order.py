@@ -200,6 +200,5 @@ def test_linked_blocks_are_the_same_bytes_in_any_order(
     joiner = next(a for a in blocks if a.target_author == JOINER)
     ring = [a for a in blocks if a.linked_evidence and a.target_author != JOINER]
     # The ring's accounts are cited as of just before the block; the fourth as of when it joined.
-    assert all(" as of 2026-03-03T10:28:59.999Z," in a.linked_evidence[0] for a in ring)
-    assert " as of 2026-03-03T10:28:59.999Z," not in joiner.linked_evidence[0]
-    assert all(a.linked_evidence[0].startswith("cluster c-") for a in (*ring, joiner))
+    assert all(" as of 2026-03-03T10:28:59.999Z " in a.linked_evidence[0] for a in ring)
+    assert " as of 2026-03-03T10:28:59.999Z " not in joiner.linked_evidence[0]

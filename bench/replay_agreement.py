@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_pipeline import load, new_run, wait_quiet
 from bench.loadgen import send_all
-from schemas.action import TRIGGER_COMMENT, TRIGGER_LINKED, Decision
+from schemas.action import TRIGGER_COMMENT, TRIGGER_LINKED, Action, Decision
 from streams import topics as specs
 from workers.dev.sample_feed import sample_envelopes
 from workers.offline.replay import read_whole_topic_messages
@@ -94,6 +94,10 @@ async def agreement(args: argparse.Namespace) -> dict[str, object]:
         bootstrap = run.settings.kafka_bootstrap
         decisions = await read_whole_topic_messages(bootstrap, run.topic(specs.DECISIONS.name))
         lag = linked_block_lag([(m.timestamp_ms, Decision.from_bytes(m.value)) for m in decisions])
+        actions = await read_whole_topic_messages(bootstrap, run.topic(specs.ACTIONS.name))
+        cited = linked_actions(
+            [m.value for m in actions], (out / "actions.jsonl").read_bytes().splitlines()
+        )
     finally:
         await run.close()
     return {
@@ -101,7 +105,20 @@ async def agreement(args: argparse.Namespace) -> dict[str, object]:
         "kill_after_chunks": kill_after,
         "load": f"{before} → {load()}",
         "linked_block_lag": lag,
+        "linked_actions": cited,
         "report": report,
+    }
+
+
+def linked_actions(live: list[bytes], replayed: list[bytes]) -> dict[str, int]:
+    """The linked accounts' block actions (the ones citing link evidence) on each side, and how
+    many are the same bytes on both: the evidence they cite included."""
+    live_set = {v for v in live if Action.from_bytes(v).linked_evidence}
+    replayed_set = {v for v in replayed if Action.from_bytes(v).linked_evidence}
+    return {
+        "live": len(live_set),
+        "replayed": len(replayed_set),
+        "identical": len(live_set & replayed_set),
     }
 
 

@@ -59,13 +59,30 @@ class LinkSignal(Record, frozen=True):
             raise ValueError(f"LinkSignal.weight must be between 0 and 1, got {self.weight!r}")
 
 
+class EdgeStep(Record, frozen=True):
+    """A linked pair's score from one event time on, until its next step."""
+
+    event_time_ms: int
+    score: float
+    kinds: tuple[str, ...]  # evidence kinds that contributed by then, sorted
+
+
 class ClusterEdge(Record, frozen=True):
-    """One linked pair inside a cluster and the kinds of evidence that carried it."""
+    """One linked pair inside a cluster and the kinds of evidence that carried it.
+
+    ``since_ms`` and ``steps`` say the same in event time, so that what a linked block cites
+    is the pair as of the block's event time, whatever the graph had learnt by the time the
+    block met this record (``streams.linking.evidence``). Records written before they existed
+    have neither: they are cited as they are."""
 
     author_a: str  # sorted pair of pseudonymous author keys
     author_b: str
     score: float  # combined score of the pair (1.0 for a reviewer's merge)
     kinds: tuple[str, ...]  # evidence kinds that contributed, sorted (or "reviewer_merge")
+    # Event time of the observation that linked the pair (a merge: the reviewer's at_ms).
+    since_ms: int = 0
+    # The score from ``since_ms`` on, in event time: the pair as of any time after it linked.
+    steps: tuple[EdgeStep, ...] = ()
 
 
 class ClusterMembership(Record, frozen=True):

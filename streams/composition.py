@@ -50,6 +50,7 @@ from streams.enforce.logic import (
 )
 from streams.enforce.state import AuthorState
 from streams.language import identify
+from streams.linking.evidence import cite
 from streams.linking.graph import IdentityGraph
 from streams.linking.signals import KeyState, index_keys, near_duplicate_signal, observe_key
 from streams.normalise.ingest import ingest
@@ -313,15 +314,16 @@ class Composition:
             out.decided(fired.decisions, fired.actions)
         return out
 
-    def _linked(self, author_key: str) -> tuple[list[tuple[str, str]], str]:
-        """The accounts the author's membership names, with their evidence, and the
-        membership's digest (``reach_linked``'s ``via``)."""
+    def _linked(self, author_key: str, blocked_ms: int) -> tuple[list[tuple[str, str]], str]:
+        """The accounts the author's membership names, with their evidence as of the block's
+        event time (``streams.linking.evidence``), and the membership's digest
+        (``reach_linked``'s ``via``)."""
         stored = self.stores.clusters.get(author_key.encode())
         if not stored:
             return [], ""
         membership = ClusterMembership.from_bytes(stored)
         linked = [
-            (member, link_evidence(membership, member))
+            (member, cite(membership, member, blocked_ms))
             for member in membership.members
             if member != author_key
         ]
@@ -330,9 +332,10 @@ class Composition:
     def _reach_linked(
         self, state: AuthorState, cfg: StageConfigs, *, comment_id: str = ""
     ) -> FollowUp:
-        if state.linking_block() is None:
+        block = state.linking_block()
+        if block is None:
             return FollowUp(state=state)  # most authors: no membership to read
-        linked, via = self._linked(state.author_key)
+        linked, via = self._linked(state.author_key, block.at_ms)
         return reach_linked(state, linked, cfg.enforcement, via=via, comment_id=comment_id)
 
     def _fire(self, author_key: str, now_ms: int, cfg: StageConfigs) -> Fired:
@@ -491,17 +494,4 @@ def link_split(review: Review) -> LinkOverride | None:
         reviewer=review.reviewer,
         reason=review.reason,
         at_ms=review.at_ms,
-    )
-
-
-def link_evidence(membership: ClusterMembership, member: str) -> str:
-    """Why ``member`` shares the action: the cluster, its weakest link, and the kinds of
-    evidence on each edge (pseudonymous keys only)."""
-    edges = "; ".join(
-        f"{e.author_a[:8]}~{e.author_b[:8]} {e.score:.2f} ({', '.join(e.kinds)})"
-        for e in membership.edges
-    )
-    return (
-        f"cluster {membership.cluster_id} of {len(membership.members)} accounts, "
-        f"score {membership.score:.2f}; links: {edges}; member {member[:8]}"
     )

@@ -18,11 +18,28 @@ Memory is bounded: an edge with no new evidence for ``expiry_days`` goes at the 
 ``expire``; an account holds at most ``max_edges_per_account`` edges (the unlinked edge with
 the oldest evidence makes way); each kind keeps its last ``max_evidence_per_kind`` observations
 for the evidence trail, and counts the rest.
+
+Arrival order does not matter (issue 17, docs/replay.md "Linking in event time"). The identity
+graph runs on one partition fed by every raw partition's comments, so live it meets a pair's
+observations in whatever order the partitions interleaved, and replay in another. So:
+
+- a kind's noisy-OR is a sum of integers (``-ln(1 - x)`` in fixed point), the same in any
+  order, where a product of floats differs in its last bits with the order of its factors;
+  the kinds combine in kind order, and a measured kind's newest value is the newest by event
+  time (ties by value), not by arrival;
+- each kind keeps its newest ``HISTORY_PER_KIND`` observations by event time with their
+  weights (the older ones are folded into a count and a sum), so the graph answers "this pair
+  as of event time t" (``KindEvidence.as_of``), and each cluster edge it sends carries its
+  score's steps in event time (``ClusterEdge.steps``) and the event time it linked at
+  (``since_ms``). A linked block cites the cluster as of the block's event time from those
+  (``streams.linking.evidence.evidence_as_of``): a function of the observations' event times,
+  not of how far the graph had got when the block met the membership.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -35,6 +52,7 @@ from schemas.identity import (
     REVIEWER_MERGE,
     ClusterEdge,
     ClusterMembership,
+    EdgeStep,
     LinkOverride,
     LinkSignal,
     ordered_pair,
@@ -48,6 +66,22 @@ SNAPSHOT_FORMAT = 1
 MEASURED_KINDS = frozenset({"writing_style"})
 
 Pair = tuple[str, str]
+# Observations per kind per edge kept with their event times (``KindEvidence.history``): a pair
+# "as of t" is exact while at most this many observations of a kind came after t; older ones
+# are folded into a count and a sum. 8 (event time, weight) pairs are 8 small tuples per kind,
+# only on edges with repeats (nine edges in ten hold one observation).
+HISTORY_PER_KIND = 8
+# -ln(1 - x) in units of 1e-9: the noisy-OR of a kind as a sum of integers, exact in any order.
+_NL_SCALE = 1_000_000_000
+_X_MAX = 1.0 - 1e-9  # one observation at weight 1 would make the sum infinite
+
+
+def _nl(x: float) -> int:
+    return round(-math.log1p(-min(x, _X_MAX)) * _NL_SCALE)
+
+
+def _from_nl(nl: int) -> float:
+    return -math.expm1(-nl / _NL_SCALE)
 
 
 class Observation(NamedTuple):
@@ -60,7 +94,17 @@ class Observation(NamedTuple):
 class KindEvidence:
     """Everything one edge knows about one kind of evidence."""
 
-    __slots__ = ("combined", "count", "first_ms", "kind", "last_ms", "recent")
+    __slots__ = (
+        "base_count",
+        "base_nl",
+        "combined",
+        "count",
+        "first_ms",
+        "history",
+        "kind",
+        "last_ms",
+        "recent",
+    )
 
     def __init__(
         self,
@@ -70,6 +114,9 @@ class KindEvidence:
         first_ms: int = 0,
         last_ms: int = 0,
         recent: tuple[Observation, ...] = (),
+        history: tuple[tuple[int, float], ...] = (),
+        base_count: int | None = None,
+        base_nl: int | None = None,
     ) -> None:
         self.kind = kind
         self.count = count
@@ -79,35 +126,60 @@ class KindEvidence:
         # A tuple, rebuilt per observation (at most max_evidence_per_kind + 1 long): a list
         # grown by append over-allocates, and at 1M accounts there are 4M+ of these.
         self.recent = recent
+        # (event time, kind weight x signal weight) of the newest HISTORY_PER_KIND observations,
+        # sorted; the rest are folded into base_count and base_nl (a snapshot without history
+        # folds everything: it answers "as of" with the whole).
+        self.history = history
+        self.base_count = count - len(history) if base_count is None else base_count
+        self.base_nl = _nl(combined) if base_nl is None and not history else (base_nl or 0)
 
     def observe(self, signal: LinkSignal, kind_weight: float, keep: int) -> None:
         """Count one observation; keep it for the trail if it is among the newest ``keep``."""
         t = signal.event_time_ms
         self.first_ms = t if self.count == 0 else min(self.first_ms, t)
-        latest = t >= self.last_ms
         self.last_ms = max(self.last_ms, t)
         self.count += 1
-        if signal.kind in MEASURED_KINDS:
-            if latest:
-                self.combined = kind_weight * signal.weight
-        else:
-            self.combined = 1.0 - (1.0 - self.combined) * (1.0 - kind_weight * signal.weight)
+        history = sorted((*self.history, (t, kind_weight * signal.weight)))
+        if len(history) > HISTORY_PER_KIND:
+            _, oldest = history.pop(0)
+            self.base_count += 1
+            self.base_nl += _nl(oldest)
+        self.history = tuple(history)
+        self.combined = self.as_of(None)[1]
         # Interned: evidence texts are formulaic, so most edges can share one string object.
         evidence = sys.intern(signal.evidence)
+        # Sorted even when short: the trail is the newest ``keep`` by event time, not the
+        # arrival order of the first few.
         recent = (*self.recent, Observation(t, signal.weight, evidence, signal.source_ids))
-        if len(recent) > keep:
-            recent = tuple(sorted(recent)[len(recent) - keep :])
-        self.recent = recent
+        self.recent = tuple(sorted(recent)[-keep:])
+
+    def as_of(self, at_ms: int | None) -> tuple[int, float]:
+        """(count, noisy-OR) of the observations at or before ``at_ms`` (None: all of them).
+
+        Exact while at most ``HISTORY_PER_KIND`` observations came after ``at_ms``; beyond
+        that the folded ones count as before it. A measured kind's value is its newest
+        observation's, newest by event time and then by value, whatever the arrival order."""
+        kept = self.history if at_ms is None else tuple(o for o in self.history if o[0] <= at_ms)
+        count = self.base_count + len(kept)
+        if self.kind in MEASURED_KINDS:
+            if kept:
+                return count, kept[-1][1]
+            return count, self.combined if at_ms is None else 0.0
+        nl = self.base_nl + sum(_nl(x) for _, x in kept)
+        return count, _from_nl(nl)
 
 
 class Edge:
     """One pair of accounts and the evidence between them."""
 
-    __slots__ = ("author_a", "author_b", "evidence", "last_ms", "linked", "score")
+    __slots__ = ("author_a", "author_b", "evidence", "last_ms", "linked", "score", "steps")
 
     def __init__(self, author_a: str, author_b: str) -> None:
         self.author_a = author_a
         self.author_b = author_b
+        # ``edge_steps`` of a linked edge, computed when a membership first needs it and
+        # dropped when the edge's evidence changes (memberships are built per signal).
+        self.steps: tuple[int, tuple[EdgeStep, ...]] | None = None
         # A tuple, not a dict by kind: nine edges in ten hold one kind, and a one-key dict
         # costs 184 B against a one-item tuple's 48 (docs/benchmarks.md, linking at 1M).
         self.evidence: tuple[KindEvidence, ...] = ()
@@ -127,8 +199,13 @@ class Edge:
         return None
 
     def attach(self, evidence: KindEvidence) -> KindEvidence:
-        self.evidence = (*self.evidence, evidence)
+        # Kept in kind order: the score multiplies the kinds in this order, and a product of
+        # floats must not depend on which kind arrived first.
+        self.evidence = tuple(sorted((*self.evidence, evidence), key=lambda ev: ev.kind))
         return evidence
+
+    def first_event_ms(self) -> int:
+        return min((ev.first_ms for ev in self.evidence), default=0)
 
 
 def kind_score(evidence: KindEvidence | None, kind: str, cfg: LinkingConfig) -> float:
@@ -168,6 +245,71 @@ def _edge_score(edge: Edge, rules: dict[str, _KindRule]) -> float:
         if ev.count >= rule.min_count:
             remaining *= 1.0 - min(rule.cap, ev.combined)
     return 1.0 - remaining
+
+
+def _score_as_of(edge: Edge, rules: dict[str, _KindRule], at_ms: int) -> EdgeStep:
+    """The edge's score and contributing kinds from its observations at or before ``at_ms``."""
+    return _step_of(((ev.kind, *ev.as_of(at_ms)) for ev in edge.evidence), rules, at_ms)
+
+
+def _step_of(
+    kinds: Iterable[tuple[str, int, float]], rules: dict[str, _KindRule], at_ms: int
+) -> EdgeStep:
+    """A step from each kind's (kind, count, noisy-OR) as of ``at_ms``, in kind order."""
+    remaining = 1.0
+    contributing = []
+    for kind, count, combined in kinds:
+        rule = rules[kind]
+        if count and count >= rule.min_count:
+            contributes = min(rule.cap, combined)
+            remaining *= 1.0 - contributes
+            if contributes > 0.0:
+                contributing.append(kind)
+    return EdgeStep(event_time_ms=at_ms, score=round(1.0 - remaining, 6), kinds=tuple(contributing))
+
+
+def edge_steps(
+    edge: Edge, rules: dict[str, _KindRule], threshold: float
+) -> tuple[int, tuple[EdgeStep, ...]]:
+    """When the edge linked (event time), and its score's steps from then on: a function of
+    its observations' event times, whatever order they arrived in. One pass over the kinds'
+    histories in event-time order, the running count and sum per kind."""
+    if edge.steps is not None:
+        return edge.steps
+    counts = {ev.kind: ev.base_count for ev in edge.evidence}
+    sums = {ev.kind: ev.base_nl for ev in edge.evidence}
+    values = dict.fromkeys(counts, 0.0)  # measured kinds: the newest value so far
+    measured = {ev.kind: ev.kind in MEASURED_KINDS for ev in edge.evidence}
+    merged = sorted(
+        (t, kind, x) for ev in edge.evidence for kind in (ev.kind,) for t, x in ev.history
+    )
+    steps: list[EdgeStep] = []
+    since: int | None = None
+    for n, (t, kind, x) in enumerate(merged):
+        counts[kind] += 1
+        if measured[kind]:
+            values[kind] = x
+        else:
+            sums[kind] += _nl(x)
+        if n + 1 < len(merged) and merged[n + 1][0] == t:
+            continue  # every observation at one event time counts at once
+        step = _step_of(
+            ((k, c, values[k] if measured[k] else _from_nl(sums[k])) for k, c in counts.items()),
+            rules,
+            t,
+        )
+        if since is None:
+            if step.score < threshold:
+                continue
+            since = t
+        if not steps or (steps[-1].score, steps[-1].kinds) != (step.score, step.kinds):
+            steps.append(step)
+    if since is None:
+        # Linked on observations folded out of the history: from the oldest one kept on.
+        since = merged[0][0] if merged else edge.first_event_ms()
+        steps = [_score_as_of(edge, rules, since)]
+    edge.steps = (since, tuple(steps))
+    return edge.steps
 
 
 def cluster_id(members: Iterable[str]) -> str:
@@ -289,26 +431,34 @@ class IdentityGraph:
                 self.stats.dropped_full += 1
                 return ()
         was_linked = edge.linked
-        before = self.membership(signal.author_a, signal.event_time_ms) if was_linked else None
+        # A pair inside one cluster: its evidence is part of what the members' memberships
+        # cite, so more of it is sent at once, whether or not the pair was linked before (a
+        # pair joined through others that now links directly changes no member, but adds an
+        # edge). A linked block cites the cluster as of its event time from these (the edges'
+        # steps), so what it cites is a function of the signals, not of when they arrived.
+        cluster = self._cluster_of.get(signal.author_a)
+        inside = cluster is not None and signal.author_b in cluster
+        before = self.membership(signal.author_a, signal.event_time_ms) if inside else None
         evidence = edge.of_kind(signal.kind)
         if evidence is None:
             evidence = edge.attach(KindEvidence(signal.kind))
         evidence.observe(signal, kind_weight, cfg.max_evidence_per_kind)
+        edge.steps = None
         edge.last_ms = max(edge.last_ms, signal.event_time_ms)
         edge.score = _edge_score(edge, self._rules)
         edge.linked = edge.score >= cfg.threshold
+        changed: dict[str, ClusterMembership] = {}
         if edge.linked != was_linked or (edge.linked and signal.author_a in self._constrained):
             # A stronger edge can change how a component holding a split pair is divided.
-            return self._regroup(pair, signal.event_time_ms)
+            for moved in self._regroup(pair, signal.event_time_ms):
+                changed[moved.author_key] = moved
         if before is not None:
-            # More evidence inside a cluster: its members' memberships say so at once. A block
-            # names the cluster's evidence as of when it is decided, which is then a function
-            # of the signals so far, not of the order they arrived in (replay meets them in
-            # another order than live did: docs/replay.md).
             after = self.membership(signal.author_a, signal.event_time_ms)
             if (after.edges, after.score) != (before.edges, before.score):
-                return tuple(self.membership(m, signal.event_time_ms) for m in after.members)
-        return ()
+                for member in after.members:
+                    if member not in changed:
+                        changed[member] = self.membership(member, signal.event_time_ms)
+        return tuple(changed[m] for m in sorted(changed))
 
     def override(self, decision: LinkOverride) -> tuple[ClusterMembership, ...]:
         """Apply a reviewer's decision; a later decision on the same pair replaces it."""
@@ -354,7 +504,16 @@ class IdentityGraph:
         edges = []
         for (a, b), edge in sorted(self._edges.items()):
             kinds = [
-                [k, ev.count, ev.combined, ev.first_ms, ev.last_ms, [list(o) for o in ev.recent]]
+                [
+                    k,
+                    ev.count,
+                    ev.combined,
+                    ev.first_ms,
+                    ev.last_ms,
+                    [list(o) for o in ev.recent],
+                    [list(h) for h in ev.history],
+                    [ev.base_count, ev.base_nl],
+                ]
                 for k, ev in sorted(edge.kinds.items())
             ]
             edges.append([index[a], index[b], kinds])
@@ -381,9 +540,16 @@ class IdentityGraph:
         authors: list[str] = d["authors"]
         for ia, ib, kinds in d["edges"]:
             edge = Edge(authors[ia], authors[ib])
-            for kind, count, combined, first_ms, last_ms, recent in kinds:
+            for kind, count, combined, first_ms, last_ms, recent, *kept in kinds:
                 observations = tuple(Observation(t, w, ev, tuple(src)) for t, w, ev, src in recent)
-                edge.attach(KindEvidence(kind, count, combined, first_ms, last_ms, observations))
+                # Snapshots written before the history was kept fold every observation.
+                history = tuple((t, x) for t, x in kept[0]) if kept else ()
+                base_count, base_nl = kept[1] if kept else (None, None)
+                evidence = KindEvidence(
+                    kind, count, combined, first_ms, last_ms, observations,
+                    history, base_count, base_nl,
+                )  # fmt: skip
+                edge.attach(evidence)
                 edge.last_ms = max(edge.last_ms, last_ms)
             graph._attach(edge)
         for row in d["overrides"]:
@@ -571,9 +737,17 @@ class IdentityGraph:
         for merged, negative, a, b in rows:
             score = 1.0 if merged == 0 else -negative
             kinds = self._contributing_kinds(a, b)
+            steps: tuple[EdgeStep, ...] = ()
             if merged == 0:
                 kinds.append(REVIEWER_MERGE)
-            edges.append(ClusterEdge(a, b, round(score, 6), tuple(sorted(kinds))))
+                since = self._overrides[(a, b)].at_ms
+            else:
+                since, steps = edge_steps(self._edges[(a, b)], self._rules, self.config.threshold)
+            edges.append(
+                ClusterEdge(
+                    a, b, round(score, 6), tuple(sorted(kinds)), since_ms=since, steps=steps
+                )
+            )
             ra, rb = root(a), root(b)
             if ra != rb:
                 parent[ra] = rb

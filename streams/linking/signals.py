@@ -45,6 +45,9 @@ MIN_EDIT_HANDLE = 6  # handles shorter than this are a few edits from half the p
 STYLE_GRAMS = 3  # style_grams checks exactly three characters per gram
 STYLE_MAX_GRAMS = 128  # per profile: the most frequent style 3-grams kept
 MAX_POST_REPLIES = 64  # per post key: bounds a viral post's state
+# Per account per device key: the comments kept, newest by event time. A device key holds at
+# most max_accounts_per_key accounts, so at most 8 x 8 entries.
+DEVICE_KEEP_PER_ACCOUNT = 8
 # Live, a reply is also kept this long after it reached the index (wall clock), however far
 # the post's newest event time has moved: the index reads every partition's comments, and
 # after a restart one partition can run minutes ahead of another in event time, which would
@@ -108,7 +111,7 @@ def observe_key(
     compared with is limited by event time."""
     kind, _, _ = key.partition(":")
     if kind == "signal":
-        return _observe_per_account(state, comment, cfg, _shared_signal, names=False)
+        return _observe_device(state, comment, cfg)
     if kind == "post":
         return _observe_post(state, comment, cfg, wall_ms)
     if kind == "handle":
@@ -167,16 +170,46 @@ def _observe_per_account(
     return KeyState(tuple(kept)), tuple(signals)
 
 
-def _shared_signal(
-    comment: Comment, other: KeyEntry, accounts: int, cfg: LinkingConfig
-) -> LinkSignal | None:
-    return _signal(
-        "shared_signal",
-        comment,
-        other,
-        1.0,
-        f"same platform device/network hash, seen on {accounts} accounts",
-    )
+def _observe_device(
+    state: KeyState, comment: Comment, cfg: LinkingConfig
+) -> tuple[KeyState, tuple[LinkSignal, ...]]:
+    """A device/network hash: every comment from it is an observation of its author with each
+    other account seen on it at or before that comment, in event time. So the pair's count is
+    a function of the set of comments, not of their arrival order: a comment arriving late
+    also counts for the other accounts' later comments that had no earlier one of its author
+    to pair with (live, partitions interleave one way and replay another; docs/replay.md,
+    "Linking in event time"). Exact while each account has at most DEVICE_KEEP_PER_ACCOUNT
+    comments on the key within the expiry."""
+    if state.saturated:
+        return state, ()
+    if any(e.comment_id == comment.comment_id for e in state.entries):
+        return state, ()  # a redelivery: already counted
+    t = comment.event_time_ms
+    now = max([t, *(e.event_time_ms for e in state.entries)])
+    live = [e for e in state.entries if e.event_time_ms >= now - cfg.expiry_ms]
+    accounts = {e.author_key for e in live} | {comment.author_key}
+    if len(accounts) > cfg.max_accounts_per_key:
+        return KeyState(saturated=True), ()
+    entry = KeyEntry(t, comment.author_key, comment.comment_id, "", "")
+    mine = [e for e in live if e.author_key == comment.author_key]
+    why = f"same platform device/network hash, seen on {len(accounts)} accounts"
+    signals: list[LinkSignal] = []
+    for other in sorted(accounts - {comment.author_key}):
+        theirs = sorted(e for e in live if e.author_key == other)
+        earlier = [e for e in theirs if e.event_time_ms <= t]
+        if earlier:
+            signals.append(_pair_signal("shared_signal", entry, earlier[0], 1.0, why))
+        for later in theirs:
+            unpaired = not any(m.event_time_ms <= later.event_time_ms for m in mine)
+            if later.event_time_ms >= t and unpaired:
+                signals.append(_pair_signal("shared_signal", later, entry, 1.0, why))
+    kept = [*live, entry]
+    per_account: dict[str, list[KeyEntry]] = {}
+    for e in sorted(kept, reverse=True):
+        newest = per_account.setdefault(e.author_key, [])
+        if len(newest) < DEVICE_KEEP_PER_ACCOUNT:
+            newest.append(e)
+    return KeyState(tuple(sorted(e for es in per_account.values() for e in es))), tuple(signals)
 
 
 def _name_signal(
@@ -475,11 +508,19 @@ def style_signal(
 
 
 def _signal(kind: str, comment: Comment, other: KeyEntry, strength: float, why: str) -> LinkSignal:
-    a, b = ordered_pair(comment.author_key, other.author_key)
+    entry = KeyEntry(comment.event_time_ms, comment.author_key, comment.comment_id, "", "")
+    return _pair_signal(kind, entry, other, strength, why)
+
+
+def _pair_signal(
+    kind: str, one: KeyEntry, other: KeyEntry, strength: float, why: str
+) -> LinkSignal:
+    """One observation of two accounts' comments, at the later one's event time."""
+    a, b = ordered_pair(one.author_key, other.author_key)
     sources = (
-        (comment.comment_id, other.comment_id)
-        if a == comment.author_key
-        else (other.comment_id, comment.comment_id)
+        (one.comment_id, other.comment_id)
+        if a == one.author_key
+        else (other.comment_id, one.comment_id)
     )
     return LinkSignal(
         kind=kind,
@@ -487,7 +528,7 @@ def _signal(kind: str, comment: Comment, other: KeyEntry, strength: float, why: 
         author_b=b,
         weight=strength,
         evidence=why,
-        event_time_ms=max(comment.event_time_ms, other.event_time_ms),
+        event_time_ms=max(one.event_time_ms, other.event_time_ms),
         source_ids=sources,
     )
 

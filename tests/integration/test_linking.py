@@ -85,7 +85,9 @@ async def test_a_ring_is_linked_and_blocked_together(pipeline: LocalPipeline) ->
     linked_blocks = [a for a in blocks if a.linked_evidence]
     assert len(linked_blocks) == 2
     for action in linked_blocks:
-        assert ring_cluster.cluster_id in action.linked_evidence[0]
+        # The chain of links from the blocked author to the account, as of the block.
+        assert f"member {action.target_author[:8]}" in action.linked_evidence[0]
+        assert " as of " in action.linked_evidence[0]
         assert "shared_signal" in action.linked_evidence[0]
 
     # Namesakes: no cluster with more than one of them.

@@ -202,9 +202,9 @@ def decision_step(decision: Decision) -> str:
 
 def one_sided_cause(decision: Decision) -> str:
     """Why a decision can be on one side only: a linked account's block, because the accounts
-    were linked on one side only (docs/replay.md, "Co-timed replies"); a campaign decision,
-    because copies met on one side only ("Copy-paste campaigns, at the edges"); a deadline's,
-    because timers fired to another point ("Deadline timing")."""
+    were linked on one side only (docs/replay.md, "Linking in event time", the bounds left); a
+    campaign decision, because copies met on one side only ("Copy-paste campaigns, at the
+    edges"); a deadline's, because timers fired to another point ("Deadline timing")."""
     step = decision_step(decision)
     if step.startswith("behaviour:"):
         return "campaign copies met on one side only"

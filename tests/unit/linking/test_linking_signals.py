@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
+
 from schemas.comment import Comment
 from schemas.identity import LinkSignal
 from streams.linking.config import LinkingConfig
@@ -293,3 +296,26 @@ def test_state_round_trips_through_its_dict_form() -> None:
     state, _ = feed("post:x:post-1", [comment(A, "x:1"), comment(B, "x:2", at_ms=T0 + 1)])
     assert KeyState.from_dict(state.to_dict()) == state
     assert StyleProfile.from_dict(OPERATOR.to_dict()) == OPERATOR
+
+
+def test_a_shared_device_counts_the_same_whatever_order_its_comments_came_in() -> None:
+    # Live, the index meets each partition's comments in whatever order they interleaved;
+    # replay meets them in record order. Each comment counts once with every account seen on
+    # the device at or before it, in event time: a late comment counts for later ones too.
+    posts = [
+        comment(A, "x:1", signals=("sha256:d1",)),
+        comment(A, "x:2", signals=("sha256:d1",), at_ms=T0 + 2 * MINUTE_MS),
+        comment(B, "x:3", signals=("sha256:d1",), at_ms=T0 + MINUTE_MS),
+        comment(C, "x:4", signals=("sha256:d1",), at_ms=T0 + 3 * MINUTE_MS),
+        comment(B, "x:5", signals=("sha256:d1",), at_ms=T0 + 3 * MINUTE_MS),
+    ]
+
+    def counted(order: tuple[Comment, ...]) -> Counter[tuple[str, str, int]]:
+        _, found = feed("signal:sha256:d1", list(order))
+        return Counter((s.author_a, s.author_b, s.event_time_ms) for s in found)
+
+    in_time = counted(tuple(sorted(posts, key=lambda c: (c.event_time_ms, c.comment_id))))
+    # A-B: x:3 (after x:1), x:2 (after x:3), x:5; A-C and B-C: x:4, and x:5 with x:4 at one time.
+    assert sum(n for (a, b, _), n in in_time.items() if (a, b) == (A, B)) == 3
+    for order in itertools.permutations(posts):
+        assert counted(order) == in_time

@@ -210,18 +210,18 @@ def wire_stages(
     # Two agents feed the graph: one rebuild, or a signal folded by the first could be lost
     # to a second rebuild that read the log before it.
     graph_rebuild = asyncio.Lock()
-    # Side branches whose in-memory index is rebuilt from its own topic before the next record
+    # The side branches' in-memory indexes are rebuilt from their topic before the next record
     # (at start, and after every rebalance: whoever holds the one partition now rebuilds).
-    stale: set[specs.TopicSpec] = {specs.BANDS, specs.IDENTITY_INDEX}
+    stale: set[specs.TopicSpec] = {specs.SIDE}
 
     async def rebuild(topic: specs.TopicSpec) -> None:
         started = time.perf_counter()
-        records = composition.rebuild_side_branch(topic, await topic_history(settings, topic))
+        records = composition.rebuild_side_branches(await topic_history(settings, topic))
         stale.discard(topic)
         log.info(
-            "rebuilt the %s index from %d records in %.1fs",
-            topic.name,
+            "rebuilt the side branches' indexes from %d records of %s in %.1fs",
             records,
+            topic.name,
             time.perf_counter() - started,
         )
 
@@ -298,7 +298,7 @@ def wire_stages(
     async def _after_rebalance(sender: Any, *args: Any, **kwargs: Any) -> None:
         rescan["needed"] = True
         composition.graph = None  # whoever holds the signals partition rebuilds from the log
-        stale.update((specs.BANDS, specs.IDENTITY_INDEX))
+        stale.add(specs.SIDE)
 
     ticks = topics[specs.ENFORCE_TICKS.name]
 

@@ -153,6 +153,22 @@ STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 STAGE_PACKAGES: tuple[str, ...] = tuple(dict.fromkeys(s.package for s in STAGES if s.package))
 
 
+# What a side-role worker consumes (MODSTREAM_WORKER_ROLE=side): the side branches and the
+# identity graph they feed; a main-role worker consumes every other input.
+SIDE_ROLE_TOPICS: frozenset[specs.TopicSpec] = frozenset(
+    {specs.SIDE, specs.IDENTITY_SIGNALS, specs.IDENTITY_OVERRIDES}
+)
+
+
+def inputs_of(role: str) -> tuple[Input, ...]:
+    """The inputs a worker of ``role`` ("all", "main" or "side") consumes, in registry order."""
+    if role == "all":
+        return INPUTS
+    if role not in ("main", "side"):
+        raise ValueError(f"unknown worker role {role!r}")
+    return tuple(i for i in INPUTS if (i.topic in SIDE_ROLE_TOPICS) == (role == "side"))
+
+
 def input_for(topic: specs.TopicSpec) -> Input:
     for item in INPUTS:
         if item.topic is topic:

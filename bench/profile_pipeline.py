@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_pipeline import load, new_run, start_workers  # noqa: E402
+from bench.bench_pipeline import SPLIT_ROLES, load, new_run, start_workers  # noqa: E402
 from bench.loadgen import LoadGenerator, Mix, send_all, send_paced  # noqa: E402
 from streams import topics as specs  # noqa: E402
 from workers.settings import REPO_ROOT  # noqa: E402
@@ -213,8 +213,9 @@ async def profile(args: argparse.Namespace) -> str:
     OUT.mkdir(parents=True, exist_ok=True)
     flame = OUT / f"profile-{run.namespace}.txt"
     try:
-        await start_workers(run, ["worker"])
-        pid = run.processes["worker"].pid
+        roles = SPLIT_ROLES if args.split_roles else None
+        await start_workers(run, list(roles or ["worker"]), roles)
+        pid = run.processes[args.worker].pid
         before = load()
         spy = await asyncio.create_subprocess_exec(
             py_spy,
@@ -228,6 +229,7 @@ async def profile(args: argparse.Namespace) -> str:
             "--format",
             "raw",
             "--nonblocking",
+            *(["--idle"] if args.idle else []),
             "--output",
             str(flame),
             stdout=asyncio.subprocess.DEVNULL,
@@ -245,8 +247,9 @@ async def profile(args: argparse.Namespace) -> str:
         after = load()
     finally:
         await run.close()
+    which = f"the {args.worker} worker of two (roles)" if args.split_roles else "one worker"
     header = (
-        f"py-spy {args.hz} Hz for {args.seconds:.0f}s on one worker fed "
+        f"py-spy {args.hz} Hz for {args.seconds:.0f}s on {which} fed "
         + (f"{args.load:g} comments/s" if args.load else f"a backlog of {count} comments")
         + f"; load {before} → {after}; flame data: {flame.relative_to(REPO_ROOT)}"
     )
@@ -263,6 +266,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--summarise", type=Path, help="only summarise an existing raw file")
+    parser.add_argument(
+        "--split-roles",
+        action="store_true",
+        help="two workers, main line and side branches (MODSTREAM_WORKER_ROLE); see --worker",
+    )
+    parser.add_argument("--worker", default="worker", help="which to profile: worker or side")
+    parser.add_argument("--idle", action="store_true", help="sample waiting threads too")
     args = parser.parse_args(argv)
     if args.summarise:
         print(summarise(args.summarise.read_text(), args.top))

@@ -375,8 +375,7 @@ class Composition:
         return out
 
     def on_band(self, entries: tuple[BandEntry, ...], key: bytes | None, source: str) -> Outputs:
-        """One comment's entries, one per band key (or one entry, as records written before
-        the grouping carry)."""
+        """One comment's entries, one per band key (``on_side`` hands them over)."""
         wall_ms = self._wall_clock() if self._wall_clock is not None else None
         return self._observe_bands(entries, wall_ms)
 

@@ -57,7 +57,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -67,6 +67,7 @@ if str(ROOT) not in sys.path:
 
 from bench.bench_pipeline import Conditions, record, rss_bytes  # noqa: E402
 from bench.loadgen import LoadGenerator, Mix  # noqa: E402
+from schemas.codec import replace  # noqa: E402
 from schemas.comment import Comment  # noqa: E402
 from schemas.verdict import Finding  # noqa: E402
 from streams import topics as specs  # noqa: E402
@@ -134,8 +135,9 @@ class WorkerState(OfflinePipeline):
         return self.composition.graph
 
     def run_step(self, item: Input, record: Record) -> Outputs:
-        if record.topic is specs.BANDS and not self.bands_on:
-            return Outputs()
+        if record.topic is specs.SIDE and not self.bands_on:
+            # The linking index still runs: only the band entries are dropped.
+            record = replace(record, value=replace(record.value, bands=()))
         if record.topic is specs.IDENTITY_SIGNALS:
             self.links[record.value.kind] += 1
         return super().run_step(item, record)

@@ -14,6 +14,9 @@ Phases (each prints a markdown table and appends a JSON line to .stack/bench/res
   batches, commit every 500 messages or 1 s, after a flush). Rate = outputs over the span of
   their broker timestamps (first to last), the same rule for both; the figure that matters is
   pipeline / baseline, measured minutes apart under the same conditions.
+  With ``--split-roles`` the pipeline is two worker processes (``MODSTREAM_WORKER_ROLE``): the
+  main line in one, the side branches and the identity graph in the other; CPU is summed and
+  also printed per process.
 - ``latency``: the same worker, warm, fed at 50 % and 90 % of the rate it just reached, for
   ``--latency-seconds`` each. Latency = decision record timestamp − raw record timestamp
   (both CreateTime, one clock), joined on the decision's source offset; p50/p95/p99.
@@ -50,7 +53,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -342,13 +345,25 @@ def new_run(partitions: int, tag: str, worker_env: Sequence[str] = ()) -> LocalP
     )
 
 
-async def start_workers(run: LocalPipeline, names: Sequence[str]) -> dict[str, int]:
+# --split-roles: the main line in "worker", the side branches and the identity graph in "side"
+# (MODSTREAM_WORKER_ROLE, docs/operations.md "Worker roles").
+SPLIT_ROLES = {"worker": "main", "side": "side"}
+
+
+async def start_workers(
+    run: LocalPipeline, names: Sequence[str], roles: Mapping[str, str] | None = None
+) -> dict[str, int]:
+    """Start the workers ``names``; ``roles`` gives each one's MODSTREAM_WORKER_ROLE."""
     ports: dict[str, int] = {}
     from workers.dev.local_run import free_port
 
     for name in names:
         ports[name] = run.web_port if name == "worker" else free_port()
-        run.start_worker(name, web_port=ports[name])
+        if roles:
+            env = {"MODSTREAM_WEB_PORT": str(ports[name]), "MODSTREAM_WORKER_ROLE": roles[name]}
+            run.start(name, "workers.processes.worker", env=env)
+        else:
+            run.start_worker(name, web_port=ports[name])
     for name in names:
         await run.wait_ready(timeout_s=180, port=ports[name])
     if len(names) > 1:
@@ -386,12 +401,14 @@ async def drain(
     broker = broker_pid()
     broker0 = cpu_seconds(broker) if broker else 0.0
     cpu0 = sum(cpu_seconds(p) for p in pids)
+    each0 = {n: cpu_seconds(p) for n, p in zip(names, pids, strict=True)}
     send_s = await send_all(run.settings, raw, messages)
     out = await read_outputs(
         run.settings, decisions, until=len(messages), raw_topic=raw, start=start
     )
     ended = await wait_quiet(pids)
     cpu1 = sum(cpu_seconds(p) for p in pids)
+    each1 = {n: cpu_seconds(p) for n, p in zip(names, pids, strict=True)}
     broker1 = cpu_seconds(broker) if broker else 0.0
     cond.done()
     # From the first decision to the moment every stage went quiet: the main line is one hop,
@@ -405,6 +422,9 @@ async def drain(
         "decided_rate": len(out.timestamps) / decided_s if decided_s > 0 else 0.0,
         "send_s": send_s,
         "cpu_per_1k": 1000 * (cpu1 - cpu0) / max(1, len(out.timestamps)),
+        "cpu_per_1k_by_worker": {
+            n: 1000 * (each1[n] - each0[n]) / max(1, len(out.timestamps)) for n in names
+        },
         # Includes sending the backlog and anything else using the shared broker meanwhile.
         "broker_cpu_per_1k": 1000 * (broker1 - broker0) / max(1, len(out.timestamps)),
         "outcomes": out.outcomes,
@@ -412,19 +432,21 @@ async def drain(
     }
 
 
-async def paced(run: LocalPipeline, messages: Sequence[Message], rate: float) -> dict[str, Any]:
+async def paced(
+    run: LocalPipeline, messages: Sequence[Message], rate: float, names: Sequence[str] = ("worker",)
+) -> dict[str, Any]:
     cond = Conditions()
-    pid = worker_pid(run)
+    pids = [worker_pid(run, n) for n in names]
     raw = run.topic(specs.RAW.name)
     decisions = run.topic(specs.DECISIONS.name)
     start = await end_offsets(run.settings, decisions)
-    cpu0 = cpu_seconds(pid)
+    cpu0 = sum(cpu_seconds(p) for p in pids)
     sent = await send_paced(run.settings, raw, messages, rate)
     out = await read_outputs(
         run.settings, decisions, until=len(sent), raw_topic=raw, start=start, timeout_s=300
     )
-    await wait_quiet([pid])
-    cpu1 = cpu_seconds(pid)
+    await wait_quiet(pids)
+    cpu1 = sum(cpu_seconds(p) for p in pids)
     cond.done()
     latencies = sorted(
         out.sources[f"{raw}[{s.partition}]@{s.offset}"] - s.timestamp_ms
@@ -462,9 +484,11 @@ async def phase_throughput(args: argparse.Namespace) -> None:
     await run.create_topics()
     gen = LoadGenerator(Mix(), seed=args.seed)
     backlog = gen.take(args.count)
+    roles = SPLIT_ROLES if args.split_roles else None
+    names = list(roles or ["worker"])
     try:
-        await start_workers(run, ["worker"])
-        piped = await drain(run, backlog, ["worker"])
+        await start_workers(run, names, roles)
+        piped = await drain(run, backlog, names)
         rss = rss_bytes(worker_pid(run))
         # Latency and memory run on the same worker, warm, right after its maximum was found.
         latency_rows = []
@@ -472,7 +496,7 @@ async def phase_throughput(args: argparse.Namespace) -> None:
             for share in (0.5, 0.9):
                 rate = share * piped["rate"]
                 n = int(rate * args.latency_seconds)
-                lat = await paced(run, gen.take(n), rate)
+                lat = await paced(run, gen.take(n), rate, names)
                 lat["share"] = share
                 latency_rows.append(lat)
                 record("latency", {**lat, "namespace": run.namespace})
@@ -502,7 +526,8 @@ async def phase_throughput(args: argparse.Namespace) -> None:
             "namespace": run.namespace,
         },
     )
-    print(f"\n### Throughput ({args.count} comments, 4 partitions, one worker process)\n")
+    workers = "one worker process" if roles is None else "two worker processes: main + side roles"
+    print(f"\n### Throughput ({args.count} comments, 4 partitions, {workers})\n")
     print("| | comments/s | CPU s per 1k | conditions |")
     print("|---|---:|---:|---|")
     print(
@@ -522,6 +547,9 @@ async def phase_throughput(args: argparse.Namespace) -> None:
         f"**{hop_ratio:.3f}** (worker RSS after: {rss / 2**20:.0f} MiB)"
     )
     print(f"broker CPU s per 1k comments meanwhile: {piped['broker_cpu_per_1k']:.2f}")
+    if roles:
+        each = ", ".join(f"{n} {c:.2f}" for n, c in piped["cpu_per_1k_by_worker"].items())
+        print(f"worker CPU s per 1k comments by process: {each}")
     print(
         f"(the last decision came out at {piped['decided_rate']:,.0f}/s; the side branches — "
         "cross-author bands, linking — finished later, and the rate above waits for them)"
@@ -914,6 +942,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rates", default="5,15,30,40", help="offered rates for 'rates'")
     parser.add_argument("--state-authors", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--split-roles",
+        action="store_true",
+        help="throughput/latency with two workers: the main line and the side branches",
+    )
     parser.add_argument(
         "--worker-env",
         action="append",

@@ -53,14 +53,18 @@ class TimedPipeline(OfflinePipeline):
 
     band_cpu_s = 0.0
 
-    def run_step(self, item, record):  # type: ignore[no-untyped-def]
-        if record.topic is not specs.BANDS:
-            return super().run_step(item, record)
-        start = time.process_time()
-        try:
-            return super().run_step(item, record)
-        finally:
-            self.band_cpu_s += time.process_time() - start
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        on_band = self.composition.on_band  # on_side calls it for the band entries
+
+        def timed(*step_args):  # type: ignore[no-untyped-def]
+            start = time.process_time()
+            try:
+                return on_band(*step_args)
+            finally:
+                self.band_cpu_s += time.process_time() - start
+
+        self.composition.on_band = timed  # type: ignore[method-assign]
 
 
 def posts_per_key(pipeline: OfflinePipeline) -> tuple[float, int]:
@@ -71,7 +75,7 @@ def posts_per_key(pipeline: OfflinePipeline) -> tuple[float, int]:
 def bands_ab(pipeline: OfflinePipeline, generator: LoadGenerator, count: int) -> None:
     import orjson
 
-    from streams.composition import Outputs
+    from streams.composition import Outputs, band_entries_of
     from streams.rate_windows.band_states import BandStates
     from streams.rate_windows.cross_author import BandEntry, BandState, observe_band
     from tests.unit.rate_windows.test_cross_author_equivalence import all_pairs_observe_band
@@ -80,8 +84,8 @@ def bands_ab(pipeline: OfflinePipeline, generator: LoadGenerator, count: int) ->
 
     class Recording(type(pipeline)):  # type: ignore[misc]
         def run_step(self, item, record):  # type: ignore[no-untyped-def]
-            if record.topic is specs.BANDS:
-                entries.extend(record.value)
+            if record.topic is specs.SIDE:
+                entries.extend(band_entries_of(record.value))
                 return Outputs()
             return super().run_step(item, record)
 

@@ -26,14 +26,13 @@ import shutil
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_pipeline import load, new_run, start_workers  # noqa: E402
+from bench.bench_pipeline import SPLIT_ROLES, load, new_run, start_workers  # noqa: E402
 from bench.loadgen import LoadGenerator, Mix, send_all, send_paced  # noqa: E402
 from streams import topics as specs  # noqa: E402
 from workers.settings import REPO_ROOT  # noqa: E402
@@ -64,6 +63,81 @@ AREAS = (
 )
 
 
+# What the worker was doing in a sample, for the table of where its CPU goes. A main-line
+# sample is split by the stage it is in (STEP_PARTS, on the stack below ``on_raw``); the others
+# by what they are under (UNDER, on the whole stack), else by the innermost frame that has an
+# area (LEAF: a leaf in C or the stdlib is charged to its nearest caller). Fragments match
+# py-spy's "function (file:line)" frames, whose paths are relative.
+STEP_PARTS = (
+    ("(streams/classify/", "classify"),
+    ("(streams/language.py", "classify"),
+    ("(streams/rate_windows/", "rate windows"),
+    ("(streams/enforce/", "enforce"),
+    ("(streams/normalise/", "ingest + normalise"),
+    ("(streams/platforms/", "ingest + normalise"),
+    ("(streams/linking/", "linking index keys"),
+    ("(streams/state_store.py", "state load/store (tables)"),
+    ("faust/tables/", "state load/store (tables)"),
+    ("(schemas/", "record encode/decode"),
+)
+UNDER = (
+    ("Composition.on_raw ", "main line"),
+    ("Composition.on_band ", "side: band step (on_band)"),
+    ("Composition.on_index ", "side: index step (on_index)"),
+    ("Composition.on_side ", "side: band + index step (on_side)"),
+    ("Composition.on_signal ", "side: identity graph"),
+    ("Composition.on_override ", "side: identity graph"),
+    ("Composition.rebuild_", "side: rebuilds (start, rebalance)"),
+    ("Composition.on_", "enforce's other inputs (notices, ticks, clusters)"),
+    ("Counting.", "metrics (prometheus)"),
+    ("RecordSender.", "produce: our send (record encode, faust Topic.send)"),
+    ("Topic.send ", "produce: our send (record encode, faust Topic.send)"),
+    ("Consumer.commit ", "commit (offsets)"),
+    ("Consumer.force_commit ", "commit (offsets)"),
+    ("Consumer._commit", "commit (offsets)"),
+    ("faust/tables/", "changelog + table recovery"),
+    # The loop's own parts: writing requests to the broker's socket (the syscall: on a loaded
+    # machine py-spy also counts the time a runnable thread waits for a core there), and
+    # epoll (the poll itself; an idle wait is not sampled without --idle).
+    ("_SelectorSocketTransport.write ", "event loop: socket writes to the broker (requests)"),
+    ("EpollSelector.select ", "event loop: epoll"),
+)
+LEAF = (
+    ("aiokafka/producer/", "produce: aiokafka sender (batches, requests)"),
+    ("Producer.", "produce: aiokafka sender (batches, requests)"),
+    ("aiokafka/consumer/", "consume: aiokafka fetch + faust conductor"),
+    ("faust/transport/", "consume: aiokafka fetch + faust conductor"),
+    ("faust/streams.py", "consume: faust stream (per-event iteration, acks)"),
+    ("faust/agents/", "consume: faust stream (per-event iteration, acks)"),
+    ("aiokafka/", "aiokafka connection (requests, both directions)"),
+    ("prometheus_client/", "metrics (prometheus)"),
+    ("(workers/", "worker glue (pipeline.py, web)"),
+    ("(streams/", "worker glue (pipeline.py, web)"),
+    ("faust/", "faust other (app, timers, web)"),
+    ("mode/", "mode (faust's service runtime)"),
+    ("asyncio/", "event loop: callbacks, tasks, futures"),
+    ("selectors.py", "event loop: callbacks, tasks, futures"),
+)
+
+
+def part_of(stack: str) -> str:
+    """What the worker was doing in one sample (the rules above)."""
+    for fragment, part in UNDER:
+        if fragment in stack:
+            if part != "main line":
+                return part
+            tail = stack[stack.index(fragment) :]
+            for step_fragment, step in STEP_PARTS:
+                if step_fragment in tail:
+                    return f"main line: {step}"
+            return "main line: composition glue"
+    for frame in reversed(stack.split(";")):
+        for fragment, part in LEAF:
+            if fragment in frame:
+                return part
+    return "other (stdlib, C)"
+
+
 def area_of(file: str) -> str:
     file = file if file.startswith("/") else f"/{file}"  # py-spy shortens paths
     for fragment, area in AREAS:
@@ -86,6 +160,7 @@ def summarise(raw: str, top: int) -> str:
     own: Counter[str] = Counter()
     areas: Counter[str] = Counter()
     agents: Counter[str] = Counter()
+    parts: Counter[str] = Counter()
     total = 0
     for line in raw.splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -108,6 +183,7 @@ def summarise(raw: str, top: int) -> str:
                 break
         areas[area] += count
         agents[_handler(frames)] += count
+        parts[part_of(stack)] += count
 
     def table(title: str, counts: Counter[str], n: int) -> list[str]:
         rows = [f"\n### {title}\n", "| share | samples | where |", "|---:|---:|---|"]
@@ -116,6 +192,7 @@ def summarise(raw: str, top: int) -> str:
         return rows
 
     lines = [f"{total} samples"]
+    lines += table("By part (what the worker was doing: UNDER, LEAF, STEP_PARTS)", parts, 40)
     lines += table("By area (self time, charged to the nearest attributable frame)", areas, 30)
     lines += table("By stage handler (inclusive)", agents, 12)
     lines += table(f"Top {top} functions, inclusive", inclusive, top)
@@ -124,12 +201,11 @@ def summarise(raw: str, top: int) -> str:
 
 
 def _handler(frames: list[tuple[str, str]]) -> str:
-    """The stage handler a sample is under: the frame guarded() called."""
-    for (name, _), (callee, file) in pairwise(frames):
-        if name.startswith("guarded "):
-            stage = file.rsplit("/", 2)[-2] if "/" in file else file
-            return f"{stage}: {callee.split(' ')[0].removeprefix('register.<locals>.')}"
-    return "(outside stage handlers: consumer, producer, commits, timers)"
+    """The step a sample is under: the composition's handler the guarded step called."""
+    for name, _ in frames:
+        if name.startswith("Composition.on_"):
+            return name.split(" ")[0]
+    return "(outside the steps: consumer, producer, commits, timers)"
 
 
 async def profile(args: argparse.Namespace) -> str:
@@ -142,8 +218,9 @@ async def profile(args: argparse.Namespace) -> str:
     OUT.mkdir(parents=True, exist_ok=True)
     flame = OUT / f"profile-{run.namespace}.txt"
     try:
-        await start_workers(run, ["worker"])
-        pid = run.processes["worker"].pid
+        roles = SPLIT_ROLES if args.split_roles else None
+        await start_workers(run, list(roles or ["worker"]), roles)
+        pid = run.processes[args.worker].pid
         before = load()
         spy = await asyncio.create_subprocess_exec(
             py_spy,
@@ -157,6 +234,7 @@ async def profile(args: argparse.Namespace) -> str:
             "--format",
             "raw",
             "--nonblocking",
+            *(["--idle"] if args.idle else []),
             "--output",
             str(flame),
             stdout=asyncio.subprocess.DEVNULL,
@@ -174,8 +252,9 @@ async def profile(args: argparse.Namespace) -> str:
         after = load()
     finally:
         await run.close()
+    which = f"the {args.worker} worker of two (roles)" if args.split_roles else "one worker"
     header = (
-        f"py-spy {args.hz} Hz for {args.seconds:.0f}s on one worker fed "
+        f"py-spy {args.hz} Hz for {args.seconds:.0f}s on {which} fed "
         + (f"{args.load:g} comments/s" if args.load else f"a backlog of {count} comments")
         + f"; load {before} → {after}; flame data: {flame.relative_to(REPO_ROOT)}"
     )
@@ -192,6 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--summarise", type=Path, help="only summarise an existing raw file")
+    parser.add_argument(
+        "--split-roles",
+        action="store_true",
+        help="two workers, main line and side branches (MODSTREAM_WORKER_ROLE); see --worker",
+    )
+    parser.add_argument("--worker", default="worker", help="which to profile: worker or side")
+    parser.add_argument("--idle", action="store_true", help="sample waiting threads too")
     args = parser.parse_args(argv)
     if args.summarise:
         print(summarise(args.summarise.read_text(), args.top))

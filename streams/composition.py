@@ -12,10 +12,10 @@ feeds (``streams.registry.INPUTS``).
 The main line is one hop: ``on_raw`` runs ingest → classify → rate windows → enforce for one
 raw comment in one call, on the raw record's partition (the raw key decides the author, so every
 author-keyed table is partition-local to it). Only the side branches have topics: the
-cross-author band index and the linking index (one record per comment each, on one partition:
-the step files the comment under every band key, resp. index key, of an in-memory index that
-``rebuild_side_branch`` rebuilds from the topic itself), the identity graph (one partition) and
-the notices and memberships coming back.
+cross-author band index and the linking index share one (``comments.side``: one record per
+comment, on one partition; ``on_side`` files the comment under every band key, then every index
+key, of two in-memory indexes that ``rebuild_side_branches`` rebuilds from the topic itself),
+the identity graph (one partition) and the notices and memberships coming back.
 
 No clock is read here except through ``wall_clock``, which the live worker passes and replay
 does not: it only stamps dead letters and keeps band posts and a post's replies longer (replay
@@ -25,11 +25,9 @@ keeps the replies by the raw record's timestamp instead, ``record_ms``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import orjson
 
 from schemas.action import Action, ActionResult, Decision, Tick
 from schemas.codec import replace
@@ -37,6 +35,7 @@ from schemas.comment import Comment
 from schemas.deadletter import DeadLetter
 from schemas.identity import ClusterMembership, LinkOverride, LinkSignal
 from schemas.review import VERB_SPLIT_LINK, Review
+from schemas.side import SideRecord
 from schemas.verdict import BehaviourNotice, Verdict
 from streams import topics as specs
 from streams.enforce.logic import (
@@ -64,13 +63,14 @@ from streams.state_store import Stores
 GRAPH_KEY = b"graph"  # identity.signals has one partition: one key for all
 
 
-def decode_band_entries(value: bytes) -> tuple[BandEntry, ...]:
-    """A ``rate_windows.bands`` value: a list of one comment's entries, or (as records written
-    before the grouping) one entry."""
-    decoded = orjson.loads(value)
-    if isinstance(decoded, dict):
-        return (BandEntry.from_dict(decoded),)
-    return tuple(BandEntry.from_dict(d) for d in decoded)
+def band_entries_of(record: SideRecord) -> tuple[BandEntry, ...]:
+    """A side record's band entries, one per band key."""
+    return tuple(BandEntry.from_dict(d) for d in record.bands)
+
+
+def side_record(entries: Sequence[BandEntry], comment: Comment | None) -> SideRecord:
+    """What one comment gives the side branches: ``comment`` only if it has index keys."""
+    return SideRecord(bands=tuple(e.to_dict() for e in entries), comment=comment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +86,6 @@ class Record:
         value = self.value
         if isinstance(value, bytes):
             return value
-        if isinstance(value, BandEntry):
-            return orjson.dumps(value.to_dict())
-        if isinstance(value, tuple):  # one comment's band entries
-            return orjson.dumps([entry.to_dict() for entry in value])
         data: bytes = value.to_bytes()
         return data
 
@@ -218,12 +214,11 @@ class Composition:
             out.outcomes.append((stage, "dead_letter"))
             return out
         # The side branches, after the decision: what they find comes back as later records.
-        # At most one record per comment per branch, whatever its number of keys.
-        author_key = comment.author_key.encode()
-        if entries:
-            out.records.append(Record(specs.BANDS, author_key, entries))
-        if index_keys(comment):
-            out.records.append(Record(specs.IDENTITY_INDEX, author_key, comment))
+        # One record per comment for both branches, whatever its number of keys.
+        indexed = comment if index_keys(comment) else None
+        if entries or indexed is not None:
+            record = side_record(entries, indexed)
+            out.records.append(Record(specs.SIDE, comment.author_key.encode(), record))
         return out
 
     def _rate_windows(
@@ -370,9 +365,20 @@ class Composition:
 
     # --- side branches -------------------------------------------------------------------------
 
+    def on_side(self, record: SideRecord, key: bytes | None, source: str) -> Outputs:
+        """One comment's side record: its band entries (``on_band``), then its index keys
+        (``on_index``), and what the two returned in that order, which is the order replay
+        routed them in when each branch had a topic of its own."""
+        out = self.on_band(band_entries_of(record), key, source) if record.bands else Outputs()
+        if record.comment is not None:
+            index = self.on_index(record.comment, key, source)
+            out.records += index.records
+            out.outcomes += index.outcomes
+            out.late += index.late
+        return out
+
     def on_band(self, entries: tuple[BandEntry, ...], key: bytes | None, source: str) -> Outputs:
-        """One comment's entries, one per band key (or one entry, as records written before
-        the grouping carry)."""
+        """One comment's entries, one per band key (``on_side`` hands them over)."""
         wall_ms = self._wall_clock() if self._wall_clock is not None else None
         return self._observe_bands(entries, wall_ms)
 
@@ -417,31 +423,29 @@ class Composition:
         out.outcomes.append(("linking", "signal" if found_any else "ok"))
         return out
 
-    def rebuild_side_branch(
-        self, topic: specs.TopicSpec, history: Iterable[tuple[bytes, int]]
-    ) -> int:
-        """Rebuild a side branch's in-memory index from its topic: ``history`` is every
+    def rebuild_side_branches(self, history: Sequence[tuple[bytes, int]]) -> int:
+        """Rebuild the side branches' in-memory indexes from their topic: ``history`` is every
         retained record before the committed offset, as (value, record timestamp), oldest
-        first. The same step folds them as live, with the record's timestamp for the wall
-        clock it saw then; what the step writes is dropped (it was written the first time).
-        The topic is the index's log, as a source topic is a Kafka Streams table's changelog.
+        first. The same steps fold them as live, with the record's timestamp for the wall
+        clock they saw then; what the steps write is dropped (it was written the first time).
+        The topic is the indexes' log, as a source topic is a Kafka Streams table's changelog.
+        The linking index folds the whole retention (90 days); the band index only the
+        records of the last ``BAND_REBUILD_HORIZON_MS`` before the newest (what its own topic
+        retained when it had one: its posts outlive their 15 minutes by wall clock at most).
         Returns how many records were folded."""
-        if topic is specs.BANDS:
-            self.stores.band_table.clear()
-        elif topic is specs.IDENTITY_INDEX:
-            self.stores.index.table.clear()
-        else:
-            raise ValueError(f"{topic.name} is not a side branch rebuilt from its topic")
-        folded = 0
+        self.stores.band_table.clear()
+        self.stores.index.table.clear()
+        newest_ms = max((timestamp_ms for _, timestamp_ms in history), default=0)
+        bands_from_ms = newest_ms - specs.BAND_REBUILD_HORIZON_MS
         for value, timestamp_ms in history:
-            # Live, the wall clock the step saw is the record's timestamp; offline none.
+            record = SideRecord.from_bytes(value)
+            # Live, the wall clock the steps saw is the record's timestamp; offline none.
             wall_ms = timestamp_ms if self._wall_clock is not None else None
-            if topic is specs.BANDS:
-                self._observe_bands(decode_band_entries(value), wall_ms)
-            else:
-                self._observe_index(Comment.from_bytes(value), wall_ms)
-            folded += 1
-        return folded
+            if record.bands and timestamp_ms >= bands_from_ms:
+                self._observe_bands(band_entries_of(record), wall_ms)
+            if record.comment is not None:
+                self._observe_index(record.comment, wall_ms)
+        return len(history)
 
     def rebuild_graph(
         self, history: Iterable[bytes], overrides: Iterable[bytes] = ()

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.action import ActionResult, Tick
-from schemas.comment import Comment
 from schemas.identity import ClusterMembership, LinkOverride, LinkSignal
 from schemas.review import Review
+from schemas.side import SideRecord
 from schemas.verdict import BehaviourNotice
 from streams import topics as specs
-from streams.composition import Composition, Outputs, decode_band_entries
+from streams.composition import Composition, Outputs
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ MAIN_LINE = ("normalise", "classify", "rate_windows", "enforce")  # one hop, one
 STAGES: tuple[Stage, ...] = (
     Stage("normalise", "normalise", (specs.RAW,), (specs.DEADLETTER,)),
     Stage("classify", "classify", (), ()),
-    Stage("rate_windows", "rate_windows", (), (specs.BANDS, specs.ASSESSED)),
+    Stage("rate_windows", "rate_windows", (), (specs.SIDE, specs.ASSESSED)),
     Stage(
         "enforce",
         "enforce",
@@ -75,13 +75,13 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "rate_windows_bands",
         "rate_windows",
-        (specs.BANDS,),
+        (specs.SIDE,),
         (specs.BEHAVIOUR_NOTICES, specs.IDENTITY_SIGNALS),
     ),
     Stage(
         "linking",
         "linking",
-        (specs.IDENTITY_INDEX, specs.IDENTITY_SIGNALS, specs.IDENTITY_OVERRIDES),
+        (specs.SIDE, specs.IDENTITY_SIGNALS, specs.IDENTITY_OVERRIDES),
         (specs.IDENTITY_SIGNALS, specs.IDENTITY_CLUSTERS),
     ),
 )
@@ -89,12 +89,14 @@ STAGES: tuple[Stage, ...] = (
 INPUTS: tuple[Input, ...] = (
     # The main line: ingest → normalise → classify → rate windows → enforce, in one handler.
     Input(specs.RAW, "normalise", "onehop", _raw, Composition.on_raw),
+    # The side branches: one record per comment for both the cross-author band index and the
+    # linking index (its dead letters name the band stage, which reads it first).
     Input(
-        specs.BANDS,
+        specs.SIDE,
         "rate_windows_bands",
-        "rate_windows_bands",
-        decode_band_entries,
-        Composition.on_band,
+        "side-branches",
+        SideRecord.from_bytes,
+        Composition.on_side,
     ),
     Input(
         specs.BEHAVIOUR_NOTICES,
@@ -120,9 +122,6 @@ INPUTS: tuple[Input, ...] = (
     ),
     # A person's decision from the moderator console (schemas/review.py).
     Input(specs.REVIEWS, "enforce", "enforce-reviews", Review.from_bytes, Composition.on_review),
-    Input(
-        specs.IDENTITY_INDEX, "linking", "linking-index", Comment.from_bytes, Composition.on_index
-    ),
     Input(
         specs.IDENTITY_SIGNALS,
         "linking",
@@ -152,6 +151,22 @@ OPTIONAL_TOPICS: frozenset[specs.TopicSpec] = frozenset({specs.ASSESSED})
 
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 STAGE_PACKAGES: tuple[str, ...] = tuple(dict.fromkeys(s.package for s in STAGES if s.package))
+
+
+# What a side-role worker consumes (MODSTREAM_WORKER_ROLE=side): the side branches and the
+# identity graph they feed; a main-role worker consumes every other input.
+SIDE_ROLE_TOPICS: frozenset[specs.TopicSpec] = frozenset(
+    {specs.SIDE, specs.IDENTITY_SIGNALS, specs.IDENTITY_OVERRIDES}
+)
+
+
+def inputs_of(role: str) -> tuple[Input, ...]:
+    """The inputs a worker of ``role`` ("all", "main" or "side") consumes, in registry order."""
+    if role == "all":
+        return INPUTS
+    if role not in ("main", "side"):
+        raise ValueError(f"unknown worker role {role!r}")
+    return tuple(i for i in INPUTS if (i.topic in SIDE_ROLE_TOPICS) == (role == "side"))
 
 
 def input_for(topic: specs.TopicSpec) -> Input:

@@ -161,7 +161,7 @@ class Stores:
     each changelog topic is named after its table.
 
     The side branches' indexes (``bands``, ``index``) are plain dicts live too: their input
-    topics have one partition and are their log (``streams.topics.BANDS``), so a worker
+    topic has one partition and is their log (``streams.topics.SIDE``), so a worker
     rebuilds them by re-reading that topic instead of writing a changelog record per key."""
 
     windows: StateStore[AuthorWindows]

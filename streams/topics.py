@@ -22,32 +22,29 @@ RAW = TopicSpec("comments.raw", "platform:account id (as the connector sends it)
 NORMALISED = TopicSpec("comments.normalised", "author key", "schemas.comment.Comment")
 VERDICTS = TopicSpec("comments.verdicts", "author key", "schemas.verdict.Verdict")
 ASSESSED = TopicSpec("comments.assessed", "author key", "schemas.verdict.Verdict")
-# The side branches' inputs: ONE record per comment, on ONE partition. One consumer sees every
-# author's copies (cross-author copies meet without a key per band or per index key), in one
-# total order that the log records. The topic is also the branch's state log: the worker keeps
-# the band index (resp. the linking index) in memory and rebuilds it after a restart or a
-# rebalance by re-reading the retained records before the committed offset, so no changelog
-# record is written per key (docs/replay.md, "Side branches"). Retention covers what the state
-# can still need, plus slack: the band window and lateness (15 minutes) in wall-clock time;
-# linking's 90-day expiry (linking.expiry_days). ``.v2``: the pre-issue-17 topics had the
-# deployment's partition count and one record per key (docs/operations.md, migration).
+# The side branches' input: ONE record per comment for both branches (its band entries and,
+# when it has index keys, the comment), on ONE partition. One consumer sees every author's
+# copies (cross-author copies meet without a key per band or per index key), in one total order
+# that the log records. The topic is also the branches' state log: the worker keeps the band
+# index and the linking index in memory and rebuilds them after a restart or a rebalance by
+# re-reading the retained records before the committed offset, so no changelog record is
+# written per key (docs/replay.md, "Side branches"). Retention covers what the state can still
+# need, plus slack: linking's 90-day expiry (linking.expiry_days); the band index needs only
+# its window and lateness (15 minutes) in wall-clock time, so a rebuild folds the band entries
+# of the last BAND_REBUILD_HORIZON_MS only. Before, the two branches had a topic each
+# (``rate_windows.bands.v2``, ``identity.index.v2``; before those, the deployment's partition
+# count and one record per key): docs/operations.md, migration.
 SIDE_BRANCH_SLACK_MS = 86_400_000
-BANDS = TopicSpec(
-    "rate_windows.bands.v2",
+BAND_REBUILD_HORIZON_MS = SIDE_BRANCH_SLACK_MS  # what rate_windows.bands.v2 retained
+SIDE = TopicSpec(
+    "comments.side",
     "author key (one partition: the key only labels the record)",
-    "a JSON list of streams.rate_windows.cross_author.BandEntry (one comment's band keys)",
-    retention_ms=SIDE_BRANCH_SLACK_MS,
+    "schemas.side.SideRecord",
+    retention_ms=90 * 86_400_000 + SIDE_BRANCH_SLACK_MS,
     partitions=1,
 )
 BEHAVIOUR_NOTICES = TopicSpec("behaviour.notices", "author key", "schemas.verdict.BehaviourNotice")
 DEADLETTER = TopicSpec("comments.deadletter", "original key", "schemas.deadletter.DeadLetter")
-IDENTITY_INDEX = TopicSpec(
-    "identity.index.v2",
-    "author key (one partition: the key only labels the record)",
-    "schemas.comment.Comment",  # filed under each of streams.linking.signals.index_keys
-    retention_ms=90 * 86_400_000 + SIDE_BRANCH_SLACK_MS,
-    partitions=1,
-)
 # One partition: the identity graph's clusters are connected components across all accounts,
 # so one worker folds every signal. Retained as long as an edge can live (linking.expiry_days):
 # the graph is rebuilt from this log.
@@ -84,10 +81,9 @@ ALL = (
     NORMALISED,
     VERDICTS,
     ASSESSED,
-    BANDS,
+    SIDE,
     BEHAVIOUR_NOTICES,
     DEADLETTER,
-    IDENTITY_INDEX,
     IDENTITY_SIGNALS,
     IDENTITY_OVERRIDES,
     IDENTITY_CLUSTERS,

@@ -18,6 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = REPO_ROOT / "deploy" / "policy" / "ctmuhb.yaml"
 
 
+WORKER_ROLES = ("all", "main", "side")
+
+
 class SettingsError(ValueError):
     """A required setting is missing or malformed. The message names the variable to fix."""
 
@@ -306,13 +309,22 @@ class Settings:
     # stays in the group until its session times out, and its partitions wait that long.
     session_timeout_s: float = 10.0
     heartbeat_interval_s: float = 1.0
+    # Which inputs a stream worker consumes (issue 17, docs/operations.md "Worker roles"):
+    # "all" of them; "main", the main line and enforcement's other inputs; or "side", the side
+    # branches and the identity graph (comments.side, identity.signals, identity.overrides).
+    # Split, the main line's worker pays Faust's per-record cost once per comment instead of
+    # about twice, and the side branches get a core of their own. A side worker is a consumer
+    # group of its own (``group_id`` + "-side"): Faust's assignor gives every member of a group
+    # a share of every topic the group reads, whatever the member's own agents.
+    worker_role: str = "all"
 
     def topic(self, name: str) -> str:
         return f"{self.namespace}.{name}" if self.namespace else name
 
     @property
     def group_id(self) -> str:
-        return f"{self.namespace}.{self.app_id}" if self.namespace else self.app_id
+        group = f"{self.namespace}.{self.app_id}" if self.namespace else self.app_id
+        return f"{group}-side" if self.worker_role == "side" else group
 
     @property
     def redis_prefix(self) -> str:
@@ -383,4 +395,5 @@ class Settings:
             create_topics=_bool(env, "MODSTREAM_CREATE_TOPICS", dev),
             session_timeout_s=_int(env, "MODSTREAM_SESSION_TIMEOUT_MS", 10_000) / 1000,
             heartbeat_interval_s=_int(env, "MODSTREAM_HEARTBEAT_INTERVAL_MS", 1_000) / 1000,
+            worker_role=_one_of(env, "MODSTREAM_WORKER_ROLE", WORKER_ROLES, d.worker_role),
         )

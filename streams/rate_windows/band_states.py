@@ -1,8 +1,8 @@
 """The band index: each band key's ``BandState``, held decoded in memory.
 
-Since issue 17 the index has no changelog: its input topic (``rate_windows.bands.v2``, one
+Since issue 17 the index has no changelog: its input topic (``comments.side``, one
 partition) is its log, and a worker rebuilds it from that topic
-(``Composition.rebuild_side_branch``). Nothing reads the index as bytes any more, so it keeps
+(``Composition.rebuild_side_branches``). Nothing reads the index as bytes any more, so it keeps
 the states as they are: a band entry no longer decodes and re-encodes its key's whole recent
 post list (up to 256 posts) as JSON on every read and write, which was most of the band step's
 time (docs/benchmarks.md, *Side branches on one partition*). ``encoded`` gives the JSON bytes

@@ -1,10 +1,8 @@
-"""The side branches' fan-out: at most one record per comment per branch (all its band keys in
-one record, all its index keys under one comment), both band record shapes read back, and the
-in-memory indexes rebuilt from their topics give the state the live steps built."""
+"""The side branches' fan-out: at most one record per comment for both branches (all its band
+keys and, with index keys, the comment, in one record), and the in-memory indexes rebuilt from
+their topic give the state the live steps built."""
 
 from __future__ import annotations
-
-import orjson
 
 from streams import topics as specs
 from streams.composition import Composition
@@ -30,48 +28,43 @@ def composition(stores: Stores | None = None) -> Composition:
     )
 
 
-def test_side_branch_topics_have_one_partition() -> None:
-    assert specs.BANDS.partitions == specs.IDENTITY_INDEX.partitions == 1
-    assert specs.BANDS.retention_ms is not None and specs.IDENTITY_INDEX.retention_ms is not None
+def test_the_side_branches_share_one_topic_of_one_partition() -> None:
+    assert specs.SIDE.partitions == 1
+    # The linking index folds 90 days of it; the band index only the last day.
+    assert specs.SIDE.retention_ms is not None and specs.SIDE.retention_ms > 90 * 86_400_000
+    assert specs.SIDE.retention_ms > specs.BAND_REBUILD_HORIZON_MS
 
 
-def test_a_comment_writes_at_most_one_record_per_side_branch() -> None:
+def test_a_comment_writes_at_most_one_side_record() -> None:
     steps = composition()
-    entries = band_records = index_records = 0
-    last = None
+    entries = side_records = with_bands = with_comment = 0
     for i, (_, raw) in enumerate(sample_envelopes(80)):
         out = steps.on_raw(raw, None, f"comments.raw[0]@{i}")
-        bands = [r for r in out.records if r.topic is specs.BANDS]
-        index = [r for r in out.records if r.topic is specs.IDENTITY_INDEX]
-        assert len(bands) <= 1 and len(index) <= 1
-        for record in bands:
+        side = [r for r in out.records if r.topic is specs.SIDE]
+        assert len(side) <= 1
+        for record in side:
             assert record.partition is None
-            assert input_for(specs.BANDS).decode(record.encode()) == record.value
-            entries += len(record.value)
-            last = record
-        band_records += len(bands)
-        index_records += len(index)
-    assert band_records and index_records
-    assert band_records < entries  # every band key of a comment rides in one record
-    # Records written before the grouping (one entry, an object) still decode.
-    assert last is not None
-    single = orjson.dumps(last.value[0].to_dict())
-    assert input_for(specs.BANDS).decode(single) == (last.value[0],)
+            assert input_for(specs.SIDE).decode(record.encode()) == record.value
+            assert record.value.bands or record.value.comment is not None
+            entries += len(record.value.bands)
+            with_bands += bool(record.value.bands)
+            with_comment += record.value.comment is not None
+        side_records += len(side)
+    assert with_bands and with_comment
+    assert side_records < entries  # every band key of a comment rides in one record
+    assert side_records < with_bands + with_comment  # and both branches in one record
 
 
-def test_rebuilding_from_the_side_topics_gives_the_state_the_steps_built() -> None:
-    """What a worker that takes the side partitions rebuilds (``rebuild_side_branch`` over the
-    topics' records) is byte for byte the index the live steps held."""
+def test_rebuilding_from_the_side_topic_gives_the_state_the_steps_built() -> None:
+    """What a worker that takes the side partition rebuilds (``rebuild_side_branches`` over the
+    topic's records) is byte for byte the two indexes the live steps held."""
     live = OfflinePipeline(STAGES, Pseudonymiser(SETTINGS.pseudonym_key), 1 << 20)
-    logged: dict[specs.TopicSpec, list[tuple[bytes, int]]] = {
-        specs.BANDS: [],
-        specs.IDENTITY_INDEX: [],
-    }
+    logged: list[tuple[bytes, int]] = []
     original_step = live.run_step
 
     def logging_step(item, record):  # type: ignore[no-untyped-def]
-        if record.topic in logged:
-            logged[record.topic].append((record.encode(), 0))
+        if record.topic is specs.SIDE:
+            logged.append((record.encode(), 0))
         return original_step(item, record)
 
     live.run_step = logging_step  # type: ignore[method-assign]
@@ -80,13 +73,39 @@ def test_rebuilding_from_the_side_topics_gives_the_state_the_steps_built() -> No
     assert live.stores.band_table and live.stores.index.table
 
     rebuilt = composition()
-    for topic, history in logged.items():
-        assert rebuilt.rebuild_side_branch(topic, history) == len(history) > 0
+    assert rebuilt.rebuild_side_branches(logged) == len(logged) > 0
     assert rebuilt.stores.band_table == live.stores.band_table
     assert rebuilt.stores.index.table == live.stores.index.table
     # A second rebuild starts from nothing: the same bytes, not doubled.
-    rebuilt.rebuild_side_branch(specs.BANDS, logged[specs.BANDS])
+    rebuilt.rebuild_side_branches(logged)
     assert rebuilt.stores.band_table == live.stores.band_table
+    assert rebuilt.stores.index.table == live.stores.index.table
+
+
+def test_a_rebuild_folds_band_entries_of_the_last_horizon_only() -> None:
+    """The topic keeps 90 days for the linking index; the band index needs minutes, so band
+    entries older than ``BAND_REBUILD_HORIZON_MS`` before the newest record are not folded
+    (as the band topic's one-day retention dropped them), and the linking index still is."""
+    steps = composition()
+    records = [
+        r.encode()
+        for i, (_, raw) in enumerate(sample_envelopes(120))
+        for r in steps.on_raw(raw, None, f"comments.raw[0]@{i}").records
+        if r.topic is specs.SIDE
+    ]
+    old, recent = records[:60], records[60:]
+    newest = 100 * specs.BAND_REBUILD_HORIZON_MS
+    stale_ms = newest - specs.BAND_REBUILD_HORIZON_MS - 1
+    history = [(v, stale_ms) for v in old] + [(v, newest) for v in recent]
+    rebuilt = composition()
+    assert rebuilt.rebuild_side_branches(history) == len(history)
+    only_recent = composition()
+    only_recent.rebuild_side_branches([(v, newest) for v in recent])
+    everything = composition()
+    everything.rebuild_side_branches([(v, newest) for v in records])
+    assert rebuilt.stores.band_table == only_recent.stores.band_table
+    assert rebuilt.stores.band_table != everything.stores.band_table
+    assert rebuilt.stores.index.table == everything.stores.index.table
 
 
 def test_a_live_rebuild_uses_each_records_timestamp_as_the_wall_clock_it_saw() -> None:
@@ -108,12 +127,12 @@ def test_a_live_rebuild_uses_each_records_timestamp_as_the_wall_clock_it_saw() -
     for i, (_, raw) in enumerate(sample_envelopes(200)):
         clock["now"] += 7_000  # the worker's clock moves on between records
         for record in running.on_raw(raw, None, f"comments.raw[0]@{i}").records:
-            if record.topic is specs.BANDS:
+            if record.topic is specs.SIDE:
                 history.append((record.encode(), clock["now"]))
-                running.on_band(record.value, record.key, "rate_windows.bands.v2[0]")
+                running.on_side(record.value, record.key, "comments.side[0]")
     assert history
     clock["now"] += 3_600_000  # restarted an hour later: the fold must not read this clock
     rebuilt = live()
-    rebuilt.rebuild_side_branch(specs.BANDS, history)
+    rebuilt.rebuild_side_branches(history)
     assert rebuilt.stores.band_table == running.stores.band_table
     assert any(p.seen_ms for s in rebuilt.stores.band_table.values() for p in s.posts)

@@ -27,7 +27,7 @@ from schemas.deadletter import DeadLetter
 from streams import topics as specs
 from streams.composition import Composition, Outputs, Record
 from streams.normalise.pseudonymise import Pseudonymiser
-from streams.registry import INPUTS, Input
+from streams.registry import Input, inputs_of
 from streams.runtime import guarded_batch, guarded_step, source_of, wall_ms
 from streams.stage_configs import StageConfigs, build_stage_configs
 from streams.state_store import ENFORCEMENT_TABLE, Stores
@@ -193,7 +193,14 @@ def wire_stages(
             name, partitions=settings.partitions, key_type=bytes, value_type=bytes
         )
 
-    stores = Stores.create(table, global_table)
+    inputs = inputs_of(settings.worker_role)
+    if settings.worker_role == "side":
+        # The side role keeps no author-keyed table: its indexes are in memory (rebuilt from
+        # comments.side) and the graph is rebuilt from identity.signals. Faust tables here
+        # would only be changelogs to recover for nothing.
+        stores = Stores.in_memory()
+    else:
+        stores = Stores.create(table, global_table)
     composition = Composition(
         stores,
         lambda: watcher.current.built,
@@ -210,18 +217,18 @@ def wire_stages(
     # Two agents feed the graph: one rebuild, or a signal folded by the first could be lost
     # to a second rebuild that read the log before it.
     graph_rebuild = asyncio.Lock()
-    # Side branches whose in-memory index is rebuilt from its own topic before the next record
+    # The side branches' in-memory indexes are rebuilt from their topic before the next record
     # (at start, and after every rebalance: whoever holds the one partition now rebuilds).
-    stale: set[specs.TopicSpec] = {specs.BANDS, specs.IDENTITY_INDEX}
+    stale: set[specs.TopicSpec] = {specs.SIDE}
 
     async def rebuild(topic: specs.TopicSpec) -> None:
         started = time.perf_counter()
-        records = composition.rebuild_side_branch(topic, await topic_history(settings, topic))
+        records = composition.rebuild_side_branches(await topic_history(settings, topic))
         stale.discard(topic)
         log.info(
-            "rebuilt the %s index from %d records in %.1fs",
-            topic.name,
+            "rebuilt the side branches' indexes from %d records of %s in %.1fs",
             records,
+            topic.name,
             time.perf_counter() - started,
         )
 
@@ -288,7 +295,7 @@ def wire_stages(
         run.__name__ = item.agent.replace("-", "_")
         app.agent(topics[item.topic.name], name=item.agent)(run)
 
-    for item in INPUTS:
+    for item in inputs:
         agent(item)
 
     rescan = {"needed": True}
@@ -298,9 +305,32 @@ def wire_stages(
     async def _after_rebalance(sender: Any, *args: Any, **kwargs: Any) -> None:
         rescan["needed"] = True
         composition.graph = None  # whoever holds the signals partition rebuilds from the log
-        stale.update((specs.BANDS, specs.IDENTITY_INDEX))
+        stale.add(specs.SIDE)
 
+    if settings.worker_role != "side":
+        wire_deadline_ticks(app, settings, topics, metrics, composition, rescan)
+
+    @app.timer(interval=settings.policy_poll_s)  # type: ignore[untyped-decorator]
+    async def reload_policy() -> None:
+        # Building a classifier compiles its rules (seconds); Hyperscan's compile releases the
+        # GIL, so in a thread the stages keep running on the current version meanwhile.
+        await asyncio.to_thread(watcher.check)
+
+    register_views(app, metrics, [settings.topic(i.topic.name) for i in inputs])
+    return watcher
+
+
+def wire_deadline_ticks(
+    app: faust.App,
+    settings: Settings,
+    topics: Mapping[str, faust.TopicT],
+    metrics: Metrics,
+    composition: Composition,
+    rescan: dict[str, bool],
+) -> None:
+    """The timer that turns due deadlines into ticks: only where enforcement's table is."""
     ticks = topics[specs.ENFORCE_TICKS.name]
+    stores = composition.stores
 
     @app.timer(interval=TICK_INTERVAL_S)  # type: ignore[untyped-decorator]
     async def fire_due_deadlines() -> None:
@@ -320,12 +350,3 @@ def wire_stages(
             await ticks.send(key=author_key.encode(), value=tick.to_bytes())
             enforcement.deadlines.pop(author_key, None)  # re-added when the tick's write lands
         metrics.table_keys.labels(ENFORCEMENT_TABLE).set(len(enforcement.table))
-
-    @app.timer(interval=settings.policy_poll_s)  # type: ignore[untyped-decorator]
-    async def reload_policy() -> None:
-        # Building a classifier compiles its rules (seconds); Hyperscan's compile releases the
-        # GIL, so in a thread the stages keep running on the current version meanwhile.
-        await asyncio.to_thread(watcher.check)
-
-    register_views(app, metrics, [settings.topic(i.topic.name) for i in INPUTS])
-    return watcher

@@ -1,6 +1,6 @@
 """Reads a one-partition topic back up to the worker group's committed offset: the linking
 stage's graph (``identity.signals``) and the side branches' in-memory indexes (the band index
-on ``rate_windows.bands.v2``, the linking index on ``identity.index.v2``) are folds over their
+and the linking index, both on ``comments.side``) are folds over their
 topic, rebuilt from it whenever a worker takes the partition."""
 
 from __future__ import annotations

@@ -76,13 +76,9 @@ def signals(stages: StageConfigs) -> list[LinkSignal]:
     for offset, (key, value) in enumerate(comments):
         out = c.on_raw(value, key, f"{specs.RAW.name}[0]@{offset}")
         for record in out.records:
-            if record.topic is specs.IDENTITY_INDEX:
-                side = c.on_index(record.value, record.key, record.topic.name)
-            elif record.topic is specs.BANDS:
-                side = c.on_band(record.value, record.key, record.topic.name)
-            else:
-                continue
-            found += side.of(specs.IDENTITY_SIGNALS)
+            if record.topic is specs.SIDE:
+                side = c.on_side(record.value, record.key, record.topic.name)
+                found += side.of(specs.IDENTITY_SIGNALS)
     kinds = {s.kind for s in found}
     assert {"shared_signal", "co_timing", "near_duplicate"} <= kinds, kinds
     assert any(s.event_time_ms >= BLOCK_MS for s in found), "some evidence comes after the block"

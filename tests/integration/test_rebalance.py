@@ -47,8 +47,11 @@ from workers.offline.replay import DECISIONS_FILE, ReplayOptions, replay
 from workers.settings import DEFAULT_POLICY
 
 SEED = 20_261_208
-CHUNK = 15
-CHUNK_EVERY_S = 0.25  # about 60 comments/s: steady, and both workers keep up with it
+CHUNK_EVERY_S = 0.25
+# About 60 comments/s once the third worker is in: steady, and the workers keep up with it.
+# Until then a trickle (12/s): enough for a batch in each take buffer at the join, and it
+# leaves the CPU to the joiner's start-up (compiling the classifier) on a busy machine.
+CHUNK, TRICKLE = 15, 3
 # A batch waits this long for company (the default is 10 ms): at the feed's rate each worker
 # holds a few comments in its take buffer nearly all the time, so a rebalance meets a batch.
 LINGER_MS = 500
@@ -71,16 +74,20 @@ async def run() -> AsyncIterator[LocalPipeline]:
         yield pipeline
 
 
-async def feed_until(stop: asyncio.Event, run: LocalPipeline, sources: list[str]) -> None:
-    """The sample feed (repeated texts: campaigns, blocks, limits), a chunk at a time, until
-    ``stop`` is set."""
+async def feed_until(
+    stop: asyncio.Event, full: asyncio.Event, run: LocalPipeline, sources: list[str]
+) -> None:
+    """The sample feed (repeated texts: campaigns, blocks, limits), a trickle and then, once
+    ``full`` is set, a chunk at a time, until ``stop`` is set."""
     feed: Sequence[Message] = sample_envelopes(4_000, seed=SEED)
-    for i in range(0, len(feed), CHUNK):
-        if stop.is_set():
-            return
-        sources += await send(run, feed[i : i + CHUNK])
+    sent = 0
+    while not stop.is_set():
+        if sent >= len(feed):
+            raise AssertionError("the feed ran out before the workers moved")
+        chunk = feed[sent : sent + (CHUNK if full.is_set() else TRICKLE)]
+        sources += await send(run, chunk)
+        sent += len(chunk)
         await asyncio.sleep(CHUNK_EVERY_S)
-    raise AssertionError("the feed ran out before the workers moved")
 
 
 def revoked_in_flight(run: LocalPipeline, names: tuple[str, ...]) -> list[int]:
@@ -99,8 +106,8 @@ async def test_partitions_moving_while_batches_are_buffered_lose_and_double_noth
     started = time.monotonic()
     await start_workers(run, ("worker", STOPPED))
     sources: list[str] = []
-    stop_feeding = asyncio.Event()
-    feeding = asyncio.create_task(feed_until(stop_feeding, run, sources))
+    stop_feeding, full_rate = asyncio.Event(), asyncio.Event()
+    feeding = asyncio.create_task(feed_until(stop_feeding, full_rate, run, sources))
     moves: list[str] = []
 
     def moved(what: str) -> None:
@@ -113,6 +120,7 @@ async def test_partitions_moving_while_batches_are_buffered_lose_and_double_noth
     joiner_port = free_port()
     run.start_worker(JOINER, web_port=joiner_port)
     await run.wait_ready(timeout_s=180, port=joiner_port)
+    full_rate.set()
     await asyncio.sleep(2)
     moved("join")
     # A graceful stop: the stopping worker finishes its batch, the others' are revoked.

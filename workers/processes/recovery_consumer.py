@@ -39,6 +39,8 @@ faust-streaming/faust#606 and #707 are about commits past unprocessed messages (
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,6 +48,8 @@ import faust
 from faust.transport.consumer import RecordMap, ensure_TPset
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
+
+log = logging.getLogger(__name__)
 
 
 class RecoverySafeConsumer(faust_aiokafka.Consumer):
@@ -64,6 +68,27 @@ class RecoverySafeConsumer(faust_aiokafka.Consumer):
             self._held_for_seek |= inputs
             self._seeked_since_hold = False
         super().resume_partitions(tpset - inputs)
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        # At rebalance time only, never per record: how many input records this worker had
+        # taken and not acknowledged as partitions go (a batch in the main line's take
+        # buffer, or in its body). Faust waits for them to be acknowledged before the handover
+        # (``stream_wait_empty``); tests/integration/test_rebalance.py reads this line to know
+        # a rebalance met a buffered batch.
+        in_flight = Counter(
+            m.tp
+            for m in list(self._unacked_messages)
+            if m.tp in revoked and not self._is_changelog_tp(m.tp)
+        )
+        if in_flight:
+            log.info(
+                "revoking %d partitions with %d input records taken and not acknowledged, "
+                "on %d of them",
+                len(revoked),
+                sum(in_flight.values()),
+                len(in_flight),
+            )
+        await super().on_partitions_revoked(revoked)
 
     async def perform_seek(self) -> None:
         await super().perform_seek()

@@ -11,12 +11,14 @@ completed seek, and that the Faust sequence this relies on has not changed.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Iterator
 
 import faust
 import pytest
 from faust.tables.recovery import Recovery
-from faust.types import TP
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP, Message
 
 from workers.processes.recovery_consumer import RecoverySafeConsumer, install
 
@@ -141,3 +143,31 @@ async def test_each_fetch_gets_a_copy_of_the_active_partitions(
     assert asked[0] is not live
     assert await consumer._getmany(live, 1.0) == {}, "an empty set must not fetch everything"
     assert len(asked) == 1
+
+
+async def test_a_revocation_that_meets_taken_input_records_says_how_many(
+    app: faust.App, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # tests/integration/test_rebalance.py reads this line to know a rebalance met a batch.
+    consumer = consumer_of(app, monkeypatch)
+    revoked_by_faust: list[set[TP]] = []
+
+    async def faust_revocation(self: object, revoked: set[TP]) -> None:
+        revoked_by_faust.append(revoked)
+
+    monkeypatch.setattr(faust_aiokafka.Consumer, "on_partitions_revoked", faust_revocation)
+    taken = [
+        Message(tp.topic, tp.partition, offset, 0.0, 0, None, b"k", b"v", None, tp=tp)
+        for tp, offset in [(INPUT, 1), (INPUT, 2), (OTHER_INPUT, 5), (changelog_tp(app), 9)]
+    ]
+    for message in taken:  # a WeakSet: the list keeps them alive
+        consumer._unacked_messages.add(message)
+    with caplog.at_level(logging.INFO, logger="workers.processes.recovery_consumer"):
+        await consumer.on_partitions_revoked({INPUT, changelog_tp(app)})
+        await consumer.on_partitions_revoked({TP("ns.comments.raw", 3)})
+    lines = [r.getMessage() for r in caplog.records]
+    # Two taken on the revoked input; the changelog's and the kept partition's do not count.
+    assert lines == [
+        "revoking 2 partitions with 2 input records taken and not acknowledged, on 1 of them"
+    ]
+    assert revoked_by_faust == [{INPUT, changelog_tp(app)}, {TP("ns.comments.raw", 3)}]

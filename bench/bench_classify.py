@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import os
 import platform
@@ -106,6 +107,8 @@ def _one_at_a_time(classifier: Any) -> Any:
         from streams.language import identify
     except ImportError:
         return classifier.classify_text
+    if "languages" not in inspect.signature(classifier.classify_text).parameters:
+        return classifier.classify_text  # a tree with the module but no languages yet
     return lambda text: classifier.classify_text(text, "", identify(text).languages)
 
 

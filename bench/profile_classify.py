@@ -60,7 +60,7 @@ def parts(classifier: Classifier, texts: list[str], batch: int) -> dict[str, flo
             # every target's score (evidence stays with each detector).
             model = models[0]
             worded = [doc for doc in docs if doc.token_words()]
-            scores = model.models.scores_of([model._features(doc) for doc in worded])
+            scores = model.models.probabilities_of([model._features(doc) for doc in worded])
             for doc, row in zip(worded, scores, strict=True):
                 doc.remember(model._memo_key, row)
             spent["model features + scores, all targets"] += time.perf_counter() - t3

@@ -21,7 +21,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import accumulate, chain, compress, repeat
+from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import is_not, itemgetter
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,7 @@ class TextModels:
         self.sha256 = sha256
         self._vocabulary = list(vocabulary)
         self._index = {feature: i for i, feature in enumerate(vocabulary)}
+        self._pair_index = _pair_index(self._index)
         self._word_cache: dict[str, tuple[tuple[int, ...], int]] = {}
         self._weights = weights
         self._bias = bias
@@ -127,10 +128,13 @@ class TextModels:
         n = sum(map(_SECOND, known))
         pairs: list[int] = []  # the first token of each pair in the vocabulary, in order
         if len(tokens) > 1:
-            found = list(map(self._index.get, map("b:{} {}".format, tokens, tokens[1:])))
-            present = list(map(is_not, found, repeat(None)))
-            pairs = list(compress(range(len(found)), present))
-            ids.extend(compress(found, present))  # type: ignore[arg-type]
+            # Looked up by the pair of words, not by the formatted "b:<a> <b>" string: no new
+            # string per pair, and a tuple of two strings hashes from their cached hashes.
+            found = list(map(self._pair_index.get, pairwise(tokens)))
+            if found.count(None) != len(found):
+                present = list(map(is_not, found, repeat(None)))
+                pairs = list(compress(range(len(found)), present))
+                ids.extend(compress(found, present))  # type: ignore[arg-type]
         features_ = TextFeatures(ids, n + max(0, len(tokens) - 1), origin, ends, pairs)
         if self.vectors is not None:
             features_.vector_rows = self.vectors.rows(tokens)
@@ -145,40 +149,45 @@ class TextModels:
         return self.scores_of([self.text_features(words) for words in texts])
 
     def scores_of(self, batch: Sequence[TextFeatures]) -> list[tuple[float, ...]]:
-        """Every target's probability for each text: one gather, one segmented sum and one
-        sigmoid for the whole batch. Each text's sum runs over its own features in their
-        order whatever the batch, so a text scores to the bit the same alone or batched."""
+        """Every target's probability for each text, rounded to four decimals."""
+        return [tuple(map(round, row, repeat(4))) for row in self.probabilities_of(batch)]
+
+    def probabilities_of(self, batch: Sequence[TextFeatures]) -> list[list[float]]:
+        """Every target's probability for each text, unrounded (a detector rounds the one
+        target it reads): one gather, one segmented sum and one sigmoid for the whole batch.
+        Each text's sum runs over its own features in their order whatever the batch, so a
+        text scores to the bit the same alone or batched."""
         if len(batch) == 1 and batch[0].ids:
-            return [self._one_score(batch[0])]
-        ids: list[int] = []
-        starts: list[int] = []
-        for features_ in batch:
-            starts.append(len(ids))
-            ids.extend(features_.ids)
+            return [self._one_probabilities(batch[0])]
+        lengths = [len(f.ids) for f in batch]
+        total = sum(lengths)
         targets = len(self.targets)
         sums = np.zeros((len(batch), targets))
-        if ids:
-            rows = self._weights[np.asarray(ids, dtype=np.intp)].astype(np.float64)
-            nonempty = [i for i, f in enumerate(batch) if f.ids]
+        if total:
+            ids = np.fromiter(chain.from_iterable(f.ids for f in batch), np.intp, total)
+            rows = self._weights[ids].astype(np.float64)
+            nonempty = [i for i, n in enumerate(lengths) if n]
+            starts = list(accumulate(lengths, initial=0))
             # reduceat sums each segment start..next start; empty segments are left at zero.
             sums[nonempty] = np.add.reduceat(rows, [starts[i] for i in nonempty], axis=0)
         counts = np.sqrt(np.maximum(1, [f.count for f in batch])).reshape(-1, 1)
         z = self._bias + sums / counts + self._vector_logits(batch)
-        probabilities = 1.0 / (1.0 + np.exp(-z))
-        return [tuple(round(v, 4) for v in row) for row in probabilities.tolist()]
+        probabilities: list[list[float]] = (1.0 / (1.0 + np.exp(-z))).tolist()
+        return probabilities
 
-    def _one_score(self, text: TextFeatures) -> tuple[float, ...]:
-        # ``scores_of``'s arithmetic for one text with features, without the batch's
+    def _one_probabilities(self, text: TextFeatures) -> list[float]:
+        # ``probabilities_of``'s arithmetic for one text with features, without the batch's
         # bookkeeping (a dozen fewer numpy calls: most of a single text's cost).
-        rows = self._weights[np.asarray(text.ids, dtype=np.intp)].astype(np.float64)
-        summed = np.add.reduceat(rows, [0], axis=0)[0]
+        ids = np.fromiter(text.ids, np.intp, len(text.ids))
+        summed = np.add.reduceat(self._weights[ids].astype(np.float64), [0], axis=0)[0]
         # One row, and the scale as a Python float: math.sqrt and np.sqrt are both the IEEE
         # square root, so this is the same arithmetic with fewer numpy calls on tiny arrays.
         z = self._bias + summed / math.sqrt(max(1, text.count))
         vector = self._vector_logits([text])
         if not isinstance(vector, float):
             z = z + vector[0]
-        return tuple([round(v, 4) for v in (1.0 / (1.0 + np.exp(-z))).tolist()])
+        probabilities: list[float] = (1.0 / (1.0 + np.exp(-z))).tolist()
+        return probabilities
 
     def _vector_logits(self, batch: Sequence[TextFeatures]) -> npt.NDArray[np.float64] | float:
         if self.vectors is None or self._head is None:
@@ -245,6 +254,23 @@ class TextFeatures:
         if position >= words:
             return self.origin[self.pairs[position - words]]
         return self.origin[bisect.bisect_right(self.ends, position)]
+
+
+def _pair_index(index: dict[str, int]) -> dict[tuple[str, str], int]:
+    """Every pair feature's id by its two words: ``(a, b)`` -> the id of ``"b:<a> <b>"``.
+
+    A pair feature whose words hold spaces could be split more than one way, so it is entered
+    under every split: a lookup by ``(a, b)`` then finds exactly what the formatted string
+    would (the two agree whenever ``"b:{a} {b}"`` equals the feature)."""
+    pairs: dict[tuple[str, str], int] = {}
+    for feature, feature_id in index.items():
+        if feature.startswith("b:"):
+            words = feature[2:]
+            at = words.find(" ")
+            while at >= 0:
+                pairs[(words[:at], words[at + 1 :])] = feature_id
+                at = words.find(" ", at + 1)
+    return pairs
 
 
 def _sha256(path: Path) -> str:

@@ -51,18 +51,21 @@ class ModelDetector(Detector):
         # The lowest threshold of the specs this detector serves (Detector.serve), once the
         # classifier has built them all: evidence under it could make no finding anywhere.
         self._floor: float | None = None
+        self._bar = self.min_score  # a score under it gives no hit: max(min_score, floor)
 
     def serve(self, threshold: float) -> None:
         self._floor = threshold if self._floor is None else min(self._floor, threshold)
+        self._bar = max(self.min_score, self._floor)
 
     def detect_batch(self, docs: Sequence[Document]) -> list[list[Hit]]:
-        # One gather and one sum for the whole batch; each document keeps its scores in its
-        # memo, where detect (and every other model detector of the artefact) finds them.
+        # One gather and one sum for the whole batch; each document keeps its probabilities
+        # in its memo, where detect (and every other model detector of the artefact) finds
+        # them.
         key = self._memo_key
         todo = [doc for doc in docs if doc.token_words() and not doc.remembers(key)]
-        batch = self.models.scores_of([self._features(doc) for doc in todo])
-        for doc, scores in zip(todo, batch, strict=True):
-            doc.remember(key, scores)
+        batch = self.models.probabilities_of([self._features(doc) for doc in todo])
+        for doc, probabilities in zip(todo, batch, strict=True):
+            doc.remember(key, probabilities)
         return [self.detect(doc) for doc in docs]
 
     def detect(self, doc: Document) -> list[Hit]:
@@ -70,11 +73,17 @@ class ModelDetector(Detector):
         if not words:
             return []
         # All targets of one artefact are scored together, once per comment.
-        scores: tuple[float, ...] = doc.memo(
-            self._memo_key, lambda: self.models.scores_of([self._features(doc)])[0]
+        probabilities: list[float] = doc.memo(
+            self._memo_key, lambda: self.models.probabilities_of([self._features(doc)])[0]
         )
-        score = scores[self.column]
-        if score < self.min_score or (self._floor is not None and score < self._floor):
+        probability = probabilities[self.column]
+        # The score is the probability rounded to four decimals, which moves it by at most
+        # 0.00005: far enough under the bar, the rounding cannot lift it over, so most
+        # comments skip it.
+        if probability < self._bar - 0.0001:
+            return []
+        score = round(probability, 4)
+        if score < self._bar:
             return []
         hits = []
         for c in self.models.evidence(self._features(doc), self.target, self.evidence):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate, chain
 
 import numpy as np
 import numpy.typing as npt
@@ -72,8 +73,10 @@ class WordVectors:
         nonempty = [i for i, rows in enumerate(texts_rows) if rows]
         if not nonempty:
             return out
-        flat = np.fromiter((r for i in nonempty for r in texts_rows[i]), dtype=np.intp)
-        starts = np.cumsum([0] + [len(texts_rows[i]) for i in nonempty[:-1]])
+        # Empty texts add no rows, so every text's rows in order are the non-empty ones'.
+        lengths = [len(texts_rows[i]) for i in nonempty]
+        flat = np.fromiter(chain.from_iterable(texts_rows), np.intp, sum(lengths))
+        starts = list(accumulate(lengths[:-1], initial=0))
         # The weighted mean's direction is the weighted sum's: dividing by the weights' total
         # would change nothing once the vector is made unit length.
         sums = np.add.reduceat(weighted[flat], starts, axis=0)

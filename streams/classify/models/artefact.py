@@ -24,7 +24,7 @@ from functools import cache
 from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import is_not, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,9 @@ from streams.classify.models.vectors import VECTORS_NAME, VectorHead, WordVector
 
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
+_ID_ARRAY = itemgetter(2)
+_PAIR_WORD = itemgetter(3)
+_VECTOR_ROW = itemgetter(4)
 ARTEFACT_DIR = Path(__file__).resolve().parent / "artefacts"
 DEFAULT_ARTEFACT = "text_models"
 
@@ -76,7 +79,8 @@ class TextModels:
         self._vocabulary = list(vocabulary)
         self._index = {feature: i for i, feature in enumerate(vocabulary)}
         self._pair_index = _pair_index(self._index)
-        self._word_cache: dict[str, tuple[tuple[int, ...], int]] = {}
+        self._pair_table = _PairTable.of(self._pair_index)
+        self._word_cache: dict[str, _WordEntry] = {}
         self._weights = weights
         self._bias = bias
         if weights.shape != (len(vocabulary), len(self.targets)):
@@ -98,14 +102,22 @@ class TextModels:
                 f"{self.name} has no model {target!r}; it has {', '.join(self.targets)}"
             ) from None
 
-    def _word_ids(self, word: str) -> tuple[tuple[int, ...], int]:
-        """A word's in-vocabulary feature ids and how many features it has; cached per word,
-        as the same words come back comment after comment."""
+    def _word_ids(self, word: str) -> _WordEntry:
+        """A word's in-vocabulary feature ids and how many features it has (and, for the
+        batch path, the ids as an array, its index among the pair words and its word-vector
+        row); cached per word, as the same words come back comment after comment."""
         cached = self._word_cache.get(word)
         if cached is None:
             own = word_features(word)
             index = self._index
-            cached = (tuple(index[f] for f in own if f in index), len(own))
+            ids = tuple(index[f] for f in own if f in index)
+            cached = _WordEntry(
+                ids,
+                len(own),
+                np.array(ids, dtype=np.intp),
+                -1 if self._pair_table is None else self._pair_table.word_index.get(word, -1),
+                -1 if self.vectors is None else self.vectors.row_index.get(word, -1),
+            )
             if len(self._word_cache) < 500_000:
                 self._word_cache[word] = cached
         return cached
@@ -117,7 +129,7 @@ class TextModels:
         # Per-token work in C (map, chain, accumulate): a Python loop over the words was most of
         # a short comment's feature cost. The ids come out in the same order as before.
         cached = list(map(self._word_cache.get, tokens))
-        known: list[tuple[tuple[int, ...], int]] = (
+        known: list[_WordEntry] = (
             [k if k is not None else self._word_ids(w) for k, w in zip(cached, tokens, strict=True)]
             if None in cached
             else cached  # type: ignore[assignment]
@@ -172,6 +184,74 @@ class TextModels:
             sums[nonempty] = np.add.reduceat(rows, [starts[i] for i in nonempty], axis=0)
         counts = np.sqrt(np.maximum(1, [f.count for f in batch])).reshape(-1, 1)
         z = self._bias + sums / counts + self._vector_logits(batch)
+        probabilities: list[list[float]] = (1.0 / (1.0 + np.exp(-z))).tolist()
+        return probabilities
+
+    def probabilities_of_texts(
+        self, texts: Sequence[tuple[Sequence[str], Document | None]]
+    ) -> list[list[float]]:
+        """``probabilities_of`` for texts given as (words, document or None), each with at
+        least one word, for a whole batch at once: the batch's tokens are looked up in one
+        pass and the per-text bookkeeping (which ids, in which order, how many) is done in
+        numpy, with no ``TextFeatures`` per text (evidence takes those, for the few texts
+        that need it). Each text's ids are gathered in ``text_features``' order (its words'
+        features, then its pairs), so every sum, and so every bit, is the same."""
+        tokens_of = [masked(words, doc)[0] for words, doc in texts]
+        texts_n = len(tokens_of)
+        token_counts = np.fromiter(map(len, tokens_of), np.intp, texts_n)
+        tokens = list(chain.from_iterable(tokens_of))
+        cached = list(map(self._word_cache.get, tokens))
+        known: list[_WordEntry] = (
+            [k if k is not None else self._word_ids(w) for k, w in zip(cached, tokens, strict=True)]
+            if None in cached
+            else cached  # type: ignore[assignment]
+        )
+        own_counts = np.fromiter(map(len, map(_FIRST, known)), np.intp, len(known))
+        token_ends = np.cumsum(token_counts)
+        token_starts = token_ends - token_counts
+        # Per text: how many word-feature ids, and how many features taken in all (the scale).
+        word_ids_of = np.add.reduceat(own_counts, token_starts)
+        taken = np.add.reduceat(np.fromiter(map(_SECOND, known), np.intp, len(known)), token_starts)
+        taken += token_counts - 1  # every text has a word: its pairs are its words less one
+        word_ids = np.concatenate(list(map(_ID_ARRAY, known)))
+        # Pairs over the whole batch: those across two texts (at each text's last token) are
+        # not pairs; the rest belong to the text of their first token.
+        if self._pair_table is not None:
+            found = self._pair_table.ids(np.fromiter(map(_PAIR_WORD, known), np.intp, len(known)))
+        else:
+            found = np.fromiter(
+                map(self._pair_index.get, pairwise(tokens), repeat(-1)), np.intp, len(tokens) - 1
+            )
+        found[token_ends[:-1] - 1] = -1
+        kept = np.flatnonzero(found >= 0)
+        pair_ids = found[kept]
+        text_of_token = np.repeat(np.arange(texts_n), token_counts)
+        pair_ids_of = np.bincount(text_of_token[kept], minlength=texts_n)
+        # Where each id goes in the gather: text by text, its word ids, then its pair ids.
+        ids_of = word_ids_of + pair_ids_of
+        starts = np.cumsum(ids_of) - ids_of
+        order = np.empty(int(ids_of.sum()), dtype=np.intp)
+        word_starts = np.cumsum(word_ids_of) - word_ids_of
+        order[np.arange(len(word_ids)) + np.repeat(starts - word_starts, word_ids_of)] = word_ids
+        pair_starts = np.cumsum(pair_ids_of) - pair_ids_of
+        order[
+            np.arange(len(pair_ids)) + np.repeat(starts + word_ids_of - pair_starts, pair_ids_of)
+        ] = pair_ids
+        sums = np.zeros((texts_n, len(self.targets)))
+        nonempty = np.flatnonzero(ids_of)
+        if len(nonempty):
+            rows = self._weights[order].astype(np.float64)
+            # reduceat sums each segment start..next start; empty segments are left at zero.
+            sums[nonempty] = np.add.reduceat(rows, starts[nonempty], axis=0)
+        counts = np.sqrt(np.maximum(1, taken)).reshape(-1, 1)
+        z = self._bias + sums / counts
+        if self.vectors is not None and self._head is not None:
+            rows_found = np.fromiter(map(_VECTOR_ROW, known), np.intp, len(known))
+            present = rows_found >= 0
+            vectors = self.vectors.flat_vectors(
+                rows_found[present], np.bincount(text_of_token[present], minlength=texts_n)
+            )
+            z = z + self.vectors.vector_logits(vectors, self._head)
         probabilities: list[list[float]] = (1.0 / (1.0 + np.exp(-z))).tolist()
         return probabilities
 
@@ -254,6 +334,59 @@ class TextFeatures:
         if position >= words:
             return self.origin[self.pairs[position - words]]
         return self.origin[bisect.bisect_right(self.ends, position)]
+
+
+class _WordEntry(NamedTuple):
+    """What the models need of one (masked) word, worked out once per word."""
+
+    ids: tuple[int, ...]  # its own features' ids in the vocabulary, in feature order
+    features: int  # how many features it has, in the vocabulary or not (the 1/sqrt(n) scale)
+    id_array: npt.NDArray[np.intp]  # ids, for the batch path's concatenation
+    pair_word: int  # its index among the pair features' words, -1 when in none
+    vector_row: int  # its row in the word-vector table, -1 when it has none
+
+
+class _PairTable:
+    """The pair features as numbers, so a whole batch's neighbouring words are looked up in
+    numpy: each pair feature ``"b:<a> <b>"`` is the key ``index(a) * words + index(b)``, the
+    keys sorted, and a batch's pairs found with one ``searchsorted``. Built only when every
+    pair feature holds exactly one space (it splits one way); otherwise the batch path looks
+    pairs up in the dict, as ``text_features`` does."""
+
+    def __init__(
+        self, word_index: dict[str, int], keys: npt.NDArray[np.int64], ids: npt.NDArray[np.intp]
+    ) -> None:
+        self.word_index = word_index
+        self._words = len(word_index)
+        self._keys = keys
+        self._ids = ids
+
+    @classmethod
+    def of(cls, pairs: dict[tuple[str, str], int]) -> _PairTable | None:
+        if not pairs:
+            return None
+        seen: set[int] = set()
+        for feature_id in pairs.values():
+            if feature_id in seen:  # entered under two splits: a pair word holds a space
+                return None
+            seen.add(feature_id)
+        words = sorted({w for pair in pairs for w in pair})
+        word_index = {w: i for i, w in enumerate(words)}
+        keys = np.array(
+            [word_index[a] * len(words) + word_index[b] for a, b in pairs], dtype=np.int64
+        )
+        order = np.argsort(keys, kind="stable")
+        ids = np.fromiter(pairs.values(), np.intp, len(pairs))
+        return cls(word_index, keys[order], ids[order])
+
+    def ids(self, pair_words: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        """For each neighbouring two of ``pair_words`` (tokens' ``pair_word``), the pair
+        feature's id, or -1 where the two are no pair feature."""
+        first, second = pair_words[:-1], pair_words[1:]
+        keys = first * self._words + second
+        at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        hit = (first >= 0) & (second >= 0) & (self._keys[at] == keys)
+        return np.where(hit, self._ids[at], -1)
 
 
 def _pair_index(index: dict[str, int]) -> dict[tuple[str, str], int]:

@@ -63,7 +63,13 @@ class ModelDetector(Detector):
         # them.
         key = self._memo_key
         todo = [doc for doc in docs if doc.token_words() and not doc.remembers(key)]
-        batch = self.models.probabilities_of([self._features(doc) for doc in todo])
+        # Scored from the words alone: a comment's features (TextFeatures) are taken only
+        # when its evidence is needed (``detect``), which few comments are.
+        batch = (
+            self.models.probabilities_of_texts([(doc.token_words(), doc) for doc in todo])
+            if todo
+            else []
+        )
         for doc, probabilities in zip(todo, batch, strict=True):
             doc.remember(key, probabilities)
         return [self.detect(doc) for doc in docs]

@@ -89,6 +89,9 @@ class TextModels:
         self.vectors = vectors
         self._vector_head = vector_head
         self._head = VectorHead(vector_head) if vector_head is not None else None
+        # The targets that read the word vectors (the others' head columns are zeros).
+        self._vector_used = self._head.used if self._head is not None else np.zeros(0, np.intp)
+        self.vector_columns = frozenset(int(c) for c in self._vector_used)
         if vectors is not None and (
             vector_head is None or vector_head.shape != (vectors.dims, len(self.targets))
         ):
@@ -164,13 +167,20 @@ class TextModels:
         """Every target's probability for each text, rounded to four decimals."""
         return [tuple(map(round, row, repeat(4))) for row in self.probabilities_of(batch)]
 
-    def probabilities_of(self, batch: Sequence[TextFeatures]) -> list[list[float]]:
+    def probabilities_of(
+        self, batch: Sequence[TextFeatures], vectors: bool = True
+    ) -> list[list[float]]:
         """Every target's probability for each text, unrounded (a detector rounds the one
         target it reads): one gather, one segmented sum and one sigmoid for the whole batch.
         Each text's sum runs over its own features in their order whatever the batch, so a
-        text scores to the bit the same alone or batched."""
+        text scores to the bit the same alone or batched.
+
+        ``vectors=False`` leaves out the word-vector block: the targets that read it
+        (``vector_columns``) are NaN, to be scored with it where they are asked for; every
+        other target's probability is the same to the bit (its vector logit is 0.0, and
+        ``z + 0.0`` is ``z``)."""
         if len(batch) == 1 and batch[0].ids:
-            return [self._one_probabilities(batch[0])]
+            return [self._one_probabilities(batch[0], vectors)]
         lengths = [len(f.ids) for f in batch]
         total = sum(lengths)
         targets = len(self.targets)
@@ -183,12 +193,20 @@ class TextModels:
             # reduceat sums each segment start..next start; empty segments are left at zero.
             sums[nonempty] = np.add.reduceat(rows, [starts[i] for i in nonempty], axis=0)
         counts = np.sqrt(np.maximum(1, [f.count for f in batch])).reshape(-1, 1)
-        z = self._bias + sums / counts + self._vector_logits(batch)
-        probabilities: list[list[float]] = (1.0 / (1.0 + np.exp(-z))).tolist()
-        return probabilities
+        z = self._bias + sums / counts
+        if vectors:
+            z = z + self._vector_logits(batch)
+        return self._sigmoid(z, vectors)
+
+    def _sigmoid(self, z: npt.NDArray[np.float64], vectors: bool) -> list[list[float]]:
+        probabilities = 1.0 / (1.0 + np.exp(-z))
+        if not vectors and self.vector_columns:
+            probabilities[..., self._vector_used] = math.nan
+        listed: list[list[float]] = probabilities.tolist()
+        return listed
 
     def probabilities_of_texts(
-        self, texts: Sequence[tuple[Sequence[str], Document | None]]
+        self, texts: Sequence[tuple[Sequence[str], Document | None]], vectors: bool = True
     ) -> list[list[float]]:
         """``probabilities_of`` for texts given as (words, document or None), each with at
         least one word, for a whole batch at once: the batch's tokens are looked up in one
@@ -245,17 +263,16 @@ class TextModels:
             sums[nonempty] = np.add.reduceat(rows, starts[nonempty], axis=0)
         counts = np.sqrt(np.maximum(1, taken)).reshape(-1, 1)
         z = self._bias + sums / counts
-        if self.vectors is not None and self._head is not None:
+        if vectors and self.vectors is not None and self._head is not None:
             rows_found = np.fromiter(map(_VECTOR_ROW, known), np.intp, len(known))
             present = rows_found >= 0
-            vectors = self.vectors.flat_vectors(
+            text_vectors = self.vectors.flat_vectors(
                 rows_found[present], np.bincount(text_of_token[present], minlength=texts_n)
             )
-            z = z + self.vectors.vector_logits(vectors, self._head)
-        probabilities: list[list[float]] = (1.0 / (1.0 + np.exp(-z))).tolist()
-        return probabilities
+            z = z + self.vectors.vector_logits(text_vectors, self._head)
+        return self._sigmoid(z, vectors)
 
-    def _one_probabilities(self, text: TextFeatures) -> list[float]:
+    def _one_probabilities(self, text: TextFeatures, vectors: bool = True) -> list[float]:
         # ``probabilities_of``'s arithmetic for one text with features, without the batch's
         # bookkeeping (a dozen fewer numpy calls: most of a single text's cost).
         ids = np.fromiter(text.ids, np.intp, len(text.ids))
@@ -263,10 +280,11 @@ class TextModels:
         # One row, and the scale as a Python float: math.sqrt and np.sqrt are both the IEEE
         # square root, so this is the same arithmetic with fewer numpy calls on tiny arrays.
         z = self._bias + summed / math.sqrt(max(1, text.count))
-        vector = self._vector_logits([text])
-        if not isinstance(vector, float):
-            z = z + vector[0]
-        probabilities: list[float] = (1.0 / (1.0 + np.exp(-z))).tolist()
+        if vectors:
+            vector = self._vector_logits([text])
+            if not isinstance(vector, float):
+                z = z + vector[0]
+        probabilities: list[float] = self._sigmoid(z, vectors)  # type: ignore[assignment]
         return probabilities
 
     def _vector_logits(self, batch: Sequence[TextFeatures]) -> npt.NDArray[np.float64] | float:

@@ -20,6 +20,7 @@ beside rules).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from streams.classify.detectors import BuildContext, Detector, Params
@@ -45,6 +46,7 @@ class ModelDetector(Detector):
             raise params.error(str(exc)) from exc
         self.target = target
         self._memo_key = ("model-scores", self.models.name)
+        self._reads_vectors = self.column in self.models.vector_columns
         self._features_key = ("model-features", self.models.name)
         self.evidence = params.integer("evidence", 3, low=1) or 3
         self.min_score = params.number("min_score", 0.3)
@@ -64,15 +66,26 @@ class ModelDetector(Detector):
         key = self._memo_key
         todo = [doc for doc in docs if doc.token_words() and not doc.remembers(key)]
         # Scored from the words alone: a comment's features (TextFeatures) are taken only
-        # when its evidence is needed (``detect``), which few comments are.
-        batch = (
-            self.models.probabilities_of_texts([(doc.token_words(), doc) for doc in todo])
-            if todo
-            else []
-        )
-        for doc, probabilities in zip(todo, batch, strict=True):
-            doc.remember(key, probabilities)
+        # when its evidence is needed (``detect``), which few comments are. The word-vector
+        # targets are left out here and scored for the comments that ask for them.
+        self._remember(todo, vectors=False)
+        if self._reads_vectors:
+            self._remember(
+                [doc for doc in docs if doc.token_words() and self._unscored(doc)], vectors=True
+            )
         return [self.detect(doc) for doc in docs]
+
+    def _remember(self, docs: Sequence[Document], vectors: bool) -> None:
+        if docs:
+            texts = [(doc.token_words(), doc) for doc in docs]
+            batch = self.models.probabilities_of_texts(texts, vectors)
+            for doc, probabilities in zip(docs, batch, strict=True):
+                doc.remember(self._memo_key, probabilities)
+
+    def _unscored(self, doc: Document) -> bool:
+        """Whether ``doc``'s remembered probabilities leave this detector's target out."""
+        probabilities: list[float] | None = doc.recall(self._memo_key)
+        return probabilities is None or math.isnan(probabilities[self.column])
 
     def detect(self, doc: Document) -> list[Hit]:
         words = doc.token_words()
@@ -80,9 +93,14 @@ class ModelDetector(Detector):
             return []
         # All targets of one artefact are scored together, once per comment.
         probabilities: list[float] = doc.memo(
-            self._memo_key, lambda: self.models.probabilities_of([self._features(doc)])[0]
+            self._memo_key,
+            lambda: self.models.probabilities_of([self._features(doc)], vectors=False)[0],
         )
         probability = probabilities[self.column]
+        if probability != probability:  # NaN: a word-vector target, not yet scored
+            probabilities = self.models.probabilities_of([self._features(doc)])[0]
+            doc.remember(self._memo_key, probabilities)
+            probability = probabilities[self.column]
         # The score is the probability rounded to four decimals, which moves it by at most
         # 0.00005: far enough under the bar, the rounding cannot lift it over, so most
         # comments skip it.

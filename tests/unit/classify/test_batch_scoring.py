@@ -7,6 +7,7 @@ classifications agree batched and one at a time is ``test_classify_batch.py``'s.
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,20 @@ def test_a_pair_word_with_a_space_falls_back_to_the_dict() -> None:
     pairs = _pair_index({"b:a b c": 0, "b:x y": 1, "w:a": 2})
     assert pairs == {("a", "b c"): 0, ("a b", "c"): 0, ("x", "y"): 1}
     assert _PairTable.of(pairs) is None
+
+
+def test_without_vectors_only_the_vector_targets_are_left_out() -> None:
+    models = load_models()
+    assert models.vector_columns  # the committed artefact's threat reads the word vectors
+    docs = [d for d in (Document.build(t) for t in _texts()) if d.token_words()]
+    texts = [(d.token_words(), d) for d in docs]
+    features = [models.text_features(d.token_words(), d) for d in docs]
+    full = models.probabilities_of_texts(texts)
+    for lazy in (
+        models.probabilities_of_texts(texts, vectors=False),
+        models.probabilities_of(features, vectors=False),
+        [models.probabilities_of([f], vectors=False)[0] for f in features],
+    ):
+        for whole, partial in zip(full, lazy, strict=True):
+            for column, (a, b) in enumerate(zip(whole, partial, strict=True)):
+                assert math.isnan(b) if column in models.vector_columns else a == b

@@ -214,7 +214,15 @@ class TextModels:
         numpy, with no ``TextFeatures`` per text (evidence takes those, for the few texts
         that need it). Each text's ids are gathered in ``text_features``' order (its words'
         features, then its pairs), so every sum, and so every bit, is the same."""
-        tokens_of = [masked(words, doc)[0] for words, doc in texts]
+        return self.score_texts(texts, vectors)[0]
+
+    def score_texts(
+        self, texts: Sequence[tuple[Sequence[str], Document | None]], vectors: bool = True
+    ) -> tuple[list[list[float]], BatchFeatures]:
+        """``probabilities_of_texts``, and the batch's arrays, from which any one text's
+        ``TextFeatures`` (for its evidence) is sliced rather than taken again."""
+        masked_texts = [masked(words, doc) for words, doc in texts]
+        tokens_of = [tokens for tokens, _ in masked_texts]
         texts_n = len(tokens_of)
         token_counts = np.fromiter(map(len, tokens_of), np.intp, texts_n)
         tokens = list(chain.from_iterable(tokens_of))
@@ -270,7 +278,10 @@ class TextModels:
                 rows_found[present], np.bincount(text_of_token[present], minlength=texts_n)
             )
             z = z + self.vectors.vector_logits(text_vectors, self._head)
-        return self._sigmoid(z, vectors)
+        batch = BatchFeatures(
+            masked_texts, known, order, starts, ids_of, taken, own_counts, token_starts, kept
+        )
+        return self._sigmoid(z, vectors), batch
 
     def _one_probabilities(self, text: TextFeatures, vectors: bool = True) -> list[float]:
         # ``probabilities_of``'s arithmetic for one text with features, without the batch's
@@ -318,6 +329,59 @@ class TextModels:
             start, last = token_span(feature, text.first_token(feature_id))
             result.append(Contribution(start, last, round(-negative, 4)))
         return result
+
+
+class BatchFeatures:
+    """A scored batch's arrays (``TextModels.score_texts``), kept so that one text's
+    ``TextFeatures`` is a few slices of them: the same ids, count, origins, ends, pairs and
+    word-vector rows as ``text_features`` gives (a test holds them equal)."""
+
+    __slots__ = (
+        "_ids_of",
+        "_kept",
+        "_known",
+        "_masked",
+        "_order",
+        "_own_counts",
+        "_starts",
+        "_taken",
+        "_token_starts",
+    )
+
+    def __init__(
+        self,
+        masked_texts: list[tuple[list[str], list[int]]],
+        known: list[_WordEntry],
+        order: npt.NDArray[np.intp],
+        starts: npt.NDArray[np.intp],
+        ids_of: npt.NDArray[np.intp],
+        taken: npt.NDArray[np.intp],
+        own_counts: npt.NDArray[np.intp],
+        token_starts: npt.NDArray[np.intp],
+        kept: npt.NDArray[np.intp],
+    ) -> None:
+        self._masked = masked_texts
+        self._known = known
+        self._order = order
+        self._starts = starts
+        self._ids_of = ids_of
+        self._taken = taken
+        self._own_counts = own_counts
+        self._token_starts = token_starts
+        self._kept = kept  # each pair's first token, in the batch's tokens
+
+    def features(self, index: int) -> TextFeatures:
+        tokens, origin = self._masked[index]
+        start, first = int(self._starts[index]), int(self._token_starts[index])
+        end = first + len(tokens)
+        ids = self._order[start : start + int(self._ids_of[index])].tolist()
+        ends = list(accumulate(self._own_counts[first:end].tolist()))
+        low, high = np.searchsorted(self._kept, [first, end - 1])
+        pairs = (self._kept[low:high] - first).tolist()
+        text = TextFeatures(ids, int(self._taken[index]), origin, ends, pairs)
+        rows = map(_VECTOR_ROW, self._known[first:end])
+        text.vector_rows = [row for row in rows if row >= 0]
+        return text
 
 
 class TextFeatures:

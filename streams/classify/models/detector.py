@@ -28,6 +28,7 @@ from streams.classify.document import Document, Hit
 from streams.classify.models.artefact import (
     DEFAULT_ARTEFACT,
     ArtefactError,
+    BatchFeatures,
     TextFeatures,
     load_models,
 )
@@ -48,6 +49,7 @@ class ModelDetector(Detector):
         self._memo_key = ("model-scores", self.models.name)
         self._reads_vectors = self.column in self.models.vector_columns
         self._features_key = ("model-features", self.models.name)
+        self._batch_key = ("model-batch", self.models.name)
         self.evidence = params.integer("evidence", 3, low=1) or 3
         self.min_score = params.number("min_score", 0.3)
         # The lowest threshold of the specs this detector serves (Detector.serve), once the
@@ -78,9 +80,11 @@ class ModelDetector(Detector):
     def _remember(self, docs: Sequence[Document], vectors: bool) -> None:
         if docs:
             texts = [(doc.token_words(), doc) for doc in docs]
-            batch = self.models.probabilities_of_texts(texts, vectors)
-            for doc, probabilities in zip(docs, batch, strict=True):
+            scored, batch = self.models.score_texts(texts, vectors)
+            for index, (doc, probabilities) in enumerate(zip(docs, scored, strict=True)):
                 doc.remember(self._memo_key, probabilities)
+                # Where this comment's features are, should its evidence be needed.
+                doc.remember(self._batch_key, (batch, index))
 
     def _unscored(self, doc: Document) -> bool:
         """Whether ``doc``'s remembered probabilities leave this detector's target out."""
@@ -118,8 +122,12 @@ class ModelDetector(Detector):
 
     def _features(self, doc: Document) -> TextFeatures:
         # Taken once per comment and artefact: the scores and every target's evidence read them.
-        features: TextFeatures = doc.memo(
-            self._features_key,
-            lambda: self.models.text_features(doc.token_words(), doc),
-        )
+        features: TextFeatures = doc.memo(self._features_key, lambda: self._take_features(doc))
         return features
+
+    def _take_features(self, doc: Document) -> TextFeatures:
+        scored: tuple[BatchFeatures, int] | None = doc.recall(self._batch_key)
+        if scored is not None:
+            batch, index = scored
+            return batch.features(index)
+        return self.models.text_features(doc.token_words(), doc)

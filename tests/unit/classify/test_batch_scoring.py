@@ -92,3 +92,25 @@ def test_without_vectors_only_the_vector_targets_are_left_out() -> None:
         for whole, partial in zip(full, lazy, strict=True):
             for column, (a, b) in enumerate(zip(whole, partial, strict=True)):
                 assert math.isnan(b) if column in models.vector_columns else a == b
+
+
+def test_a_text_sliced_from_its_batch_has_the_features_taken_alone() -> None:
+    models = load_models()
+    docs = [d for d in (Document.build(t) for t in _texts()) if d.token_words()]
+    for size in (1, 5, 128):
+        for start in range(0, len(docs), size):
+            chunk = docs[start : start + size]
+            _, batch = models.score_texts([(d.token_words(), d) for d in chunk], vectors=False)
+            for index, doc in enumerate(chunk):
+                sliced = batch.features(index)
+                alone = models.text_features(doc.token_words(), doc)
+                assert (sliced.ids, sliced.count, sliced.origin) == (
+                    alone.ids,
+                    alone.count,
+                    alone.origin,
+                )
+                assert (sliced.ends, sliced.pairs, sliced.vector_rows) == (
+                    alone.ends,
+                    alone.pairs,
+                    alone.vector_rows,
+                )

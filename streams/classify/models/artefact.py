@@ -43,6 +43,7 @@ _SECOND = itemgetter(1)
 _ID_ARRAY = itemgetter(2)
 _PAIR_WORD = itemgetter(3)
 _VECTOR_ROW = itemgetter(4)
+_FIRST_ROW = np.zeros(1, dtype=np.intp)  # reduceat's one segment, from row 0
 ARTEFACT_DIR = Path(__file__).resolve().parent / "artefacts"
 DEFAULT_ARTEFACT = "text_models"
 
@@ -151,8 +152,8 @@ class TextModels:
                 pairs = list(compress(range(len(found)), present))
                 ids.extend(compress(found, present))  # type: ignore[arg-type]
         features_ = TextFeatures(ids, n + max(0, len(tokens) - 1), origin, ends, pairs)
-        if self.vectors is not None:
-            features_.vector_rows = self.vectors.rows(tokens)
+        if self.vectors is not None:  # the rows the words' entries hold, in order
+            features_.vector_rows = [row for row in map(_VECTOR_ROW, known) if row >= 0]
         return features_
 
     def scores(self, words: Sequence[str]) -> tuple[float, ...]:
@@ -287,7 +288,9 @@ class TextModels:
         # ``probabilities_of``'s arithmetic for one text with features, without the batch's
         # bookkeeping (a dozen fewer numpy calls: most of a single text's cost).
         ids = np.fromiter(text.ids, np.intp, len(text.ids))
-        summed = np.add.reduceat(self._weights[ids].astype(np.float64), [0], axis=0)[0]
+        # ``take`` and a ready index array: the same rows and sum, fewer conversions.
+        rows = self._weights.take(ids, axis=0).astype(np.float64)
+        summed = np.add.reduceat(rows, _FIRST_ROW, axis=0)[0]
         # One row, and the scale as a Python float: math.sqrt and np.sqrt are both the IEEE
         # square root, so this is the same arithmetic with fewer numpy calls on tiny arrays.
         z = self._bias + summed / math.sqrt(max(1, text.count))

@@ -406,9 +406,13 @@ class TextFeatures:
         self._distinct: npt.NDArray[np.intp] | None = None
 
     def distinct(self) -> npt.NDArray[np.intp]:
-        """Each id once (sorted), for the targets that need evidence."""
+        """Each id once, in no particular order (evidence ranks them by weight, then by
+        feature string, so the order it reads them in cannot matter), for the targets that
+        need evidence. A set in C, not ``np.unique``'s sort: a third of a long comment's
+        evidence cost went to it."""
         if self._distinct is None:
-            self._distinct = np.unique(np.asarray(self.ids, dtype=np.intp))
+            once = set(self.ids)
+            self._distinct = np.fromiter(once, np.intp, len(once))
         return self._distinct
 
     def first_token(self, feature_id: int) -> int:

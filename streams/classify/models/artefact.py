@@ -282,7 +282,21 @@ class TextModels:
         batch = BatchFeatures(
             masked_texts, known, order, starts, ids_of, taken, own_counts, token_starts, kept
         )
+        if not vectors:
+            batch.logits = z  # the word-vector block is added for the texts that ask
         return self._sigmoid(z, vectors), batch
+
+    def with_vectors(self, batch: BatchFeatures, indices: Sequence[int]) -> list[list[float]]:
+        """Every target's probability, the word-vector block included, for the texts at
+        ``indices`` of a batch scored without it: its logits plus each text's vector logits,
+        the same arithmetic as ``score_texts`` with ``vectors=True`` (a text's vector is its
+        own rows' sum, whatever the batch), so the same bits."""
+        assert batch.logits is not None
+        z = batch.logits[np.asarray(indices, dtype=np.intp)]
+        if self.vectors is not None and self._head is not None:
+            rows = [batch.features(i).vector_rows for i in indices]
+            z = z + self.vectors.logits(rows, self._head)
+        return self._sigmoid(z, True)
 
     def _one_probabilities(self, text: TextFeatures, vectors: bool = True) -> list[float]:
         # ``probabilities_of``'s arithmetic for one text with features, without the batch's
@@ -349,6 +363,7 @@ class BatchFeatures:
         "_starts",
         "_taken",
         "_token_starts",
+        "logits",
     )
 
     def __init__(
@@ -372,6 +387,8 @@ class BatchFeatures:
         self._own_counts = own_counts
         self._token_starts = token_starts
         self._kept = kept  # each pair's first token, in the batch's tokens
+        # Each text's logits without the word-vector block, when scored without it.
+        self.logits: npt.NDArray[np.float64] | None = None
 
     def features(self, index: int) -> TextFeatures:
         tokens, origin = self._masked[index]

@@ -72,10 +72,28 @@ class ModelDetector(Detector):
         # targets are left out here and scored for the comments that ask for them.
         self._remember(todo, vectors=False)
         if self._reads_vectors:
-            self._remember(
-                [doc for doc in docs if doc.token_words() and self._unscored(doc)], vectors=True
-            )
+            self._add_vectors([doc for doc in docs if doc.token_words() and self._unscored(doc)])
         return [self.detect(doc) for doc in docs]
+
+    def _add_vectors(self, docs: Sequence[Document]) -> None:
+        """Score the word-vector targets of ``docs``: from their batch's logits where they
+        were scored in one, else from their words."""
+        by_batch: dict[int, tuple[BatchFeatures, list[int], list[Document]]] = {}
+        alone: list[Document] = []
+        for doc in docs:
+            scored: tuple[BatchFeatures, int] | None = doc.recall(self._batch_key)
+            if scored is None or scored[0].logits is None:
+                alone.append(doc)
+                continue
+            batch, index = scored
+            entry = by_batch.setdefault(id(batch), (batch, [], []))
+            entry[1].append(index)
+            entry[2].append(doc)
+        for batch, indices, of in by_batch.values():
+            full = self.models.with_vectors(batch, indices)
+            for doc, probabilities in zip(of, full, strict=True):
+                doc.remember(self._memo_key, probabilities)
+        self._remember(alone, vectors=True)
 
     def _remember(self, docs: Sequence[Document], vectors: bool) -> None:
         if docs:

@@ -114,3 +114,13 @@ def test_a_text_sliced_from_its_batch_has_the_features_taken_alone() -> None:
                     alone.pairs,
                     alone.vector_rows,
                 )
+
+
+def test_the_vector_block_added_later_gives_the_full_scores() -> None:
+    models = load_models()
+    docs = [d for d in (Document.build(t) for t in _texts()) if d.token_words()]
+    texts = [(d.token_words(), d) for d in docs]
+    full = models.probabilities_of_texts(texts)
+    _, batch = models.score_texts(texts, vectors=False)
+    for indices in ([0], [1, 5, 7], list(range(len(docs)))):
+        assert models.with_vectors(batch, indices) == [full[i] for i in indices]

@@ -19,20 +19,21 @@ on all alike:
   one at a time. Both give a comment's findings under the languages it is written in
   (``before`` does the same with ``classify_text`` after ``identify``).
 
-Figures are milliseconds per comment, the median of ``--runs`` passes, with the ratio to the
-baseline measured in the same run. The texts are the labelled sets (short comments written for
-this project) and a seeded random sample of the public corpora (real posts, some long). The
-last lines count the comments whose findings differ between ``before`` and this tree, by path
-and set, byte for byte (every field of every finding), and list the first few by clause;
-``--findings-only --corpus all`` does that, untimed, over every corpus text. Against the
-baseline they differ where the policy changed since (all of them match with ``--same-rules``
-only where the policy has not gained detectors since).
+Figures are milliseconds of CPU time per comment (``--wall``: wall time), the median of
+``--runs`` passes, with the ratio to the baseline measured in the same run. The texts are the
+labelled sets (short comments written for this project) and a seeded random sample of the public
+corpora (real posts, some long). The last lines count the comments whose findings differ between
+``before`` and this tree, by path and set, byte for byte (every field of every finding), and
+list the first few by clause; ``--findings-only --corpus all`` does that, untimed, over every
+corpus text. Against the baseline they differ where the policy changed since (all of them match
+with ``--same-rules`` only where the policy has not gained detectors since).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import os
 import platform
@@ -48,10 +49,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 # The last commit whose classifier ran every rule with re behind the word gate (issue 16).
 BASELINE_REV = "279e64d"
-# The classifier before the latest speed pass of issue 16 item 7 (the third: group mentions
-# found once, word lists and model features in C-level loops; 90b0d95 before the second):
-# timed beside this tree, and its findings compared.
-BEFORE_REV = "ef2025d"
+# The classifier before the latest speed pass of issue 16 item 7 (the fourth: the models scored
+# for the whole batch in numpy; ef2025d before the third, 90b0d95 before the second): timed
+# beside this tree, and its findings compared.
+BEFORE_REV = "61f5ca2"
 MODES = ("batch", "one")
 
 
@@ -91,9 +92,10 @@ def worker(root: Path, rules: Path, texts_file: Path, batch: int, core: int) -> 
     print(json.dumps({"ready": True, "batch_api": has_batch}), flush=True)
     for line in sys.stdin:
         name, mode = line.split()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         run(name, mode)
-        print(json.dumps({"seconds": time.perf_counter() - started}), flush=True)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(json.dumps({"seconds": wall, "cpu": cpu}), flush=True)
 
 
 def _one_at_a_time(classifier: Any) -> Any:
@@ -106,6 +108,8 @@ def _one_at_a_time(classifier: Any) -> Any:
         from streams.language import identify
     except ImportError:
         return classifier.classify_text
+    if "languages" not in inspect.signature(classifier.classify_text).parameters:
+        return classifier.classify_text  # a tree with the module but no languages yet
     return lambda text: classifier.classify_text(text, "", identify(text).languages)
 
 
@@ -120,7 +124,10 @@ def _key(findings: Any) -> str:
 
 
 class Worker:
-    def __init__(self, root: Path, rules: Path, texts_file: Path, batch: int, core: int) -> None:
+    def __init__(
+        self, root: Path, rules: Path, texts_file: Path, batch: int, core: int, cpu: bool = True
+    ) -> None:
+        self.cpu = cpu  # time the passes in CPU time (else wall time)
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -161,7 +168,8 @@ class Worker:
         assert self.proc.stdin is not None
         self.proc.stdin.write(f"{name} {mode}\n")
         self.proc.stdin.flush()
-        return float(self._read()["seconds"])
+        answer = self._read()
+        return float(answer["cpu" if self.cpu else "seconds"])
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -241,6 +249,12 @@ def main() -> int:
         default=BEFORE_REV,
         help="the classifier before the change measured, timed and compared alongside ('': none)",
     )
+    parser.add_argument(
+        "--wall",
+        action="store_true",
+        help="wall time instead of the workers' CPU time (which leaves out the turns other "
+        "processes take on the core: this machine is shared)",
+    )
     parser.add_argument("--core", type=int, default=None, help="CPU to pin both workers to")
     parser.add_argument(
         "--same-rules",
@@ -274,8 +288,10 @@ def main() -> int:
         workers: dict[str, Worker] = {}
         if args.before_rev:
             before_root = checkout(args.before_rev, Path(tmp) / "before")
-            workers["before"] = Worker(before_root, ROOT, texts_file, args.batch, core)
-        workers["current"] = Worker(ROOT, ROOT, texts_file, args.batch, core)
+            workers["before"] = Worker(
+                before_root, ROOT, texts_file, args.batch, core, not args.wall
+            )
+        workers["current"] = Worker(ROOT, ROOT, texts_file, args.batch, core, not args.wall)
         if args.findings_only:
             for process in workers.values():
                 process.close()
@@ -286,7 +302,7 @@ def main() -> int:
             return 0
         base_root = checkout(args.baseline_rev, Path(tmp) / "baseline")
         rules = ROOT if args.same_rules else base_root
-        workers["baseline"] = Worker(base_root, rules, texts_file, args.batch, core)
+        workers["baseline"] = Worker(base_root, rules, texts_file, args.batch, core, not args.wall)
         seconds: dict[tuple[str, str, str], list[float]] = {}
         for _ in range(args.runs):
             for name in sets:
@@ -310,7 +326,8 @@ def main() -> int:
     print(
         f"one core, Python {platform.python_version()}, median of {args.runs} runs, batches of "
         f"{args.batch}, baseline {args.baseline_rev}"
-        f"{' on this tree’s rules' if args.same_rules else ''}, load {load:.1f}\n"
+        f"{' on this tree’s rules' if args.same_rules else ''}, load {load:.1f}, "
+        f"{'wall' if args.wall else 'CPU'} time\n"
     )
     print("| texts | comments | path | ms/comment in batches | ms/comment one at a time |")
     print("|---|---:|---|---:|---:|")

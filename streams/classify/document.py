@@ -23,6 +23,7 @@ from streams.normalise.text import NormalisedText, normalise
 # A token is a run of letters/digits; an apostrophe inside a word does not split it.
 TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _APOSTROPHES = str.maketrans("", "", "'’")
+_MISSING = object()  # ``Document.memo``'s "not remembered yet" (None can be remembered)
 # A run of one character, cut to one by ``squeeze`` (streams.classify.lexicon).
 RUNS = re.compile(r"(.)\1+")
 
@@ -255,11 +256,12 @@ class Document:
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """Detectors shared between clauses (e.g. profanity inside a composite) run once."""
-        try:  # one lookup when it is there, which is most of the time
-            return self._memo[key]
-        except KeyError:
+        # One lookup when it is there, and no KeyError raised and caught when it is not (a
+        # third of the asks, at about a microsecond each).
+        value = self._memo.get(key, _MISSING)
+        if value is _MISSING:
             value = self._memo[key] = compute()
-            return value
+        return value
 
     def recall(self, key: Hashable) -> Any:
         """What ``memo`` or ``remember`` stored under ``key``, or None."""

@@ -21,10 +21,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import accumulate, chain, compress, repeat
+from itertools import accumulate, chain, compress, pairwise, repeat
 from operator import is_not, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,10 @@ from streams.classify.models.vectors import VECTORS_NAME, VectorHead, WordVector
 
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
+_ID_ARRAY = itemgetter(2)
+_PAIR_WORD = itemgetter(3)
+_VECTOR_ROW = itemgetter(4)
+_FIRST_ROW = np.zeros(1, dtype=np.intp)  # reduceat's one segment, from row 0
 ARTEFACT_DIR = Path(__file__).resolve().parent / "artefacts"
 DEFAULT_ARTEFACT = "text_models"
 
@@ -75,7 +79,9 @@ class TextModels:
         self.sha256 = sha256
         self._vocabulary = list(vocabulary)
         self._index = {feature: i for i, feature in enumerate(vocabulary)}
-        self._word_cache: dict[str, tuple[tuple[int, ...], int]] = {}
+        self._pair_index = _pair_index(self._index)
+        self._pair_table = _PairTable.of(self._pair_index)
+        self._word_cache: dict[str, _WordEntry] = {}
         self._weights = weights
         self._bias = bias
         if weights.shape != (len(vocabulary), len(self.targets)):
@@ -84,6 +90,9 @@ class TextModels:
         self.vectors = vectors
         self._vector_head = vector_head
         self._head = VectorHead(vector_head) if vector_head is not None else None
+        # The targets that read the word vectors (the others' head columns are zeros).
+        self._vector_used = self._head.used if self._head is not None else np.zeros(0, np.intp)
+        self.vector_columns = frozenset(int(c) for c in self._vector_used)
         if vectors is not None and (
             vector_head is None or vector_head.shape != (vectors.dims, len(self.targets))
         ):
@@ -97,14 +106,22 @@ class TextModels:
                 f"{self.name} has no model {target!r}; it has {', '.join(self.targets)}"
             ) from None
 
-    def _word_ids(self, word: str) -> tuple[tuple[int, ...], int]:
-        """A word's in-vocabulary feature ids and how many features it has; cached per word,
-        as the same words come back comment after comment."""
+    def _word_ids(self, word: str) -> _WordEntry:
+        """A word's in-vocabulary feature ids and how many features it has (and, for the
+        batch path, the ids as an array, its index among the pair words and its word-vector
+        row); cached per word, as the same words come back comment after comment."""
         cached = self._word_cache.get(word)
         if cached is None:
             own = word_features(word)
             index = self._index
-            cached = (tuple(index[f] for f in own if f in index), len(own))
+            ids = tuple(index[f] for f in own if f in index)
+            cached = _WordEntry(
+                ids,
+                len(own),
+                np.array(ids, dtype=np.intp),
+                -1 if self._pair_table is None else self._pair_table.word_index.get(word, -1),
+                -1 if self.vectors is None else self.vectors.row_index.get(word, -1),
+            )
             if len(self._word_cache) < 500_000:
                 self._word_cache[word] = cached
         return cached
@@ -116,7 +133,7 @@ class TextModels:
         # Per-token work in C (map, chain, accumulate): a Python loop over the words was most of
         # a short comment's feature cost. The ids come out in the same order as before.
         cached = list(map(self._word_cache.get, tokens))
-        known: list[tuple[tuple[int, ...], int]] = (
+        known: list[_WordEntry] = (
             [k if k is not None else self._word_ids(w) for k, w in zip(cached, tokens, strict=True)]
             if None in cached
             else cached  # type: ignore[assignment]
@@ -127,13 +144,16 @@ class TextModels:
         n = sum(map(_SECOND, known))
         pairs: list[int] = []  # the first token of each pair in the vocabulary, in order
         if len(tokens) > 1:
-            found = list(map(self._index.get, map("b:{} {}".format, tokens, tokens[1:])))
-            present = list(map(is_not, found, repeat(None)))
-            pairs = list(compress(range(len(found)), present))
-            ids.extend(compress(found, present))  # type: ignore[arg-type]
+            # Looked up by the pair of words, not by the formatted "b:<a> <b>" string: no new
+            # string per pair, and a tuple of two strings hashes from their cached hashes.
+            found = list(map(self._pair_index.get, pairwise(tokens)))
+            if found.count(None) != len(found):
+                present = list(map(is_not, found, repeat(None)))
+                pairs = list(compress(range(len(found)), present))
+                ids.extend(compress(found, present))  # type: ignore[arg-type]
         features_ = TextFeatures(ids, n + max(0, len(tokens) - 1), origin, ends, pairs)
-        if self.vectors is not None:
-            features_.vector_rows = self.vectors.rows(tokens)
+        if self.vectors is not None:  # the rows the words' entries hold, in order
+            features_.vector_rows = [row for row in map(_VECTOR_ROW, known) if row >= 0]
         return features_
 
     def scores(self, words: Sequence[str]) -> tuple[float, ...]:
@@ -145,40 +165,155 @@ class TextModels:
         return self.scores_of([self.text_features(words) for words in texts])
 
     def scores_of(self, batch: Sequence[TextFeatures]) -> list[tuple[float, ...]]:
-        """Every target's probability for each text: one gather, one segmented sum and one
-        sigmoid for the whole batch. Each text's sum runs over its own features in their
-        order whatever the batch, so a text scores to the bit the same alone or batched."""
+        """Every target's probability for each text, rounded to four decimals."""
+        return [tuple(map(round, row, repeat(4))) for row in self.probabilities_of(batch)]
+
+    def probabilities_of(
+        self, batch: Sequence[TextFeatures], vectors: bool = True
+    ) -> list[list[float]]:
+        """Every target's probability for each text, unrounded (a detector rounds the one
+        target it reads): one gather, one segmented sum and one sigmoid for the whole batch.
+        Each text's sum runs over its own features in their order whatever the batch, so a
+        text scores to the bit the same alone or batched.
+
+        ``vectors=False`` leaves out the word-vector block: the targets that read it
+        (``vector_columns``) are NaN, to be scored with it where they are asked for; every
+        other target's probability is the same to the bit (its vector logit is 0.0, and
+        ``z + 0.0`` is ``z``)."""
         if len(batch) == 1 and batch[0].ids:
-            return [self._one_score(batch[0])]
-        ids: list[int] = []
-        starts: list[int] = []
-        for features_ in batch:
-            starts.append(len(ids))
-            ids.extend(features_.ids)
+            return [self._one_probabilities(batch[0], vectors)]
+        lengths = [len(f.ids) for f in batch]
+        total = sum(lengths)
         targets = len(self.targets)
         sums = np.zeros((len(batch), targets))
-        if ids:
-            rows = self._weights[np.asarray(ids, dtype=np.intp)].astype(np.float64)
-            nonempty = [i for i, f in enumerate(batch) if f.ids]
+        if total:
+            ids = np.fromiter(chain.from_iterable(f.ids for f in batch), np.intp, total)
+            rows = self._weights[ids].astype(np.float64)
+            nonempty = [i for i, n in enumerate(lengths) if n]
+            starts = list(accumulate(lengths, initial=0))
             # reduceat sums each segment start..next start; empty segments are left at zero.
             sums[nonempty] = np.add.reduceat(rows, [starts[i] for i in nonempty], axis=0)
         counts = np.sqrt(np.maximum(1, [f.count for f in batch])).reshape(-1, 1)
-        z = self._bias + sums / counts + self._vector_logits(batch)
-        probabilities = 1.0 / (1.0 + np.exp(-z))
-        return [tuple(round(v, 4) for v in row) for row in probabilities.tolist()]
+        z = self._bias + sums / counts
+        if vectors:
+            z = z + self._vector_logits(batch)
+        return self._sigmoid(z, vectors)
 
-    def _one_score(self, text: TextFeatures) -> tuple[float, ...]:
-        # ``scores_of``'s arithmetic for one text with features, without the batch's
+    def _sigmoid(self, z: npt.NDArray[np.float64], vectors: bool) -> list[list[float]]:
+        probabilities = 1.0 / (1.0 + np.exp(-z))
+        if not vectors and self.vector_columns:
+            probabilities[..., self._vector_used] = math.nan
+        listed: list[list[float]] = probabilities.tolist()
+        return listed
+
+    def probabilities_of_texts(
+        self, texts: Sequence[tuple[Sequence[str], Document | None]], vectors: bool = True
+    ) -> list[list[float]]:
+        """``probabilities_of`` for texts given as (words, document or None), each with at
+        least one word, for a whole batch at once: the batch's tokens are looked up in one
+        pass and the per-text bookkeeping (which ids, in which order, how many) is done in
+        numpy, with no ``TextFeatures`` per text (evidence takes those, for the few texts
+        that need it). Each text's ids are gathered in ``text_features``' order (its words'
+        features, then its pairs), so every sum, and so every bit, is the same."""
+        return self.score_texts(texts, vectors)[0]
+
+    def score_texts(
+        self, texts: Sequence[tuple[Sequence[str], Document | None]], vectors: bool = True
+    ) -> tuple[list[list[float]], BatchFeatures]:
+        """``probabilities_of_texts``, and the batch's arrays, from which any one text's
+        ``TextFeatures`` (for its evidence) is sliced rather than taken again."""
+        masked_texts = [masked(words, doc) for words, doc in texts]
+        tokens_of = [tokens for tokens, _ in masked_texts]
+        texts_n = len(tokens_of)
+        token_counts = np.fromiter(map(len, tokens_of), np.intp, texts_n)
+        tokens = list(chain.from_iterable(tokens_of))
+        cached = list(map(self._word_cache.get, tokens))
+        known: list[_WordEntry] = (
+            [k if k is not None else self._word_ids(w) for k, w in zip(cached, tokens, strict=True)]
+            if None in cached
+            else cached  # type: ignore[assignment]
+        )
+        own_counts = np.fromiter(map(len, map(_FIRST, known)), np.intp, len(known))
+        token_ends = np.cumsum(token_counts)
+        token_starts = token_ends - token_counts
+        # Per text: how many word-feature ids, and how many features taken in all (the scale).
+        word_ids_of = np.add.reduceat(own_counts, token_starts)
+        taken = np.add.reduceat(np.fromiter(map(_SECOND, known), np.intp, len(known)), token_starts)
+        taken += token_counts - 1  # every text has a word: its pairs are its words less one
+        word_ids = np.concatenate(list(map(_ID_ARRAY, known)))
+        # Pairs over the whole batch: those across two texts (at each text's last token) are
+        # not pairs; the rest belong to the text of their first token.
+        if self._pair_table is not None:
+            found = self._pair_table.ids(np.fromiter(map(_PAIR_WORD, known), np.intp, len(known)))
+        else:
+            found = np.fromiter(
+                map(self._pair_index.get, pairwise(tokens), repeat(-1)), np.intp, len(tokens) - 1
+            )
+        found[token_ends[:-1] - 1] = -1
+        kept = np.flatnonzero(found >= 0)
+        pair_ids = found[kept]
+        text_of_token = np.repeat(np.arange(texts_n), token_counts)
+        pair_ids_of = np.bincount(text_of_token[kept], minlength=texts_n)
+        # Where each id goes in the gather: text by text, its word ids, then its pair ids.
+        ids_of = word_ids_of + pair_ids_of
+        starts = np.cumsum(ids_of) - ids_of
+        order = np.empty(int(ids_of.sum()), dtype=np.intp)
+        word_starts = np.cumsum(word_ids_of) - word_ids_of
+        order[np.arange(len(word_ids)) + np.repeat(starts - word_starts, word_ids_of)] = word_ids
+        pair_starts = np.cumsum(pair_ids_of) - pair_ids_of
+        order[
+            np.arange(len(pair_ids)) + np.repeat(starts + word_ids_of - pair_starts, pair_ids_of)
+        ] = pair_ids
+        sums = np.zeros((texts_n, len(self.targets)))
+        nonempty = np.flatnonzero(ids_of)
+        if len(nonempty):
+            rows = self._weights[order].astype(np.float64)
+            # reduceat sums each segment start..next start; empty segments are left at zero.
+            sums[nonempty] = np.add.reduceat(rows, starts[nonempty], axis=0)
+        counts = np.sqrt(np.maximum(1, taken)).reshape(-1, 1)
+        z = self._bias + sums / counts
+        if vectors and self.vectors is not None and self._head is not None:
+            rows_found = np.fromiter(map(_VECTOR_ROW, known), np.intp, len(known))
+            present = rows_found >= 0
+            text_vectors = self.vectors.flat_vectors(
+                rows_found[present], np.bincount(text_of_token[present], minlength=texts_n)
+            )
+            z = z + self.vectors.vector_logits(text_vectors, self._head)
+        batch = BatchFeatures(
+            masked_texts, known, order, starts, ids_of, taken, own_counts, token_starts, kept
+        )
+        if not vectors:
+            batch.logits = z  # the word-vector block is added for the texts that ask
+        return self._sigmoid(z, vectors), batch
+
+    def with_vectors(self, batch: BatchFeatures, indices: Sequence[int]) -> list[list[float]]:
+        """Every target's probability, the word-vector block included, for the texts at
+        ``indices`` of a batch scored without it: its logits plus each text's vector logits,
+        the same arithmetic as ``score_texts`` with ``vectors=True`` (a text's vector is its
+        own rows' sum, whatever the batch), so the same bits."""
+        assert batch.logits is not None
+        z = batch.logits[np.asarray(indices, dtype=np.intp)]
+        if self.vectors is not None and self._head is not None:
+            rows = [batch.features(i).vector_rows for i in indices]
+            z = z + self.vectors.logits(rows, self._head)
+        return self._sigmoid(z, True)
+
+    def _one_probabilities(self, text: TextFeatures, vectors: bool = True) -> list[float]:
+        # ``probabilities_of``'s arithmetic for one text with features, without the batch's
         # bookkeeping (a dozen fewer numpy calls: most of a single text's cost).
-        rows = self._weights[np.asarray(text.ids, dtype=np.intp)].astype(np.float64)
-        summed = np.add.reduceat(rows, [0], axis=0)[0]
+        ids = np.fromiter(text.ids, np.intp, len(text.ids))
+        # ``take`` and a ready index array: the same rows and sum, fewer conversions.
+        rows = self._weights.take(ids, axis=0).astype(np.float64)
+        summed = np.add.reduceat(rows, _FIRST_ROW, axis=0)[0]
         # One row, and the scale as a Python float: math.sqrt and np.sqrt are both the IEEE
         # square root, so this is the same arithmetic with fewer numpy calls on tiny arrays.
         z = self._bias + summed / math.sqrt(max(1, text.count))
-        vector = self._vector_logits([text])
-        if not isinstance(vector, float):
-            z = z + vector[0]
-        return tuple([round(v, 4) for v in (1.0 / (1.0 + np.exp(-z))).tolist()])
+        if vectors:
+            vector = self._vector_logits([text])
+            if not isinstance(vector, float):
+                z = z + vector[0]
+        probabilities: list[float] = self._sigmoid(z, vectors)  # type: ignore[assignment]
+        return probabilities
 
     def _vector_logits(self, batch: Sequence[TextFeatures]) -> npt.NDArray[np.float64] | float:
         if self.vectors is None or self._head is None:
@@ -213,6 +348,62 @@ class TextModels:
         return result
 
 
+class BatchFeatures:
+    """A scored batch's arrays (``TextModels.score_texts``), kept so that one text's
+    ``TextFeatures`` is a few slices of them: the same ids, count, origins, ends, pairs and
+    word-vector rows as ``text_features`` gives (a test holds them equal)."""
+
+    __slots__ = (
+        "_ids_of",
+        "_kept",
+        "_known",
+        "_masked",
+        "_order",
+        "_own_counts",
+        "_starts",
+        "_taken",
+        "_token_starts",
+        "logits",
+    )
+
+    def __init__(
+        self,
+        masked_texts: list[tuple[list[str], list[int]]],
+        known: list[_WordEntry],
+        order: npt.NDArray[np.intp],
+        starts: npt.NDArray[np.intp],
+        ids_of: npt.NDArray[np.intp],
+        taken: npt.NDArray[np.intp],
+        own_counts: npt.NDArray[np.intp],
+        token_starts: npt.NDArray[np.intp],
+        kept: npt.NDArray[np.intp],
+    ) -> None:
+        self._masked = masked_texts
+        self._known = known
+        self._order = order
+        self._starts = starts
+        self._ids_of = ids_of
+        self._taken = taken
+        self._own_counts = own_counts
+        self._token_starts = token_starts
+        self._kept = kept  # each pair's first token, in the batch's tokens
+        # Each text's logits without the word-vector block, when scored without it.
+        self.logits: npt.NDArray[np.float64] | None = None
+
+    def features(self, index: int) -> TextFeatures:
+        tokens, origin = self._masked[index]
+        start, first = int(self._starts[index]), int(self._token_starts[index])
+        end = first + len(tokens)
+        ids = self._order[start : start + int(self._ids_of[index])].tolist()
+        ends = list(accumulate(self._own_counts[first:end].tolist()))
+        low, high = np.searchsorted(self._kept, [first, end - 1])
+        pairs = (self._kept[low:high] - first).tolist()
+        text = TextFeatures(ids, int(self._taken[index]), origin, ends, pairs)
+        rows = map(_VECTOR_ROW, self._known[first:end])
+        text.vector_rows = [row for row in rows if row >= 0]
+        return text
+
+
 class TextFeatures:
     """One text's in-vocabulary feature ids, repeats kept, in the order they are taken (each
     token's words' features, then the pairs; the score sums them in that order), the count of
@@ -232,9 +423,13 @@ class TextFeatures:
         self._distinct: npt.NDArray[np.intp] | None = None
 
     def distinct(self) -> npt.NDArray[np.intp]:
-        """Each id once (sorted), for the targets that need evidence."""
+        """Each id once, in no particular order (evidence ranks them by weight, then by
+        feature string, so the order it reads them in cannot matter), for the targets that
+        need evidence. A set in C, not ``np.unique``'s sort: a third of a long comment's
+        evidence cost went to it."""
         if self._distinct is None:
-            self._distinct = np.unique(np.asarray(self.ids, dtype=np.intp))
+            once = set(self.ids)
+            self._distinct = np.fromiter(once, np.intp, len(once))
         return self._distinct
 
     def first_token(self, feature_id: int) -> int:
@@ -245,6 +440,76 @@ class TextFeatures:
         if position >= words:
             return self.origin[self.pairs[position - words]]
         return self.origin[bisect.bisect_right(self.ends, position)]
+
+
+class _WordEntry(NamedTuple):
+    """What the models need of one (masked) word, worked out once per word."""
+
+    ids: tuple[int, ...]  # its own features' ids in the vocabulary, in feature order
+    features: int  # how many features it has, in the vocabulary or not (the 1/sqrt(n) scale)
+    id_array: npt.NDArray[np.intp]  # ids, for the batch path's concatenation
+    pair_word: int  # its index among the pair features' words, -1 when in none
+    vector_row: int  # its row in the word-vector table, -1 when it has none
+
+
+class _PairTable:
+    """The pair features as numbers, so a whole batch's neighbouring words are looked up in
+    numpy: each pair feature ``"b:<a> <b>"`` is the key ``index(a) * words + index(b)``, the
+    keys sorted, and a batch's pairs found with one ``searchsorted``. Built only when every
+    pair feature holds exactly one space (it splits one way); otherwise the batch path looks
+    pairs up in the dict, as ``text_features`` does."""
+
+    def __init__(
+        self, word_index: dict[str, int], keys: npt.NDArray[np.int64], ids: npt.NDArray[np.intp]
+    ) -> None:
+        self.word_index = word_index
+        self._words = len(word_index)
+        self._keys = keys
+        self._ids = ids
+
+    @classmethod
+    def of(cls, pairs: dict[tuple[str, str], int]) -> _PairTable | None:
+        if not pairs:
+            return None
+        seen: set[int] = set()
+        for feature_id in pairs.values():
+            if feature_id in seen:  # entered under two splits: a pair word holds a space
+                return None
+            seen.add(feature_id)
+        words = sorted({w for pair in pairs for w in pair})
+        word_index = {w: i for i, w in enumerate(words)}
+        keys = np.array(
+            [word_index[a] * len(words) + word_index[b] for a, b in pairs], dtype=np.int64
+        )
+        order = np.argsort(keys, kind="stable")
+        ids = np.fromiter(pairs.values(), np.intp, len(pairs))
+        return cls(word_index, keys[order], ids[order])
+
+    def ids(self, pair_words: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        """For each neighbouring two of ``pair_words`` (tokens' ``pair_word``), the pair
+        feature's id, or -1 where the two are no pair feature."""
+        first, second = pair_words[:-1], pair_words[1:]
+        keys = first * self._words + second
+        at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        hit = (first >= 0) & (second >= 0) & (self._keys[at] == keys)
+        return np.where(hit, self._ids[at], -1)
+
+
+def _pair_index(index: dict[str, int]) -> dict[tuple[str, str], int]:
+    """Every pair feature's id by its two words: ``(a, b)`` -> the id of ``"b:<a> <b>"``.
+
+    A pair feature whose words hold spaces could be split more than one way, so it is entered
+    under every split: a lookup by ``(a, b)`` then finds exactly what the formatted string
+    would (the two agree whenever ``"b:{a} {b}"`` equals the feature)."""
+    pairs: dict[tuple[str, str], int] = {}
+    for feature, feature_id in index.items():
+        if feature.startswith("b:"):
+            words = feature[2:]
+            at = words.find(" ")
+            while at >= 0:
+                pairs[(words[:at], words[at + 1 :])] = feature_id
+                at = words.find(" ", at + 1)
+    return pairs
 
 
 def _sha256(path: Path) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +48,12 @@ class WordVectors:
         object.__setattr__(self, "_weighted", self.vectors * self.weights[:, None])
 
     @property
+    def row_index(self) -> dict[str, int]:
+        """Word -> its row in the table."""
+        row: dict[str, int] = self._row  # type: ignore[attr-defined]
+        return row
+
+    @property
     def dims(self) -> int:
         return int(self.vectors.shape[1])
 
@@ -68,12 +75,23 @@ class WordVectors:
                 norm = np.sqrt((total * total).sum(axis=1))
                 one[:] = total / norm[:, None] if norm[0] > 0 else total
             return one
-        out = np.zeros((len(texts_rows), self.dims), dtype=np.float32)
-        nonempty = [i for i, rows in enumerate(texts_rows) if rows]
-        if not nonempty:
+        lengths = np.fromiter(map(len, texts_rows), np.intp, len(texts_rows))
+        flat = np.fromiter(chain.from_iterable(texts_rows), np.intp, int(lengths.sum()))
+        return self.flat_vectors(flat, lengths)
+
+    def flat_vectors(
+        self, flat: npt.NDArray[np.intp], lengths: npt.NDArray[np.intp]
+    ) -> npt.NDArray[np.float32]:
+        """``text_vectors`` for the texts' rows given end to end (``flat``) with each text's
+        count of rows (``lengths``): the batch path, with no Python list per text."""
+        weighted: npt.NDArray[np.float32] = self._weighted  # type: ignore[attr-defined]
+        out = np.zeros((len(lengths), self.dims), dtype=np.float32)
+        nonempty = np.flatnonzero(lengths)
+        if not len(nonempty):
             return out
-        flat = np.fromiter((r for i in nonempty for r in texts_rows[i]), dtype=np.intp)
-        starts = np.cumsum([0] + [len(texts_rows[i]) for i in nonempty[:-1]])
+        # Empty texts add no rows, so every text's rows in order are the non-empty ones'.
+        kept = lengths[nonempty]
+        starts = np.concatenate(([0], np.cumsum(kept[:-1])))
         # The weighted mean's direction is the weighted sum's: dividing by the weights' total
         # would change nothing once the vector is made unit length.
         sums = np.add.reduceat(weighted[flat], starts, axis=0)
@@ -87,8 +105,14 @@ class WordVectors:
         """Each text's vector times ``head`` (dims, targets), summed over dims in order
         rather than by BLAS, whose summation order can change with the batch's size; only
         the targets whose head is not all zeros are computed."""
-        vectors = self.text_vectors(texts_rows).astype(np.float64)
-        out = np.zeros((len(texts_rows), head.targets))
+        return self.vector_logits(self.text_vectors(texts_rows), head)
+
+    def vector_logits(
+        self, vectors32: npt.NDArray[np.float32], head: VectorHead
+    ) -> npt.NDArray[np.float64]:
+        """``logits`` for the texts' vectors already taken."""
+        vectors = vectors32.astype(np.float64)
+        out = np.zeros((len(vectors), head.targets))
         if len(head.used):
             # (texts, used targets, dims) products summed along the contiguous last axis:
             # each text's sum has the same length and order whatever the batch (no BLAS,

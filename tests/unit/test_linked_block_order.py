@@ -15,16 +15,12 @@ from schemas.identity import ClusterEdge, ClusterMembership
 from streams import topics as specs
 from streams.composition import Composition, Outputs
 from streams.linking.graph import cluster_id
-from streams.normalise.pseudonymise import Pseudonymiser
-from streams.policy import load_policy
-from streams.stage_configs import StageConfigs, build_stage_configs
-from streams.state_store import Stores
+from streams.stage_configs import StageConfigs
 from tests.integration.envelopes import T0_MS
 from tests.integration.test_linking import RING, _round
-from workers.settings import Settings
+from tests.unit.shipped_composition import PSEUDONYMS, shipped_stages
+from tests.unit.shipped_composition import in_memory_composition as composition
 
-SETTINGS = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
-PSEUDONYMS = Pseudonymiser(SETTINGS.pseudonym_key)
 MIN = 60_000
 BLOCKED, LINKED = (PSEUDONYMS.author_key("facebook", account) for account, _ in RING[:2])
 # Three rants within the hour from one account: frequent inflammatory posting, the third blocks.
@@ -33,7 +29,7 @@ RANTS = [raw for n in (1, 2, 3) for raw in _round(n, T0_MS + (2 + 9 * n) * MIN, 
 
 @pytest.fixture(scope="module")
 def stages() -> StageConfigs:
-    return build_stage_configs(load_policy(SETTINGS.policy_path), SETTINGS.registry_path)
+    return shipped_stages()
 
 
 def membership(score: float = 0.9) -> ClusterMembership:
@@ -46,15 +42,6 @@ def membership(score: float = 0.9) -> ClusterMembership:
         edges=(edge,),
         score=score,
         event_time_ms=T0_MS + 25 * MIN,
-    )
-
-
-def composition(stages: StageConfigs) -> Composition:
-    return Composition(
-        Stores.in_memory(),
-        lambda: stages,
-        pseudonymiser=PSEUDONYMS,
-        max_bytes=SETTINGS.max_payload_bytes,
     )
 
 

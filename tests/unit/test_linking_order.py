@@ -19,18 +19,14 @@ import pytest
 from schemas.action import Action
 from schemas.identity import LinkSignal
 from streams import topics as specs
-from streams.composition import Composition, Outputs
+from streams.composition import Outputs
 from streams.linking.graph import IdentityGraph
-from streams.normalise.pseudonymise import Pseudonymiser
-from streams.policy import load_policy
-from streams.stage_configs import StageConfigs, build_stage_configs
-from streams.state_store import Stores
+from streams.stage_configs import StageConfigs
 from tests.integration.envelopes import T0_MS
 from tests.integration.test_linking import RING, _round
-from workers.settings import Settings
+from tests.unit.shipped_composition import PSEUDONYMS, shipped_stages
+from tests.unit.shipped_composition import in_memory_composition as composition
 
-SETTINGS = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
-PSEUDONYMS = Pseudonymiser(SETTINGS.pseudonym_key)
 MIN = 60_000
 LATE_JOINER = ("3004", "Taff Truth")
 BLOCKED = PSEUDONYMS.author_key("facebook", RING[0][0])
@@ -53,16 +49,7 @@ OTHERS = [
 
 @pytest.fixture(scope="module")
 def stages() -> StageConfigs:
-    return build_stage_configs(load_policy(SETTINGS.policy_path), SETTINGS.registry_path)
-
-
-def composition(stages: StageConfigs) -> Composition:
-    return Composition(
-        Stores.in_memory(),
-        lambda: stages,
-        pseudonymiser=PSEUDONYMS,
-        max_bytes=SETTINGS.max_payload_bytes,
-    )
+    return shipped_stages()
 
 
 @pytest.fixture(scope="module")

@@ -10,33 +10,28 @@ from schemas.identity import LinkOverride, LinkSignal
 from schemas.review import Review, review_id
 from streams import topics as specs
 from streams.composition import Composition, link_split
-from streams.normalise.pseudonymise import Pseudonymiser
-from streams.policy import load_policy
 from streams.registry import input_for
-from streams.stage_configs import StageConfigs, build_stage_configs
-from streams.state_store import Stores
+from streams.stage_configs import StageConfigs
+from tests.unit.shipped_composition import (
+    PSEUDONYMS,
+    SETTINGS,
+    in_memory_composition,
+    shipped_stages,
+)
 from workers.processes.pipeline import run_step
-from workers.settings import Settings
 
 from ..linking.linking_builders import DAY_MS, T0, strong_pair
 
-SETTINGS = Settings.from_env({"MODSTREAM_DEV_MODE": "true"})
 A, B = "author-a", "author-b"
 
 
 @pytest.fixture(scope="module")
 def stages() -> StageConfigs:
-    return build_stage_configs(load_policy(SETTINGS.policy_path), SETTINGS.registry_path)
+    return shipped_stages()
 
 
 def composition(stages: StageConfigs) -> Composition:
-    return Composition(
-        Stores.in_memory(),
-        lambda: stages,
-        pseudonymiser=Pseudonymiser(SETTINGS.pseudonym_key),
-        max_bytes=SETTINGS.max_payload_bytes,
-        wall_clock=lambda: T0 + DAY_MS,
-    )
+    return in_memory_composition(stages, wall_clock=lambda: T0 + DAY_MS)
 
 
 def splitting(author: str, other: str, verb: str = "split_link") -> Review:
@@ -105,9 +100,7 @@ def test_the_offline_runner_follows_the_review_to_the_graph(stages: StageConfigs
     # as it follows every record to the step that reads its topic (streams.registry.INPUTS).
     from workers.offline.offline_pipeline import OfflinePipeline
 
-    offline = OfflinePipeline(
-        stages, Pseudonymiser(SETTINGS.pseudonym_key), SETTINGS.max_payload_bytes
-    )
+    offline = OfflinePipeline(stages, PSEUDONYMS, SETTINGS.max_payload_bytes)
     offline.composition.rebuild_graph([s.to_bytes() for s in strong_pair(A, B)])
     offline.review(splitting(A, B).to_bytes(), A.encode(), "ns.reviews[0]@0")
     graph = offline.composition.graph
